@@ -1,0 +1,40 @@
+"""rnnkit: recurrent neural networks from a CSV, done right.
+
+Two jobs, each a scikit-learn style estimator that trains, evaluates, predicts and saves:
+
+* :class:`Forecaster` turns a CSV of events or values into a multi-step forecaster.
+* :class:`TextClassifier` turns a CSV of texts and labels into a classifier.
+
+Keras runs on the JAX backend unless ``KERAS_BACKEND`` says otherwise.
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+__version__ = "0.1.0"
+
+from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig  # noqa: E402
+from rnnkit.errors import (  # noqa: E402
+    ConfigError,
+    DataError,
+    NotFittedError,
+    RnnkitError,
+    RunDirectoryError,
+    TrainingError,
+)
+from rnnkit.forecasting import Forecaster  # noqa: E402
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "ForecastConfig",
+    "Forecaster",
+    "ModelConfig",
+    "NotFittedError",
+    "RnnkitError",
+    "RunDirectoryError",
+    "TrainingError",
+    "TrainingConfig",
+    "__version__",
+]

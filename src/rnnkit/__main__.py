@@ -1,0 +1,5 @@
+"""``python -m rnnkit``."""
+
+from rnnkit.cli.main import main
+
+main()

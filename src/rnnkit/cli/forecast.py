@@ -1,0 +1,195 @@
+"""``rnnkit forecast``: train, backtest, predict and evaluate forecasters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rnnkit.cli.errors import echo, info, user_errors
+from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
+
+app = typer.Typer(help="Forecast a series aggregated from a CSV of events or values.",
+                  no_args_is_help=True)
+
+_D, _M, _T = ForecastConfig(), ModelConfig(), TrainingConfig()
+
+Data = Annotated[Path, typer.Argument(help="CSV or Parquet file, one row per event or value.")]
+TimeColumn = Annotated[str, typer.Option(help="Column of timestamps.")]
+TargetColumn = Annotated[str, typer.Option(help="Column of values to aggregate and forecast.")]
+Freq = Annotated[str, typer.Option(help="Period: H, D, B, W, M, Q or Y.")]
+Agg = Annotated[str, typer.Option(help="Per-period aggregate: sum, mean, count, last, min, max.")]
+Fill = Annotated[str, typer.Option(help="Periods without rows: auto, zero, interpolate, ffill.")]
+Lookback = Annotated[int, typer.Option(help="Periods the network sees.")]
+Horizon = Annotated[int, typer.Option(help="Periods it forecasts.")]
+Strategy = Annotated[str, typer.Option(help="direct (one network, whole horizon) or recursive.")]
+Scaler = Annotated[str, typer.Option(help="minmax, standard or none; fit on training part only.")]
+WindowNorm = Annotated[str, typer.Option(help="Per-window normalisation: level, standard, none.")]
+TestSize = Annotated[int | None, typer.Option(help="Test periods (default: the horizon).")]
+ValSize = Annotated[int | None, typer.Option(help="Validation periods (default: max(horizon, 15%)).")]
+Cell = Annotated[str, typer.Option(help="lstm, gru or simple_rnn.")]
+Layers = Annotated[int, typer.Option(help="Stacked recurrent layers.")]
+Units = Annotated[int, typer.Option(help="Units per layer.")]
+Dropout = Annotated[float, typer.Option(help="Dropout after each recurrent layer.")]
+Bidir = Annotated[bool, typer.Option("--bidirectional/--unidirectional", help="Bidirectional layers.")]
+Epochs = Annotated[int, typer.Option(help="Most epochs; early stopping usually ends sooner.")]
+Batch = Annotated[int, typer.Option(help="Windows per step.")]
+LR = Annotated[float, typer.Option(help="Adam learning rate.")]
+Patience = Annotated[int, typer.Option(help="Epochs without a better validation loss.")]
+Loss = Annotated[str, typer.Option(help="mse or huber.")]
+Clip = Annotated[float, typer.Option(help="Gradient norm clipping (0: off).")]
+Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives the same run.")]
+Out = Annotated[Path, typer.Option(help="Run directory to write.")]
+Overwrite = Annotated[bool, typer.Option(help="Replace --out if it exists.")]
+
+
+def _config(**values) -> ForecastConfig:
+    from rnnkit.forecasting import make_config
+
+    return make_config(None, **values)
+
+
+@app.command()
+@user_errors
+def train(
+    data: Data,
+    time_column: TimeColumn = _D.time_column,
+    target_column: TargetColumn = _D.target_column,
+    freq: Freq = _D.freq,
+    agg: Agg = _D.agg,
+    fill: Fill = _D.fill,
+    lookback: Lookback = _D.lookback,
+    horizon: Horizon = _D.horizon,
+    strategy: Strategy = _D.strategy,
+    scaler: Scaler = _D.scaler,
+    window_norm: WindowNorm = _D.window_norm,
+    test_size: TestSize = None,
+    validation_size: ValSize = None,
+    cell: Cell = _M.cell,
+    num_layers: Layers = _M.num_layers,
+    units: Units = _M.units,
+    dropout: Dropout = _M.dropout,
+    bidirectional: Bidir = _M.bidirectional,
+    epochs: Epochs = _T.epochs,
+    batch_size: Batch = _T.batch_size,
+    learning_rate: LR = _T.learning_rate,
+    patience: Patience = _T.patience,
+    loss: Loss = _T.loss,
+    clipnorm: Clip = _T.clipnorm,
+    seed: Seed = _T.seed,
+    out: Out = Path("runs/forecast"),
+    overwrite: Overwrite = False,
+) -> None:
+    """Train a forecaster, score it against baselines, write a run directory."""
+    config = _config(**{k: v for k, v in locals().items() if k not in ("data", "out", "overwrite")})
+    run_forecast_training(data, config, out, overwrite)
+
+
+def run_forecast_training(data: Path, config: ForecastConfig, out: Path, overwrite: bool) -> None:
+    from rnnkit import persistence, reporting
+    from rnnkit.forecasting import Forecaster
+
+    persistence.check_output_directory(out, overwrite)
+    forecaster = Forecaster(config)
+    with persistence.staged_directory(out, overwrite) as staging:
+        forecaster.fit(data, checkpoint_path=staging / "model.keras")
+        forecaster.write_run(staging)
+    prep = forecaster.preparation_
+    info(
+        f"{prep['periods']} periods from {prep['start']} to {prep['end']}; "
+        f"{prep['periods_filled']} empty periods filled ({config.fill_method}); "
+        f"{prep['rows_missing_target']} rows without a target skipped."
+    )
+    details = forecaster.evaluation_["details"]
+    echo(f"Test: last {forecaster.split_['test']} periods, horizon {config.horizon}, "
+         f"{details['zero_actuals_excluded_from_mape']} zero actuals excluded from MAPE.")
+    echo(reporting.metrics_table(forecaster.metrics_, reporting.FORECAST_COLUMNS))
+    if forecaster.stopped_on_nan_:
+        info("warning: training stopped on a NaN loss; the best weights before it are kept.")
+    echo(f"report: {out / 'report.html'}")
+
+
+@app.command()
+@user_errors
+def backtest(
+    data: Data,
+    folds: Annotated[int, typer.Option(help="Rolling origins, each a refit.")] = 3,
+    time_column: TimeColumn = _D.time_column,
+    target_column: TargetColumn = _D.target_column,
+    freq: Freq = _D.freq,
+    agg: Agg = _D.agg,
+    fill: Fill = _D.fill,
+    lookback: Lookback = _D.lookback,
+    horizon: Horizon = _D.horizon,
+    strategy: Strategy = _D.strategy,
+    scaler: Scaler = _D.scaler,
+    window_norm: WindowNorm = _D.window_norm,
+    cell: Cell = _M.cell,
+    num_layers: Layers = _M.num_layers,
+    units: Units = _M.units,
+    dropout: Dropout = _M.dropout,
+    bidirectional: Bidir = _M.bidirectional,
+    epochs: Epochs = _T.epochs,
+    batch_size: Batch = _T.batch_size,
+    learning_rate: LR = _T.learning_rate,
+    seed: Seed = _T.seed,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Rolling-origin evaluation: refit scaler and model per fold, baselines alongside."""
+    values = {k: v for k, v in locals().items() if k not in ("data", "folds", "json_output")}
+    from rnnkit import reporting
+    from rnnkit.forecasting import backtest as run_backtest
+
+    result = run_backtest(data, folds, _config(**values))
+    if json_output:
+        from rnnkit.persistence import _clean
+
+        echo(json.dumps(_clean(result), indent=2))
+        return
+    for fold in result["folds"]:
+        echo(f"fold {fold['fold']}: test {fold['test_start']} .. {fold['test_end']}")
+        echo(reporting.metrics_table(fold["metrics"], reporting.FORECAST_COLUMNS))
+        echo()
+    echo(f"mean over {folds} folds")
+    echo(reporting.metrics_table(result["mean"], reporting.FORECAST_COLUMNS))
+
+
+@app.command()
+@user_errors
+def predict(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory from `forecast train`.")],
+    data: Annotated[Path | None, typer.Option(help="Newer rows to forecast from.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write CSV here instead of stdout.")] = None,
+) -> None:
+    """Forecast the horizon after the end of the data, as CSV."""
+    from rnnkit.forecasting import Forecaster
+
+    forecast = Forecaster.load(run_dir).predict(data)
+    if output is None:
+        echo(forecast.to_csv(index=False).rstrip("\n"))
+    else:
+        tmp = output.with_name(f".{output.name}.partial")
+        forecast.to_csv(tmp, index=False)
+        tmp.replace(output)
+        info(f"wrote {len(forecast)} forecasts to {output}")
+
+
+@app.command()
+@user_errors
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory from `forecast train`.")],
+    data: Annotated[Path, typer.Option(help="Rows to score on (its last test periods).")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print metrics.json's shape.")] = False,
+) -> None:
+    """Metrics of a saved run and the baselines on the last test periods of DATA."""
+    from rnnkit import reporting
+    from rnnkit.forecasting import Forecaster
+    from rnnkit.persistence import _clean
+
+    metrics = Forecaster.load(run_dir).evaluate(data)
+    if json_output:
+        echo(json.dumps(_clean(metrics), indent=2))
+    else:
+        echo(reporting.metrics_table(metrics, reporting.FORECAST_COLUMNS))

@@ -1,0 +1,1 @@
+"""Reading files and preparing series, windows, scalers and text."""

@@ -1,0 +1,66 @@
+"""Scalers fit on the training part only, saved as plain JSON (no pickle)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Scaler:
+    """An affine map ``(x - offset) / scale``: min-max, standard or identity.
+
+    Example:
+        >>> s = Scaler.fit(np.array([2.0, 4.0, 6.0]), "minmax")
+        >>> s.transform(np.array([4.0])).tolist()
+        [0.5]
+    """
+
+    kind: str
+    offset: float
+    scale: float
+
+    @classmethod
+    def fit(cls, values: np.ndarray, kind: str) -> Scaler:
+        values = np.asarray(values, dtype="float64")
+        if kind == "minmax":
+            offset, scale = float(values.min()), float(values.max() - values.min())
+        elif kind == "standard":
+            offset, scale = float(values.mean()), float(values.std())
+        elif kind == "none":
+            offset, scale = 0.0, 1.0
+        else:
+            raise ValueError(f"unknown scaler {kind!r}")
+        # A constant training part would divide by zero; keep it unscaled instead.
+        return cls(kind, offset, scale if scale > 0 else 1.0)
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        return (np.asarray(values, dtype="float64") - self.offset) / self.scale
+
+    def inverse_transform(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(values, dtype="float64") * self.scale + self.offset
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Scaler:
+        return cls(str(data["kind"]), float(data["offset"]), float(data["scale"]))  # type: ignore[arg-type]
+
+
+def window_statistics(windows: np.ndarray, kind: str, epsilon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-window ``(center, spread)`` for window normalisation, shapes ``(n, 1)``.
+
+    ``level`` divides by the window's mean absolute value (center 0), ``standard``
+    subtracts its mean and divides by its standard deviation (RevIN), ``none`` is the
+    identity. ``epsilon`` keeps flat or all-zero windows finite.
+    """
+    n = windows.shape[0]
+    if kind == "none":
+        return np.zeros((n, 1)), np.ones((n, 1))
+    if kind == "level":
+        return np.zeros((n, 1)), np.abs(windows).mean(axis=1, keepdims=True) + epsilon
+    if kind == "standard":
+        return windows.mean(axis=1, keepdims=True), windows.std(axis=1, keepdims=True) + epsilon
+    raise ValueError(f"unknown window normalisation {kind!r}")

@@ -1,0 +1,36 @@
+"""Lookback windows: the network's inputs and targets, cut from one scaled series."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def make_windows(
+    values: np.ndarray, lookback: int, steps: int, target_start: int, target_end: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every window whose ``steps`` targets lie in ``[target_start, target_end)``.
+
+    The inputs of a window are the ``lookback`` values just before its first target, and
+    may reach back before ``target_start`` (earlier data is not leakage).
+
+    Returns:
+        ``(inputs, targets)`` of shapes ``(n, lookback)`` and ``(n, steps)``.
+
+    Example:
+        >>> x, y = make_windows(np.arange(10.0), lookback=3, steps=2, target_start=3, target_end=10)
+        >>> x[0].tolist(), y[0].tolist(), len(x)
+        ([0.0, 1.0, 2.0], [3.0, 4.0], 6)
+    """
+    first = max(target_start, lookback)
+    starts = np.arange(first, target_end - steps + 1)
+    if len(starts) == 0:
+        return np.empty((0, lookback)), np.empty((0, steps))
+    values = np.asarray(values, dtype="float64")
+    inputs = np.stack([values[s - lookback : s] for s in starts])
+    targets = np.stack([values[s : s + steps] for s in starts])
+    return inputs, targets
+
+
+def evaluation_origins(length: int, test_size: int, horizon: int) -> list[int]:
+    """Forecast origins that tile the last ``test_size`` periods with whole horizons."""
+    return list(range(length - test_size, length - horizon + 1, horizon))

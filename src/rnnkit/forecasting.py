@@ -1,0 +1,394 @@
+"""The first job: a multi-step forecaster trained from a CSV of events or values."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnnkit import baselines, persistence, reporting
+from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
+from rnnkit.data.reading import read_table, require_columns
+from rnnkit.data.scaling import Scaler, window_statistics
+from rnnkit.data.timeseries import SEASONAL_PERIODS, PreparedSeries, aggregate, future_index
+from rnnkit.data.windows import evaluation_origins, make_windows
+from rnnkit.errors import ConfigError, DataError, NotFittedError, did_you_mean
+from rnnkit.metrics import forecast_metrics, mase_scale
+
+METHODS = ("model", "naive", "seasonal_naive", "arima")
+RUN_FILES = ("model.keras", "config.json", "preprocessing.json", "metadata.json")
+
+DataLike = pd.DataFrame | pd.Series | str | os.PathLike[str]
+
+
+def make_config(config: ForecastConfig | None = None, **params: Any) -> ForecastConfig:
+    """A ForecastConfig from a base config and flat keyword overrides.
+
+    Keywords may name fields of ``ForecastConfig``, ``ModelConfig`` or ``TrainingConfig``
+    (``Forecaster(lookback=60, cell="gru", epochs=20)``).
+    """
+    config = config or ForecastConfig()
+    top, model, training = {}, {}, {}
+    model_fields = set(ModelConfig.__dataclass_fields__)
+    training_fields = set(TrainingConfig.__dataclass_fields__)
+    for key, value in params.items():
+        if key in ForecastConfig.__dataclass_fields__ and key not in ("model", "training"):
+            top[key] = value
+        elif key in model_fields:
+            model[key] = value
+        elif key in training_fields:
+            training[key] = value
+        else:
+            known = [*ForecastConfig.__dataclass_fields__, *model_fields, *training_fields]
+            raise ConfigError(f"Unknown forecaster parameter {key!r}.{did_you_mean(key, known)}")
+    return config.replace(
+        **top, model=config.model.replace(**model), training=config.training.replace(**training)
+    )
+
+
+class Forecaster:
+    """Forecasts the next ``horizon`` periods of a series with a stacked recurrent network.
+
+    Rows of events or values are aggregated per period, gaps are filled, the series is
+    split in time (train, validation, test), scaled with statistics of the training part
+    only and cut into lookback windows. Each window is normalised by its own level so the
+    network sees series that grow beyond their training range. The test is scored on the
+    original scale against naive, seasonal-naive and ARIMA forecasts of the same periods.
+
+    Args:
+        config: a :class:`~rnnkit.config.ForecastConfig`; defaults otherwise.
+        **params: overrides of any config field by name (``lookback=60, cell="gru"``).
+
+    Example:
+        >>> f = Forecaster(time_column="created_at", target_column="amount", horizon=30)
+        >>> f.fit("loans.csv").evaluate()["model"]["mase"]  # doctest: +SKIP
+        >>> f.predict()  # the 30 days after the data  # doctest: +SKIP
+    """
+
+    def __init__(self, config: ForecastConfig | None = None, **params: Any) -> None:
+        self.config = make_config(config, **params)
+
+    # ----------------------------------------------------------------- data
+    def prepare(self, data: DataLike) -> PreparedSeries:
+        """Reads (if a path), aggregates and gap-fills ``data`` as this config says."""
+        c = self.config
+        if isinstance(data, pd.Series):
+            # Already one value per period (as made by `aggregate`): used as it is.
+            if not isinstance(data.index, pd.DatetimeIndex) or data.isna().any():
+                raise DataError("A Series must have a DatetimeIndex and no missing values.")
+            return PreparedSeries(data.astype("float64"), len(data), 0, 0)
+        if isinstance(data, pd.DataFrame):
+            frame = data
+            require_columns(frame, [c.time_column, c.target_column])
+            frame = frame[[c.time_column, c.target_column]]
+            if len(frame) == 0:
+                raise DataError("The DataFrame has no rows.")
+        else:
+            frame = read_table(data, columns=[c.time_column, c.target_column])
+        return aggregate(frame, c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
+
+    def split_sizes(self, length: int) -> dict[str, int]:
+        """Periods in the train, validation and test parts of a series of ``length``."""
+        c = self.config
+        test = c.test_size or c.horizon
+        validation = c.validation_size or max(c.horizon, round(0.15 * length))
+        needed_train = c.lookback + (c.horizon if c.strategy == "direct" else 1)
+        needed = needed_train + validation + test
+        if length < needed:
+            raise DataError(
+                f"The series has {length} periods (freq {c.freq}) but needs at least "
+                f"{needed}: lookback {c.lookback} + {needed_train - c.lookback} for one "
+                f"training window, validation {validation}, test {test}. Lower --lookback "
+                "or --horizon, choose a shorter --freq, or give more data."
+            )
+        return {"train": length - validation - test, "validation": validation, "test": test}
+
+    # ----------------------------------------------------------------- training
+    def fit(
+        self,
+        data: DataLike,
+        *,
+        checkpoint_path: str | os.PathLike[str] | None = None,
+        callbacks: tuple = (),
+        verbose: int | None = None,
+    ) -> Forecaster:
+        """Trains on ``data`` (a path or a DataFrame of rows) and scores the test part.
+
+        Returns:
+            self, with ``model_``, ``scaler_``, ``series_``, ``history_`` and
+            ``metrics_`` set.
+        """
+        from rnnkit import models, training
+
+        c = self.config
+        prepared = self.prepare(data)
+        series = prepared.values
+        split = self.split_sizes(len(series))
+        n_train, n_val = split["train"], split["validation"]
+        values = series.to_numpy()
+
+        self.scaler_ = Scaler.fit(values[:n_train], c.scaler)
+        scaled = self.scaler_.transform(values)
+        self.epsilon_ = float(1e-3 * np.mean(np.abs(scaled[:n_train])) + 1e-8)
+        steps = c.horizon if c.strategy == "direct" else 1
+        x_train, y_train = self._normalised(*make_windows(scaled, c.lookback, steps, 0, n_train))
+        x_val, y_val = self._normalised(
+            *make_windows(scaled, c.lookback, steps, n_train, n_train + n_val)
+        )
+
+        training.seed_everything(c.training.seed)
+        self.model_ = models.build_forecaster(c.lookback, steps, c.model)
+        loss = "mse" if c.training.loss == "mse" else "huber"
+        training.compile_model(self.model_, c.training, loss)
+        started = time.perf_counter()
+        self.history_ = training.fit(
+            self.model_,
+            (x_train[..., None], y_train),
+            (x_val[..., None], y_val),
+            c.training,
+            checkpoint_path=checkpoint_path,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+        self.training_seconds_ = time.perf_counter() - started
+        self.stopped_on_nan_ = training.stopped_on_nan(self.history_)
+        self.series_ = series
+        self.preparation_ = prepared.summary()
+        self.split_ = split
+        self.evaluation_ = self._score(values, split["test"], series.index)
+        self.metrics_ = self.evaluation_["metrics"]
+        return self
+
+    def _normalised(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        center, spread = window_statistics(inputs, self.config.window_norm, self.epsilon_)
+        return (inputs - center) / spread, (targets - center) / spread
+
+    # ----------------------------------------------------------------- forecasting
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                "This Forecaster is not trained yet: call fit(data) or Forecaster.load(run_dir) "
+                "first."
+            )
+
+    def _forecast_windows(self, windows: np.ndarray) -> np.ndarray:
+        """Forecasts ``horizon`` steps (original scale) from raw windows ``(n, lookback)``."""
+        c = self.config
+        current = self.scaler_.transform(windows)
+        if c.strategy == "direct":
+            center, spread = window_statistics(current, c.window_norm, self.epsilon_)
+            out = self._predict_batch((current - center) / spread) * spread + center
+        else:
+            steps = []
+            for _ in range(c.horizon):
+                center, spread = window_statistics(current, c.window_norm, self.epsilon_)
+                step = self._predict_batch((current - center) / spread) * spread + center
+                steps.append(step[:, 0])
+                current = np.concatenate([current[:, 1:], step[:, :1]], axis=1)
+            out = np.stack(steps, axis=1)
+        return self.scaler_.inverse_transform(out)
+
+    def _predict_batch(self, inputs: np.ndarray) -> np.ndarray:
+        # predict_on_batch runs one compiled (jitted) function: no per-call dataset overhead.
+        batch = np.asarray(inputs, dtype="float32")[..., None]
+        return np.asarray(self.model_.predict_on_batch(batch), dtype="float64")
+
+    def predict(self, data: DataLike | None = None) -> pd.DataFrame:
+        """Forecasts the ``horizon`` periods after the end of the data.
+
+        Args:
+            data: newer rows (path or DataFrame) to forecast from; by default the data the
+                model was trained on (or its saved tail, after ``load``).
+
+        Returns:
+            A DataFrame with the period start (named after ``time_column``) and
+            ``forecast``.
+        """
+        self._check_fitted()
+        c = self.config
+        series = self.prepare(data).values if data is not None else self.series_
+        if len(series) < c.lookback:
+            raise DataError(
+                f"Forecasting needs the last {c.lookback} periods (lookback) but the data has "
+                f"{len(series)}. Give a longer history."
+            )
+        window = series.to_numpy()[-c.lookback :][None, :]
+        forecast = self._forecast_windows(window)[0]
+        dates = future_index(series.index[-1], c.freq, c.horizon)
+        return pd.DataFrame({c.time_column: dates, "forecast": forecast})
+
+    # ----------------------------------------------------------------- evaluation
+    def evaluate(self, data: DataLike | None = None) -> dict[str, dict[str, float]]:
+        """Metrics of the model and the baselines on the last test periods of ``data``.
+
+        Args:
+            data: rows to score on (path or DataFrame); by default the training data, whose
+                test part the model never saw.
+
+        Returns:
+            ``{"model": {...}, "naive": {...}, "seasonal_naive": {...}, "arima": {...}}``,
+            each with ``mae``, ``rmse``, ``mape``, ``smape`` and ``mase``.
+        """
+        self._check_fitted()
+        if data is None:
+            if not hasattr(self, "evaluation_"):
+                raise NotFittedError("No training data kept after load: pass data to evaluate.")
+            return self.evaluation_["metrics"]
+        series = self.prepare(data).values
+        test = self.config.test_size or self.config.horizon
+        needed = self.config.lookback + test
+        if len(series) < needed:
+            raise DataError(
+                f"Evaluation needs at least {needed} periods (lookback {self.config.lookback} + "
+                f"test {test}); the data has {len(series)}."
+            )
+        self.last_evaluation_ = self._score(series.to_numpy(), test, series.index)
+        return self.last_evaluation_["metrics"]
+
+    def _score(self, values: np.ndarray, test_size: int, index: pd.DatetimeIndex) -> dict:
+        c = self.config
+        season = SEASONAL_PERIODS[c.freq]
+        origins = evaluation_origins(len(values), test_size, c.horizon)
+        windows = np.stack([values[o - c.lookback : o] for o in origins])
+        predictions = {"model": self._forecast_windows(windows)}
+        arima_order = baselines.select_arima_order(values[: origins[0]])
+        rows = {"naive": [], "seasonal_naive": [], "arima": []}
+        for origin in origins:
+            history = values[:origin]
+            rows["naive"].append(baselines.naive(history, c.horizon))
+            rows["seasonal_naive"].append(baselines.seasonal_naive(history, c.horizon, season))
+            rows["arima"].append(baselines.arima(history, c.horizon, arima_order))
+        predictions.update({k: np.stack(v) for k, v in rows.items()})
+        actual = np.stack([values[o : o + c.horizon] for o in origins])
+        scale = mase_scale(values[: origins[0]], season)
+        metrics = {m: forecast_metrics(actual, predictions[m], scale) for m in METHODS}
+        table = pd.DataFrame(
+            {
+                c.time_column: np.concatenate([index[o : o + c.horizon] for o in origins]),
+                "origin": np.repeat([str(index[o].date()) for o in origins], c.horizon),
+                "step": np.tile(np.arange(1, c.horizon + 1), len(origins)),
+                "actual": actual.ravel(),
+                **{m: predictions[m].ravel() for m in METHODS},
+            }
+        )
+        return {
+            "metrics": metrics,
+            "predictions": table,
+            "details": {
+                "origins": [str(index[o]) for o in origins],
+                "test_points": int(actual.size),
+                "zero_actuals_excluded_from_mape": int((actual == 0).sum()),
+                "seasonal_period": season,
+                "mase_scale": scale,
+                "arima_order": list(arima_order),
+            },
+        }
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+        """Writes the run directory (complete or not at all) and returns its path."""
+        self._check_fitted()
+        with persistence.staged_directory(path, overwrite) as staging:
+            self.write_run(staging)
+        return Path(path)
+
+    def write_run(self, directory: Path) -> None:
+        """Writes every run file into an existing (staging) directory."""
+        c = self.config
+        self.model_.save(directory / "model.keras")
+        persistence.write_json(directory / "config.json", c.to_dict())
+        tail = self.series_.iloc[-max(c.lookback, SEASONAL_PERIODS[c.freq]) :]
+        persistence.write_json(
+            directory / "preprocessing.json",
+            {
+                "scaler": self.scaler_.to_dict(),
+                "window_norm": c.window_norm,
+                "epsilon": self.epsilon_,
+                "freq": c.freq,
+                "agg": c.agg,
+                "fill": c.fill_method,
+                "series": getattr(self, "preparation_", None),
+                "split": getattr(self, "split_", None),
+                "tail": {"index": [str(t) for t in tail.index], "values": tail.tolist()},
+            },
+        )
+        persistence.write_json(directory / "metadata.json", persistence.metadata("forecast"))
+        if hasattr(self, "evaluation_"):
+            persistence.write_json(directory / "metrics.json", self.evaluation_["metrics"])
+            persistence.write_json(directory / "evaluation.json", self.evaluation_["details"])
+            self.evaluation_["predictions"].to_csv(directory / "test_predictions.csv", index=False)
+        if hasattr(self, "history_"):
+            pd.DataFrame(self.history_).rename_axis("epoch").to_csv(directory / "history.csv")
+        self.predict().to_csv(directory / "forecast.csv", index=False)
+        if hasattr(self, "evaluation_"):
+            reporting.write_forecast_report(self, directory)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Forecaster:
+        """Loads a run directory written by :meth:`save` or ``rnnkit forecast train``."""
+        run = persistence.open_run(path, "forecast", RUN_FILES)
+        config = ForecastConfig.from_dict(persistence.read_json(run / "config.json"))
+        pre = persistence.read_json(run / "preprocessing.json")
+        self = cls(config)
+        self.model_ = persistence.load_keras_model(run / "model.keras")
+        self.scaler_ = Scaler.from_dict(pre["scaler"])
+        self.epsilon_ = float(pre["epsilon"])
+        self.preparation_ = pre.get("series")
+        self.split_ = pre.get("split")
+        tail = pre["tail"]
+        self.series_ = pd.Series(
+            tail["values"], index=pd.DatetimeIndex(tail["index"], name=config.time_column),
+            name=config.target_column, dtype="float64",
+        )
+        if (run / "metrics.json").exists():
+            self.metrics_ = persistence.read_json(run / "metrics.json")
+        return self
+
+
+def backtest(
+    data: DataLike, folds: int, config: ForecastConfig | None = None, verbose: int | None = 0,
+    **params: Any,
+) -> dict[str, Any]:
+    """Rolling-origin evaluation: ``folds`` refits, each tested on the next horizon.
+
+    Fold ``k`` (1-based) trains on the series up to ``folds - k + 1`` horizons before its
+    end and tests on the horizon that follows; the scaler and the model are refit per
+    fold. Baselines are scored on the same periods.
+
+    Returns:
+        ``{"folds": [{"fold", "test_start", "metrics"}...], "mean": {method: {...}}}``.
+    """
+    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 1:
+        raise ConfigError(f"folds must be an integer >= 1, got {folds!r}.")
+    template = Forecaster(config, **params)
+    c = template.config
+    series = template.prepare(data).values
+    test = c.test_size or c.horizon
+    results = []
+    for fold in range(1, folds + 1):
+        end = len(series) - (folds - fold) * test
+        part = series.iloc[:end]
+        if fold == 1:
+            template.split_sizes(len(part))  # too short: the error names what is needed
+        model = Forecaster(c).fit(part, verbose=verbose)
+        results.append(
+            {
+                "fold": fold,
+                "test_start": str(part.index[-test]),
+                "test_end": str(part.index[-1]),
+                "metrics": model.metrics_,
+            }
+        )
+    mean = {
+        method: {
+            key: float(np.nanmean([r["metrics"][method][key] for r in results]))
+            if any(np.isfinite(r["metrics"][method][key]) for r in results) else float("nan")
+            for key in ("mae", "rmse", "mape", "smape", "mase")
+        }
+        for method in METHODS
+    }
+    return {"folds": results, "mean": mean}
