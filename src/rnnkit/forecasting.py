@@ -341,8 +341,10 @@ class Forecaster:
         self.split_ = pre.get("split")
         tail = pre["tail"]
         self.series_ = pd.Series(
-            tail["values"], index=pd.DatetimeIndex(tail["index"], name=config.time_column),
-            name=config.target_column, dtype="float64",
+            tail["values"],
+            index=pd.DatetimeIndex(tail["index"], name=config.time_column),
+            name=config.target_column,
+            dtype="float64",
         )
         if (run / "metrics.json").exists():
             self.metrics_ = persistence.read_json(run / "metrics.json")
@@ -350,7 +352,10 @@ class Forecaster:
 
 
 def backtest(
-    data: DataLike, folds: int, config: ForecastConfig | None = None, verbose: int | None = 0,
+    data: DataLike,
+    folds: int,
+    config: ForecastConfig | None = None,
+    verbose: int | None = 0,
     **params: Any,
 ) -> dict[str, Any]:
     """Rolling-origin evaluation: ``folds`` refits, each tested on the next horizon.
@@ -386,7 +391,8 @@ def backtest(
     mean = {
         method: {
             key: float(np.nanmean([r["metrics"][method][key] for r in results]))
-            if any(np.isfinite(r["metrics"][method][key]) for r in results) else float("nan")
+            if any(np.isfinite(r["metrics"][method][key]) for r in results)
+            else float("nan")
             for key in ("mae", "rmse", "mape", "smape", "mase")
         }
         for method in METHODS

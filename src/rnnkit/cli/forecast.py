@@ -11,8 +11,9 @@ import typer
 from rnnkit.cli.errors import echo, info, user_errors
 from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
 
-app = typer.Typer(help="Forecast a series aggregated from a CSV of events or values.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Forecast a series aggregated from a CSV of events or values.", no_args_is_help=True
+)
 
 _D, _M, _T = ForecastConfig(), ModelConfig(), TrainingConfig()
 
@@ -28,12 +29,16 @@ Strategy = Annotated[str, typer.Option(help="direct (one network, whole horizon)
 Scaler = Annotated[str, typer.Option(help="minmax, standard or none; fit on training part only.")]
 WindowNorm = Annotated[str, typer.Option(help="Per-window normalisation: level, standard, none.")]
 TestSize = Annotated[int | None, typer.Option(help="Test periods (default: the horizon).")]
-ValSize = Annotated[int | None, typer.Option(help="Validation periods (default: max(horizon, 15%)).")]
+ValSize = Annotated[
+    int | None, typer.Option(help="Validation periods (default: max(horizon, 15%)).")
+]
 Cell = Annotated[str, typer.Option(help="lstm, gru or simple_rnn.")]
 Layers = Annotated[int, typer.Option(help="Stacked recurrent layers.")]
 Units = Annotated[int, typer.Option(help="Units per layer.")]
 Dropout = Annotated[float, typer.Option(help="Dropout after each recurrent layer.")]
-Bidir = Annotated[bool, typer.Option("--bidirectional/--unidirectional", help="Bidirectional layers.")]
+Bidir = Annotated[
+    bool, typer.Option("--bidirectional/--unidirectional", help="Bidirectional layers.")
+]
 Epochs = Annotated[int, typer.Option(help="Most epochs; early stopping usually ends sooner.")]
 Batch = Annotated[int, typer.Option(help="Windows per step.")]
 LR = Annotated[float, typer.Option(help="Adam learning rate.")]
@@ -103,8 +108,10 @@ def run_forecast_training(data: Path, config: ForecastConfig, out: Path, overwri
         f"{prep['rows_missing_target']} rows without a target skipped."
     )
     details = forecaster.evaluation_["details"]
-    echo(f"Test: last {forecaster.split_['test']} periods, horizon {config.horizon}, "
-         f"{details['zero_actuals_excluded_from_mape']} zero actuals excluded from MAPE.")
+    echo(
+        f"Test: last {forecaster.split_['test']} periods, horizon {config.horizon}, "
+        f"{details['zero_actuals_excluded_from_mape']} zero actuals excluded from MAPE."
+    )
     echo(reporting.metrics_table(forecaster.metrics_, reporting.FORECAST_COLUMNS))
     if forecaster.stopped_on_nan_:
         info("warning: training stopped on a NaN loss; the best weights before it are kept.")
@@ -181,7 +188,9 @@ def predict(
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="A run directory from `forecast train`.")],
     data: Annotated[Path, typer.Option(help="Rows to score on (its last test periods).")],
-    json_output: Annotated[bool, typer.Option("--json", help="Print metrics.json's shape.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print metrics.json's shape.")
+    ] = False,
 ) -> None:
     """Metrics of a saved run and the baselines on the last test periods of DATA."""
     from rnnkit import reporting

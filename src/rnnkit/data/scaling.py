@@ -49,7 +49,9 @@ class Scaler:
         return cls(str(data["kind"]), float(data["offset"]), float(data["scale"]))  # type: ignore[arg-type]
 
 
-def window_statistics(windows: np.ndarray, kind: str, epsilon: float) -> tuple[np.ndarray, np.ndarray]:
+def window_statistics(
+    windows: np.ndarray, kind: str, epsilon: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-window ``(center, spread)`` for window normalisation, shapes ``(n, 1)``.
 
     ``level`` divides by the window's mean absolute value (center 0), ``standard``

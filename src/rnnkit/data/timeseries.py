@@ -54,11 +54,20 @@ def parse_times(frame: pd.DataFrame, column: str) -> pd.Series:
     missing = raw.isna()
     if missing.any():
         raise describe_bad_rows(
-            frame, column, missing, "rows have no time",
+            frame,
+            column,
+            missing,
+            "rows have no time",
             "Fill in the time or remove those rows.",
         )
     try:
-        times = pd.to_datetime(raw, errors="coerce", format="mixed")
+        try:
+            times = pd.to_datetime(raw, errors="coerce", format="mixed")
+        except ValueError as err:
+            if "timezone" not in str(err).lower():
+                raise
+            # Offsets that differ between rows (e.g. daylight saving): compare in UTC.
+            times = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
     except (ValueError, TypeError, OverflowError) as err:
         raise DataError(
             f"File '{frame.attrs.get('source', 'the data')}', column '{column}': times could "
@@ -67,7 +76,10 @@ def parse_times(frame: pd.DataFrame, column: str) -> pd.Series:
     bad = times.isna()
     if bad.any():
         raise describe_bad_rows(
-            frame, column, bad, "values are not dates or times",
+            frame,
+            column,
+            bad,
+            "values are not dates or times",
             "Use a format such as 2024-01-31 or 2024-01-31 14:05:00.",
         )
     if getattr(times.dt, "tz", None) is not None:
@@ -81,13 +93,14 @@ def parse_numbers(frame: pd.DataFrame, column: str) -> pd.Series:
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         numbers = raw.astype("float64")
     else:
-        numbers = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce").astype(
-            "float64"
-        )
+        numbers = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce").astype("float64")
     bad = (raw.notna() & numbers.isna()) | ~np.isfinite(numbers.fillna(0.0))
     if bad.any():
         raise describe_bad_rows(
-            frame, column, bad, "values are not finite numbers",
+            frame,
+            column,
+            bad,
+            "values are not finite numbers",
             "Remove units and thousands separators, or fix those lines.",
         )
     if numbers.isna().all():
@@ -134,7 +147,9 @@ def aggregate(
             f"and a '{target_column}' value."
         )
     rows = rows.sort_values("time", kind="stable")
-    grouped = rows.set_index("time")["value"].resample(PANDAS_RULES[freq])
+    grouped = rows.set_index("time")["value"].resample(
+        PANDAS_RULES[freq], closed="left", label="left"
+    )
     counts = grouped.count()
     if agg == "count":
         series = counts.astype("float64")

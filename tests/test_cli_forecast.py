@@ -1,0 +1,138 @@
+"""End-to-end CLI tests of `rnnkit forecast` on small generated data."""
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from rnnkit.cli.main import app
+
+runner = CliRunner()
+TINY_FLAGS = [
+    "--time-column",
+    "created_at",
+    "--target-column",
+    "amount",
+    "--lookback",
+    "14",
+    "--horizon",
+    "7",
+    "--num-layers",
+    "1",
+    "--units",
+    "8",
+    "--epochs",
+    "2",
+]
+
+
+def _train(data, out, *extra):
+    return runner.invoke(
+        app, ["forecast", "train", str(data), *TINY_FLAGS, "--out", str(out), *extra]
+    )
+
+
+def test_train_predict_evaluate_end_to_end(events_csv, tmp_path):
+    out = tmp_path / "run"
+    result = _train(events_csv, out)
+    assert result.exit_code == 0, result.output
+    assert "seasonal_naive" in result.stdout and "report.html" in result.stdout
+
+    predicted = runner.invoke(app, ["forecast", "predict", str(out)])
+    assert predicted.exit_code == 0, predicted.output
+    lines = predicted.stdout.strip().splitlines()
+    assert lines[0] == "created_at,forecast" and len(lines) == 8
+
+    target = tmp_path / "forecast.csv"
+    runner.invoke(
+        app, ["forecast", "predict", str(out), "--data", events_csv, "--output", str(target)]
+    )
+    assert len(pd.read_csv(target)) == 7
+
+    evaluated = runner.invoke(
+        app, ["forecast", "evaluate", str(out), "--data", events_csv, "--json"]
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    metrics = json.loads(evaluated.stdout)
+    assert metrics == json.loads((out / "metrics.json").read_text())
+
+
+def test_backtest_prints_each_fold_and_the_mean(events_csv):
+    result = runner.invoke(app, ["forecast", "backtest", events_csv, *TINY_FLAGS, "--folds", "2"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "fold 1" in result.stdout
+        and "fold 2" in result.stdout
+        and "mean over 2 folds" in result.stdout
+    )
+
+
+def _fails(result, pattern, out=None):
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1
+    assert re.search(pattern, error_lines[0]), error_lines[0]
+    if out is not None:
+        assert not out.exists()
+        assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")]
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "pattern"),
+    [
+        (None, [], "does not exist"),
+        ("", [], "is empty"),
+        ("created_at,amount\n", [], "header but no data rows"),
+        ("created_at,amout\n2024-01-01,1\n", [], "no column 'amount'. Did you mean 'amout'"),
+        ("created_at,amount\n2024-01-01,1\nlater,2\n", [], r"not dates or times \(line 3: 'later'"),
+        (
+            "created_at,amount\n2024-01-01,1\n2024-01-02,abc\n",
+            [],
+            r"not finite numbers \(line 3: 'abc'",
+        ),
+        ("created_at,amount\n2024-01-01,\n2024-01-02,\n", [], "every value is missing"),
+        (
+            "created_at,amount\n2024-01-01,1\n2024-01-05,2\n",
+            [],
+            r"has 5 periods .* needs at least 35",
+        ),
+        (
+            "created_at,amount\n2024-01-01,1\n",
+            ["--freq", "fortnight"],
+            "freq='FORTNIGHT' is not one of",
+        ),
+        ("created_at,amount\n2024-01-01,1\n", ["--agg", "median"], "agg='median' is not one of"),
+    ],
+)
+def test_bad_input_gets_one_line_and_exit_1(tmp_path, content, extra, pattern):
+    data = tmp_path / "data.csv"
+    if content is not None:
+        data.write_text(content)
+    out = tmp_path / "run"
+    _fails(_train(data, out, *extra), pattern, out)
+
+
+def test_not_utf8_file_is_refused(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_bytes("created_at,amount\n2024-01-01,1\n2024-01-02,caf\xe9\n".encode("latin-1"))
+    _fails(_train(data, tmp_path / "run"), r"not UTF-8 text \(line 3", tmp_path / "run")
+
+
+def test_out_not_empty_without_overwrite_is_refused_before_training(events_csv, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    _fails(_train(events_csv, out), "exists and is not empty. Pass --overwrite")
+    assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_bad_flag_exits_2(events_csv):
+    result = runner.invoke(app, ["forecast", "train", events_csv, "--lookback", "many"])
+    assert result.exit_code == 2
+
+
+def test_predict_refuses_a_directory_that_is_not_a_run(tmp_path):
+    _fails(runner.invoke(app, ["forecast", "predict", str(tmp_path)]), "is not an rnnkit run")

@@ -1,0 +1,150 @@
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import TINY, make_events
+
+from rnnkit import DataError, Forecaster, NotFittedError
+from rnnkit.forecasting import backtest
+
+
+def test_fit_returns_self_with_fitted_attributes(trained_forecaster):
+    f = trained_forecaster
+    for name in ("model_", "scaler_", "series_", "history_", "metrics_"):
+        assert hasattr(f, name)
+    assert set(f.metrics_) == {"model", "naive", "seasonal_naive", "arima"}
+    for values in f.metrics_.values():
+        assert set(values) == {"mae", "rmse", "mape", "smape", "mase"}
+
+
+def test_predict_before_fit_says_what_to_call():
+    with pytest.raises(NotFittedError, match=r"call fit\(data\) or Forecaster.load"):
+        Forecaster().predict()
+
+
+def test_predict_returns_the_horizon_after_the_data_with_dates(trained_forecaster):
+    forecast = trained_forecaster.predict()
+    last = trained_forecaster.series_.index[-1]
+    assert len(forecast) == TINY["horizon"]
+    assert forecast["created_at"].iloc[0] == last + pd.Timedelta(days=1)
+    assert np.all(np.isfinite(forecast["forecast"]))
+
+
+def test_missing_days_are_filled_not_skipped(trained_forecaster):
+    series = trained_forecaster.series_
+    assert len(series) == 120  # every day, although three had no events
+    assert trained_forecaster.preparation_["periods_filled"] == 3
+    assert series.loc["2024-01-31"] == 0.0
+
+
+def test_scaler_sees_only_the_training_part():
+    events = make_events()
+    spiked = events.copy()
+    late = pd.to_datetime(spiked["created_at"]) >= "2024-04-20"  # inside the test part
+    spiked.loc[late, "amount"] = 1e9
+    a = Forecaster(time_column="created_at", target_column="amount", **TINY).fit(events, verbose=0)
+    b = Forecaster(time_column="created_at", target_column="amount", **TINY).fit(spiked, verbose=0)
+    assert a.scaler_ == b.scaler_
+
+
+def test_test_periods_are_never_trained_on(trained_forecaster):
+    f = trained_forecaster
+    split = f.split_
+    assert split["train"] + split["validation"] + split["test"] == len(f.series_)
+    origins = f.evaluation_["details"]["origins"]
+    assert pd.Timestamp(origins[0]) == f.series_.index[split["train"] + split["validation"]]
+
+
+def test_same_seed_gives_the_same_forecast():
+    a = Forecaster(time_column="created_at", target_column="amount", **TINY).fit(
+        make_events(), verbose=0
+    )
+    b = Forecaster(time_column="created_at", target_column="amount", **TINY).fit(
+        make_events(), verbose=0
+    )
+    np.testing.assert_array_equal(a.predict()["forecast"], b.predict()["forecast"])
+
+
+def test_save_then_load_gives_identical_forecasts(trained_forecaster, tmp_path):
+    run = trained_forecaster.save(tmp_path / "run")
+    loaded = Forecaster.load(run)
+    np.testing.assert_array_equal(
+        loaded.predict()["forecast"], trained_forecaster.predict()["forecast"]
+    )
+    assert loaded.config == trained_forecaster.config
+
+
+def test_run_directory_has_every_file(trained_forecaster, tmp_path):
+    run = trained_forecaster.save(tmp_path / "run")
+    names = {p.name for p in run.iterdir()}
+    assert {
+        "model.keras",
+        "config.json",
+        "preprocessing.json",
+        "metrics.json",
+        "metadata.json",
+        "history.csv",
+        "forecast.csv",
+        "test_predictions.csv",
+        "loss.png",
+        "forecast.png",
+        "report.html",
+    } <= names
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics) == {"model", "naive", "seasonal_naive", "arima"}
+    html = (run / "report.html").read_text()
+    assert "data:image/png;base64," in html and "seasonal_naive" in html
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_evaluate_on_new_data_scores_its_last_periods(trained_forecaster):
+    metrics = trained_forecaster.evaluate(make_events(days=100, seed=3, start="2024-03-01"))
+    assert set(metrics) == {"model", "naive", "seasonal_naive", "arima"}
+    assert all(np.isfinite(m["mae"]) for m in metrics.values())
+
+
+def test_predict_from_newer_data_starts_after_it(trained_forecaster):
+    newer = make_events(days=40, seed=4, start="2024-06-01")
+    forecast = trained_forecaster.predict(newer)
+    assert forecast["created_at"].iloc[0] == pd.Timestamp("2024-07-11")
+
+
+def test_recursive_strategy_returns_the_whole_horizon():
+    # The guide's predictSteps printed each step and returned nothing.
+    f = Forecaster(time_column="created_at", target_column="amount", strategy="recursive", **TINY)
+    f.fit(make_events(), verbose=0)
+    assert f.model_.output_shape == (None, 1)
+    assert len(f.predict()) == TINY["horizon"]
+
+
+def test_the_guides_network_is_expressible_without_its_defects():
+    from rnnkit.config import ModelConfig
+    from rnnkit.models import build_forecaster
+
+    model = build_forecaster(60, 1, ModelConfig(num_layers=4, units=50, dropout=0.2))
+    lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
+    assert [layer.units for layer in lstms] == [50, 50, 50, 50]
+    assert isinstance(model.layers[-1], keras.layers.Dense)  # no Dropout after the output
+    assert not any(isinstance(layer, keras.layers.Dropout) for layer in model.layers[-1:])
+
+
+def test_too_short_series_says_how_many_periods_are_needed():
+    with pytest.raises(
+        DataError,
+        match=r"has 30 periods \(freq D\) but needs at least 35: lookback 14 \+ 7 for one training window, validation 7, test 7",
+    ):
+        Forecaster(time_column="created_at", target_column="amount", **TINY).fit(
+            make_events(days=30), verbose=0
+        )
+
+
+def test_backtest_refits_per_fold_and_averages():
+    result = backtest(
+        make_events(), folds=2, time_column="created_at", target_column="amount", **TINY
+    )
+    assert [f["fold"] for f in result["folds"]] == [1, 2]
+    assert result["folds"][0]["test_end"] < result["folds"][1]["test_start"]
+    mean_mae = np.mean([f["metrics"]["naive"]["mae"] for f in result["folds"]])
+    assert result["mean"]["naive"]["mae"] == pytest.approx(mean_mae)
