@@ -14,7 +14,13 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 __version__ = "0.1.0"
 
-from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig  # noqa: E402
+from rnnkit.classification import TextClassifier  # noqa: E402
+from rnnkit.config import (  # noqa: E402
+    ClassifierConfig,
+    ForecastConfig,
+    ModelConfig,
+    TrainingConfig,
+)
 from rnnkit.errors import (  # noqa: E402
     ConfigError,
     DataError,
@@ -26,6 +32,7 @@ from rnnkit.errors import (  # noqa: E402
 from rnnkit.forecasting import Forecaster  # noqa: E402
 
 __all__ = [
+    "ClassifierConfig",
     "ConfigError",
     "DataError",
     "ForecastConfig",
@@ -34,6 +41,7 @@ __all__ = [
     "NotFittedError",
     "RnnkitError",
     "RunDirectoryError",
+    "TextClassifier",
     "TrainingError",
     "TrainingConfig",
     "__version__",

@@ -58,3 +58,38 @@ def _fit_arima(history: np.ndarray, order: tuple[int, int, int]):
             return ARIMA(np.asarray(history, dtype="float64"), order=order, trend=trend).fit()
         except (ValueError, np.linalg.LinAlgError):
             return None
+
+
+# ----------------------------------------------------------------------- classification
+# Text classifiers are shown against the majority class (what accuracy means with no
+# model at all on imbalanced labels) and TF-IDF + a linear SVM (the strong classic).
+
+
+def majority_class(train_labels: np.ndarray) -> int:
+    """The most frequent class id in the training labels (the smallest id on a tie)."""
+    return int(np.bincount(np.asarray(train_labels, dtype="int64")).argmax())
+
+
+def tfidf_linear(
+    train_texts: list[str],
+    train_labels: np.ndarray,
+    test_texts: list[str],
+    class_weight: str | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Class ids predicted by TF-IDF (words and word pairs, sublinear tf) + LinearSVC.
+
+    Example:
+        >>> tfidf_linear(["good loan", "bad card"], np.array([0, 1]), ["loan"]).tolist()
+        [0]
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    # The texts come cleaned (lower case, no digits or masks), as the network sees them;
+    # the token pattern keeps one-letter words, as the network's vocabulary does.
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+")
+    features = vectorizer.fit_transform(train_texts)
+    model = LinearSVC(C=1.0, class_weight=class_weight, random_state=seed)
+    model.fit(features, train_labels)
+    return model.predict(vectorizer.transform(test_texts)).astype("int64")

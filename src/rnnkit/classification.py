@@ -1,0 +1,652 @@
+"""The second job: a text classifier trained from a CSV of texts and labels."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnnkit import baselines, persistence, reporting
+from rnnkit.config import ClassifierConfig, ModelConfig, TrainingConfig
+from rnnkit.data import text as text_prep
+from rnnkit.data.reading import line_numbers, read_table, require_columns
+from rnnkit.diagnostics import GradientHealth, probe_batch
+from rnnkit.errors import (
+    ConfigError,
+    DataError,
+    NotFittedError,
+    RunDirectoryError,
+    did_you_mean,
+    format_examples,
+)
+from rnnkit.lr_finder import RangeTestResult, range_test
+from rnnkit.metrics import classification_metrics, confusion, per_class_metrics
+
+METHODS = ("model", "majority", "tfidf_linear")
+RUN_FILES = (
+    "model.keras",
+    "config.json",
+    "preprocessing.json",
+    "tokenizer.json",
+    "metadata.json",
+)
+# One row each for the train, validation and test parts of a stratified split.
+MIN_CLASS_ROWS = 3
+
+DataLike = pd.DataFrame | str | os.PathLike[str]
+Texts = str | Iterable[str]
+
+
+def make_config(config: ClassifierConfig | None = None, **params: Any) -> ClassifierConfig:
+    """A ClassifierConfig from a base config and flat keyword overrides.
+
+    Keywords may name fields of ``ClassifierConfig``, ``ModelConfig`` or
+    ``TrainingConfig`` (``TextClassifier(label_column="category", cell="gru", epochs=5)``).
+    """
+    config = config or ClassifierConfig()
+    top, model, training = {}, {}, {}
+    own = set(ClassifierConfig.__dataclass_fields__) - {"model", "training"}
+    model_fields = set(ModelConfig.__dataclass_fields__)
+    training_fields = set(TrainingConfig.__dataclass_fields__)
+    for key, value in params.items():
+        if key in own:
+            top[key] = value
+        elif key in model_fields:
+            model[key] = value
+        elif key in training_fields:
+            training[key] = value
+        else:
+            known = [*own, *model_fields, *training_fields]
+            raise ConfigError(f"Unknown classifier parameter {key!r}.{did_you_mean(key, known)}")
+    return config.replace(
+        **top, model=config.model.replace(**model), training=config.training.replace(**training)
+    )
+
+
+@dataclasses.dataclass
+class LabelledTexts:
+    """Usable rows of a table: cleaned texts and their labels, plus what was dropped."""
+
+    cleaned: list[str]
+    labels: list[str]
+    summary: dict[str, Any]
+
+
+def _source(frame: pd.DataFrame) -> str:
+    return str(frame.attrs.get("source", "the data"))
+
+
+def read_columns(data: DataLike, columns: list[str], fix: str) -> pd.DataFrame:
+    """``data`` (a path or a DataFrame) checked to have ``columns`` and some rows.
+
+    A missing column is reported with its closest existing name, followed by ``fix``
+    (which says which option names the column).
+    """
+    if isinstance(data, pd.DataFrame):
+        frame = data.copy()
+        frame.attrs.setdefault("source", "the DataFrame")
+        frame.attrs.setdefault("line_offset", 0)  # DataFrame rows are counted from 0
+        frame.attrs.setdefault("line_word", "row")
+    else:
+        frame = read_table(data)
+    try:
+        require_columns(frame, columns)
+    except DataError as err:
+        raise DataError(f"{err}. {fix}.") from None
+    if len(frame) == 0:
+        raise DataError(f"'{_source(frame)}' has no rows. Give at least a few labelled texts.")
+    return frame
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    """True where a value is missing or only whitespace."""
+    return values.isna() | values.astype("string").str.strip().fillna("").eq("")
+
+
+class TextClassifier:
+    """Classifies texts with an embedding and a recurrent network, against baselines.
+
+    Texts are cleaned (CFPB masks, digits and symbols removed, lower case), turned into
+    word ids with a vocabulary learned on the training part, padded at the start and cut
+    at the end to ``sequence_length`` and fed to an Embedding + bidirectional GRU + max
+    pooling over time + softmax. The rows are split into stratified train, validation
+    (early stopping) and test parts; the test is scored against the majority class and
+    TF-IDF + a linear SVM on the same rows.
+
+    Args:
+        config: a :class:`~rnnkit.config.ClassifierConfig`; defaults otherwise.
+        **params: overrides of any config field by name (``label_column="category"``).
+
+    Example:
+        >>> clf = TextClassifier(text_column="text", label_column="category", epochs=5)
+        >>> clf.fit("train.csv").metrics_["model"]["accuracy"]  # doctest: +SKIP
+        >>> clf.predict(["I lost my card"])  # doctest: +SKIP
+        array(['lost_or_stolen_card'], dtype=object)
+    """
+
+    def __init__(self, config: ClassifierConfig | None = None, **params: Any) -> None:
+        self.config = make_config(config, **params)
+        self.cleaner = text_prep.TextCleaner(remove_stopwords=self.config.remove_stopwords)
+
+    # ----------------------------------------------------------------- data
+    def prepare(self, data: DataLike) -> LabelledTexts:
+        """Reads (if a path) and cleans ``data``; drops rows without a text or a label.
+
+        Rows whose text is empty once cleaned (only digits, symbols or masks) are dropped
+        too. Every drop is counted in the returned summary.
+        """
+        c = self.config
+        frame = read_columns(
+            data,
+            [c.text_column, c.label_column],
+            "Set --text-column and --label-column (text_column, label_column) to the "
+            "columns of texts and labels",
+        )
+        no_text = _blank(frame[c.text_column])
+        no_label = _blank(frame[c.label_column])
+        keep = ~(no_text | no_label)
+        if not keep.any():
+            raise DataError(
+                f"File '{_source(frame)}' has no row with both a text in '{c.text_column}' "
+                f"and a label in '{c.label_column}' ({int(no_text.sum())} rows without a "
+                f"text, {int(no_label.sum())} without a label). Check the column names."
+            )
+        texts = frame[c.text_column][keep].astype(str).tolist()
+        cleaned = self.cleaner.clean_all(texts)
+        empty = np.array([not t for t in cleaned])
+        if empty.all():
+            raise self._all_empty_error(frame, keep)
+        labels = frame[c.label_column][keep].astype(str).str.strip().tolist()
+        cleaned = [t for t, e in zip(cleaned, empty, strict=True) if not e]
+        labels = [label for label, e in zip(labels, empty, strict=True) if not e]
+        summary = {
+            "source": _source(frame),
+            "rows_read": int(len(frame)),
+            "rows_without_text": int(no_text.sum()),
+            "rows_without_label": int((no_label & ~no_text).sum()),
+            "rows_empty_after_cleaning": int(empty.sum()),
+            "rows_used": len(cleaned),
+        }
+        return LabelledTexts(cleaned, labels, summary)
+
+    def _all_empty_error(self, frame: pd.DataFrame, keep: pd.Series) -> DataError:
+        c = self.config
+        kept = np.flatnonzero(keep.to_numpy())
+        lines = line_numbers(frame, kept[:3].tolist())
+        values = frame[c.text_column].iloc[kept[:3]].tolist()
+        word = frame.attrs.get("line_word", "line")
+        removed = "digits, symbols, CFPB masks" + (" and stop words" if c.remove_stopwords else "")
+        return DataError(
+            f"File '{_source(frame)}', column '{c.text_column}': all {len(kept)} texts are "
+            f"empty after cleaning ({removed} removed; "
+            f"{format_examples(lines, values).replace('line', word)}). Check that "
+            "--text-column names the column of texts"
+            + (", or pass --keep-stopwords." if c.remove_stopwords else ".")
+        )
+
+    def _choose_classes(self, prepared: LabelledTexts, min_rows: int) -> LabelledTexts:
+        """Checks there are two classes or more, each with ``min_rows`` rows (or drops it)."""
+        c = self.config
+        source = prepared.summary["source"]
+        counts = pd.Series(prepared.labels).value_counts()
+        rare = counts[counts < min_rows]
+        dropped: dict[str, int] = {}
+        if len(rare) and not c.drop_rare_classes:
+            shown = ", ".join(f"{label!r} ({n})" for label, n in rare.head(5).items())
+            raise DataError(
+                f"File '{source}', column '{c.label_column}': {len(rare)} class(es) have fewer "
+                f"than {min_rows} rows, too few for a stratified train/validation/test split: "
+                f"{shown}{', ...' if len(rare) > 5 else ''}. Add rows, merge these labels "
+                "into others, or pass --drop-rare-classes to leave them out."
+            )
+        if len(rare):
+            dropped = {str(k): int(v) for k, v in rare.items()}
+            keep = [label not in dropped for label in prepared.labels]
+            prepared = LabelledTexts(
+                [t for t, k in zip(prepared.cleaned, keep, strict=True) if k],
+                [label for label, k in zip(prepared.labels, keep, strict=True) if k],
+                {**prepared.summary, "rows_used": int(sum(keep))},
+            )
+            counts = counts.drop(rare.index)
+        if len(counts) < 2:
+            only = f" ({counts.index[0]!r}, {int(counts.iloc[0])} rows)" if len(counts) else ""
+            raise DataError(
+                f"File '{source}', column '{c.label_column}' has a single class{only}"
+                + (f" once {len(dropped)} rare class(es) are dropped" if dropped else "")
+                + "; a classifier needs at least two. Check --label-column."
+            )
+        prepared.summary["dropped_classes"] = dropped
+        return prepared
+
+    def _known_labels(self, prepared: LabelledTexts) -> tuple[LabelledTexts, np.ndarray]:
+        """Rows whose label the model knows, with class ids; unknown ones are counted."""
+        index = {label: i for i, label in enumerate(self.classes_)}
+        known = [label in index for label in prepared.labels]
+        unknown = pd.Series([lab for lab, k in zip(prepared.labels, known, strict=True) if not k])
+        summary = {
+            **prepared.summary,
+            "rows_with_unknown_label": int(len(unknown)),
+            "unknown_labels": {str(k): int(v) for k, v in unknown.value_counts().items()},
+            "rows_used": int(sum(known)),
+        }
+        if not any(known):
+            raise DataError(
+                f"File '{summary['source']}', column '{self.config.label_column}': none of the "
+                f"labels are known to the model (e.g. {unknown.iloc[0]!r}); it knows "
+                f"{', '.join(repr(x) for x in self.classes_[:5])}"
+                f"{', ...' if len(self.classes_) > 5 else ''}. Check --label-column."
+            )
+        kept = LabelledTexts(
+            [t for t, k in zip(prepared.cleaned, known, strict=True) if k],
+            [lab for lab, k in zip(prepared.labels, known, strict=True) if k],
+            summary,
+        )
+        return kept, np.array([index[label] for label in kept.labels], dtype="int64")
+
+    # ----------------------------------------------------------------- training
+    def fit(
+        self,
+        data: DataLike,
+        *,
+        test_data: DataLike | None = None,
+        checkpoint_path: str | os.PathLike[str] | None = None,
+        callbacks: tuple = (),
+        verbose: int | None = None,
+        state_path: str | os.PathLike[str] | None = None,
+        resume: bool = False,
+        range_test_only: bool = False,
+    ) -> TextClassifier:
+        """Trains on ``data`` (a path or a DataFrame) and scores the held-out test part.
+
+        Args:
+            data: rows with a text and a label.
+            test_data: a fixed test set (e.g. a dataset's official test split). When given,
+                ``data`` is split only into train and validation; test rows whose label
+                was not seen in training are counted and left out.
+            checkpoint_path: where the best model so far is written during training.
+            callbacks: extra Keras callbacks.
+            verbose: Keras verbosity (default: a progress bar on a terminal).
+            state_path: save the training state here at every epoch end (see
+                :mod:`rnnkit.resume`), so that an interrupted fit can be resumed.
+            resume: continue from the state in ``state_path`` if there is one; a state
+                saved with another configuration or other data is refused.
+            range_test_only: prepare the data and run the learning-rate range test, then
+                stop (see :func:`find_learning_rate`); nothing is trained.
+
+        Returns:
+            self, with ``model_``, ``tokenizer_``, ``classes_``, ``sequence_length_``,
+            ``history_``, ``metrics_`` and ``evaluation_`` set.
+        """
+        from rnnkit import models, training
+        from rnnkit import resume as resume_
+
+        c = self.config
+        prepared = self._choose_classes(
+            self.prepare(data), 2 if test_data is not None else MIN_CLASS_ROWS
+        )
+        self.classes_ = sorted(set(prepared.labels))
+        labels = np.asarray(
+            pd.Categorical(prepared.labels, categories=self.classes_).codes, dtype="int64"
+        )
+        rng = np.random.default_rng(c.training.seed)
+        everything = np.arange(len(labels))
+        if test_data is None:
+            rest, test = stratified_split(labels, c.test_size, rng)
+            test_texts = [prepared.cleaned[i] for i in test]
+            test_labels = labels[test]
+            test_summary = None
+        else:
+            rest = everything
+            fixed, test_labels = self._known_labels(self.prepare(test_data))
+            test_texts, test_summary = fixed.cleaned, fixed.summary
+        train_pos, val_pos = stratified_split(labels[rest], c.validation_size, rng)
+        train, val = rest[train_pos], rest[val_pos]
+        train_texts = [prepared.cleaned[i] for i in train]
+        val_texts = [prepared.cleaned[i] for i in val]
+
+        self.sequence_length_ = c.sequence_length or text_prep.choose_sequence_length(train_texts)
+        # The vocabulary comes from the training part only: validation and test words the
+        # model never trained on must look unknown, as they will in production.
+        self.tokenizer_ = text_prep.build_tokenizer(
+            train_texts, c.max_tokens, self.sequence_length_, c.padding, c.truncation
+        )
+        self.vocabulary_size_ = int(self.tokenizer_.get_vocab_size())
+        self.majority_class_ = baselines.majority_class(labels[train])
+
+        class_weight = None
+        if c.class_weight == "balanced":
+            counts = np.bincount(labels[train], minlength=len(self.classes_))
+            class_weight = {
+                i: float(len(train) / (len(self.classes_) * n)) for i, n in enumerate(counts) if n
+            }
+
+        def build():
+            return models.build_text_classifier(
+                self.sequence_length_,
+                self.vocabulary_size_,
+                len(self.classes_),
+                c.model,
+                embedding_dim=c.embedding_dim,
+                spatial_dropout=c.spatial_dropout,
+                pooling=c.pooling,
+            )
+
+        loss = "sparse_categorical_crossentropy"
+        train_part = (self._encode(train_texts), labels[train])
+        validation_part = (self._encode(val_texts), labels[val])
+        settings = c.training
+        self.learning_rate_range_test_ = None
+        if settings.learning_rate == "auto":
+            training.seed_everything(settings.seed)
+            result = range_test(
+                build(), *train_part, loss, settings.batch_size, clipnorm=settings.clipnorm
+            )
+            self.learning_rate_range_test_ = result
+            settings = settings.replace(learning_rate=result.suggestion)
+            if range_test_only:
+                return self
+        self.learning_rate_ = float(settings.learning_rate)
+
+        training.seed_everything(settings.seed)
+        self.model_ = build()
+        training.compile_model(self.model_, settings, loss, metrics=["accuracy"])
+        self.gradient_health_ = None
+        if settings.gradient_health:
+            probe = probe_batch(*train_part, settings.batch_size, settings.seed)
+            self.gradient_health_ = GradientHealth(probe, loss)
+            callbacks = (*callbacks, self.gradient_health_)
+        resumable = None
+        if state_path is not None:
+            arrays = [*train_part, *validation_part]
+            resumable = resume_.ResumableTraining(
+                state_path,
+                resume_.fingerprint("classify", c.to_dict(), c.training.learning_rate, arrays),
+                resume,
+            )
+        started = time.perf_counter()
+        self.history_ = training.fit(
+            self.model_,
+            train_part,
+            validation_part,
+            settings,
+            checkpoint_path=checkpoint_path,
+            callbacks=callbacks,
+            class_weight=class_weight,
+            verbose=verbose,
+            resumable=resumable,
+        )
+        self.training_seconds_ = time.perf_counter() - started
+        self.stopped_on_nan_ = training.stopped_on_nan(self.history_)
+
+        counts = {
+            "train": np.bincount(labels[train], minlength=len(self.classes_)),
+            "validation": np.bincount(labels[val], minlength=len(self.classes_)),
+            "test": np.bincount(test_labels, minlength=len(self.classes_)),
+        }
+        self.preparation_ = {
+            **prepared.summary,
+            "test_source": "split" if test_data is None else "test_data",
+            "test_data": test_summary,
+            "sequence_length": self.sequence_length_,
+            "sequence_length_chosen": c.sequence_length is None,
+            "texts_longer_than_sequence_length": int(
+                (text_prep.token_counts(train_texts) > self.sequence_length_).sum()
+            ),
+            "vocabulary_size": self.vocabulary_size_,
+            "class_weight": class_weight,
+            "label_distribution": [
+                {"label": name, **{part: int(n[i]) for part, n in counts.items()}}
+                for i, name in enumerate(self.classes_)
+            ],
+        }
+        self.split_ = {"train": len(train), "validation": len(val), "test": len(test_labels)}
+        baseline_texts = train_texts + val_texts
+        baseline_labels = np.concatenate([labels[train], labels[val]])
+        self.evaluation_ = self._score(
+            test_texts, test_labels, tfidf=(baseline_texts, baseline_labels)
+        )
+        self.metrics_ = self.evaluation_["metrics"]
+        return self
+
+    def _encode(self, cleaned: list[str]) -> np.ndarray:
+        return text_prep.encode(self.tokenizer_, cleaned)
+
+    # ----------------------------------------------------------------- prediction
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                "This TextClassifier is not trained yet: call fit(data) or "
+                "TextClassifier.load(run_dir) first."
+            )
+
+    def _probabilities(self, cleaned: list[str]) -> np.ndarray:
+        if not cleaned:
+            return np.zeros((0, len(self.classes_)), dtype="float32")
+        ids = self._encode(cleaned)
+        return np.asarray(self.model_.predict(ids, batch_size=256, verbose=0), dtype="float32")
+
+    def predict_proba(self, texts: Texts) -> np.ndarray:
+        """Class probabilities ``(len(texts), len(classes_))``, columns in ``classes_`` order.
+
+        A single string is one text. Texts are cleaned exactly as in training.
+
+        Example:
+            >>> clf.predict_proba(["my card was stolen"]).round(2)  # doctest: +SKIP
+            array([[0.01, 0.97, 0.02]], dtype=float32)
+        """
+        self._check_fitted()
+        return self._probabilities(self.cleaner.clean_all(_as_texts(texts)))
+
+    def predict(self, texts: Texts) -> np.ndarray:
+        """The most probable label of each text, as an array of label names."""
+        probabilities = self.predict_proba(texts)
+        return np.array(self.classes_, dtype=object)[probabilities.argmax(axis=1)]
+
+    def predict_top_k(self, texts: Texts, k: int = 1) -> list[list[tuple[str, float]]]:
+        """The ``k`` most probable ``(label, probability)`` pairs of each text, best first."""
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ConfigError(f"top_k must be an integer >= 1, got {k!r}.")
+        probabilities = self.predict_proba(texts)
+        k = min(k, len(self.classes_))
+        order = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
+        return [
+            [(self.classes_[j], float(row[j])) for j in best]
+            for row, best in zip(probabilities, order, strict=True)
+        ]
+
+    # ----------------------------------------------------------------- evaluation
+    def evaluate(self, data: DataLike | None = None) -> dict[str, dict[str, float]]:
+        """Accuracy, macro-F1 and weighted-F1 of the model and the baselines.
+
+        Args:
+            data: labelled rows (path or DataFrame) to score on. Rows whose label the
+                model does not know are counted (``last_evaluation_["details"]``) and left
+                out. By default: the test part held out by ``fit``.
+
+        Returns:
+            ``{"model": {...}, "majority": {...}}`` on new data (the majority class of the
+            training part); after ``fit``, also ``"tfidf_linear"``. TF-IDF is not refit on
+            new data: that needs the training texts, which a run does not keep.
+        """
+        self._check_fitted()
+        if data is None:
+            if not hasattr(self, "evaluation_"):
+                raise NotFittedError("No test part kept after load: pass data to evaluate.")
+            return self.evaluation_["metrics"]
+        prepared, labels = self._known_labels(self.prepare(data))
+        self.last_evaluation_ = self._score(prepared.cleaned, labels)
+        self.last_evaluation_["details"]["data"] = prepared.summary
+        return self.last_evaluation_["metrics"]
+
+    def _score(
+        self,
+        cleaned: list[str],
+        labels: np.ndarray,
+        tfidf: tuple[list[str], np.ndarray] | None = None,
+    ) -> dict[str, Any]:
+        probabilities = self._probabilities(cleaned)
+        predicted = {
+            "model": probabilities.argmax(axis=1),
+            "majority": np.full(len(labels), self.majority_class_),
+        }
+        if tfidf is not None:
+            weight = "balanced" if self.config.class_weight == "balanced" else None
+            predicted["tfidf_linear"] = baselines.tfidf_linear(
+                tfidf[0], tfidf[1], cleaned, class_weight=weight, seed=self.config.training.seed
+            )
+        return {
+            "metrics": {m: classification_metrics(labels, p) for m, p in predicted.items()},
+            "per_class": per_class_metrics(labels, predicted["model"], self.classes_),
+            "confusion": confusion(labels, predicted["model"], len(self.classes_)),
+            "details": {
+                "rows": int(len(labels)),
+                "majority_class": self.classes_[self.majority_class_],
+                "tfidf_linear": "TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) + "
+                "LinearSVC(C=1), fit on the train and validation parts"
+                if tfidf is not None
+                else "not refit: needs the training texts",
+            },
+        }
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+        """Writes the run directory (complete or not at all) and returns its path.
+
+        Example:
+            >>> clf.save("runs/complaints")  # doctest: +SKIP
+            >>> TextClassifier.load("runs/complaints").predict(["..."])  # doctest: +SKIP
+        """
+        self._check_fitted()
+        with persistence.staged_directory(path, overwrite) as staging:
+            self.write_run(staging)
+        return Path(path)
+
+    def write_run(self, directory: Path) -> None:
+        """Writes every run file into an existing (staging) directory."""
+        self.model_.save(directory / "model.keras")
+        persistence.write_json(directory / "config.json", self.config.to_dict())
+        persistence.write_json(
+            directory / "preprocessing.json",
+            {
+                "cleaning": self.cleaner.to_dict(),
+                "sequence_length": self.sequence_length_,
+                "padding": self.config.padding,
+                "truncation": self.config.truncation,
+                "vocabulary_size": self.vocabulary_size_,
+                "classes": list(self.classes_),
+                "majority_class": self.classes_[self.majority_class_],
+                "data": getattr(self, "preparation_", None),
+                "split": getattr(self, "split_", None),
+            },
+        )
+        (directory / "tokenizer.json").write_text(
+            text_prep.tokenizer_to_json(self.tokenizer_), encoding="utf-8"
+        )
+        persistence.write_json(directory / "metadata.json", persistence.metadata("classify"))
+        if hasattr(self, "evaluation_"):
+            evaluation = self.evaluation_
+            persistence.write_json(directory / "metrics.json", evaluation["metrics"])
+            persistence.write_json(
+                directory / "evaluation.json",
+                {
+                    **evaluation["details"],
+                    "confusion_matrix": evaluation["confusion"].tolist(),
+                    "training_seconds": getattr(self, "training_seconds_", None),
+                },
+            )
+            evaluation["per_class"].to_csv(directory / "per_class.csv", index=False)
+        if hasattr(self, "history_"):
+            pd.DataFrame(self.history_).rename_axis("epoch").to_csv(directory / "history.csv")
+        if getattr(self, "learning_rate_range_test_", None) is not None:
+            persistence.write_json(
+                directory / "lr_find.json", self.learning_rate_range_test_.to_dict()
+            )
+            self.learning_rate_range_test_.plot(directory / "lr_find.png")
+        if getattr(self, "gradient_health_", None) is not None:
+            persistence.write_json(
+                directory / "gradient_health.json", self.gradient_health_.summary()
+            )
+        if hasattr(self, "evaluation_"):
+            reporting.write_classification_report(self, directory)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TextClassifier:
+        """Loads a run directory written by :meth:`save` or ``rnnkit classify train``."""
+        run = persistence.open_run(path, "classify", RUN_FILES)
+        config = ClassifierConfig.from_dict(persistence.read_json(run / "config.json"))
+        pre = persistence.read_json(run / "preprocessing.json")
+        self = cls(config)
+        self.cleaner = text_prep.TextCleaner.from_dict(pre["cleaning"])
+        try:
+            self.tokenizer_ = text_prep.tokenizer_from_json(
+                (run / "tokenizer.json").read_text(encoding="utf-8")
+            )
+        except Exception as err:  # the tokenizers library raises its own exception types
+            raise RunDirectoryError(
+                f"'{run / 'tokenizer.json'}' could not be read ({type(err).__name__}: {err}). "
+                "Train again to recreate it."
+            ) from err
+        self.model_ = persistence.load_keras_model(run / "model.keras")
+        self.classes_ = list(pre["classes"])
+        self.majority_class_ = self.classes_.index(pre["majority_class"])
+        self.sequence_length_ = int(pre["sequence_length"])
+        self.vocabulary_size_ = int(pre["vocabulary_size"])
+        self.preparation_ = pre.get("data")
+        self.split_ = pre.get("split")
+        if (run / "metrics.json").exists():
+            self.metrics_ = persistence.read_json(run / "metrics.json")
+        return self
+
+
+def _as_texts(texts: Texts) -> list[str]:
+    """A list of texts; one string is one text (not a sequence of characters)."""
+    if isinstance(texts, str):
+        return [texts]
+    if isinstance(texts, pd.DataFrame):
+        raise DataError("Give a list or Series of texts, not a DataFrame (pick its column).")
+    return ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+
+
+def stratified_split(
+    labels: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``(kept, held_out)`` with about ``fraction`` of every class held out.
+
+    Each class with two rows or more keeps at least one row and holds out at least one,
+    so every class appears on both sides; a class of one row stays on the kept side.
+
+    Example:
+        >>> kept, held = stratified_split(np.array([0, 0, 0, 1, 1, 1]), 0.3,
+        ...                               np.random.default_rng(0))
+        >>> len(kept), len(held)
+        (4, 2)
+    """
+    kept, held = [], []
+    for label in np.unique(labels):
+        positions = np.flatnonzero(labels == label)
+        rng.shuffle(positions)
+        n_held = min(max(1, round(len(positions) * fraction)), len(positions) - 1)
+        held.append(positions[:n_held])
+        kept.append(positions[n_held:])
+    return np.sort(np.concatenate(kept)), np.sort(np.concatenate(held))
+
+
+def find_learning_rate(classifier: TextClassifier, data: DataLike) -> RangeTestResult:
+    """Runs the learning-rate range test on ``classifier``'s model and ``data``.
+
+    The data is prepared exactly as ``fit`` prepares it (cleaning, split, vocabulary from
+    the training part); the sweep runs on a fresh model and nothing is trained.
+
+    Example:
+        >>> c = TextClassifier(text_column="text", label_column="label")
+        >>> find_learning_rate(c, "complaints.csv").suggestion  # doctest: +SKIP
+    """
+    config = classifier.config
+    probe = TextClassifier(config.replace(training=config.training.replace(learning_rate="auto")))
+    return probe.fit(data, verbose=0, range_test_only=True).learning_rate_range_test_

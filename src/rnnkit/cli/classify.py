@@ -1,0 +1,348 @@
+"""``rnnkit classify``: train, predict and evaluate text classifiers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from rnnkit.cli.errors import echo, info, user_errors
+from rnnkit.cli.errors import learning_rate as learning_rate_option
+from rnnkit.config import ClassifierConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rnnkit.classification import TextClassifier
+
+app = typer.Typer(help="Classify texts (CSV or Parquet of texts and labels).", no_args_is_help=True)
+
+_D = ClassifierConfig()
+_M, _T = _D.model, _D.training
+
+Data = Annotated[Path, typer.Argument(help="CSV or Parquet file, one row per text.")]
+TextColumn = Annotated[str, typer.Option(help="Column of texts.")]
+LabelColumn = Annotated[str, typer.Option(help="Column of labels.")]
+Stopwords = Annotated[
+    bool,
+    typer.Option(
+        "--remove-stopwords/--keep-stopwords", help="Remove English stop words (NLTK list)."
+    ),
+]
+MaxTokens = Annotated[int, typer.Option(help="Largest vocabulary (2 special tokens included).")]
+SeqLength = Annotated[
+    int | None,
+    typer.Option(help="Tokens per text (default: 95th percentile of training texts, at most 128)."),
+]
+Padding = Annotated[str, typer.Option(help="Pad short texts at the start or the end.")]
+Truncation = Annotated[str, typer.Option(help="Cut long texts at the end or the start.")]
+EmbeddingDim = Annotated[int, typer.Option(help="Size of each word vector.")]
+SpatialDropout = Annotated[float, typer.Option(help="SpatialDropout1D after the embedding.")]
+Pooling = Annotated[str, typer.Option(help="max (over all steps) or last (final state).")]
+ClassWeight = Annotated[str, typer.Option(help="none or balanced (inverse class frequency).")]
+TestSize = Annotated[float, typer.Option(help="Fraction of rows held out for the test.")]
+ValSize = Annotated[float, typer.Option(help="Fraction of the rest used for early stopping.")]
+DropRare = Annotated[
+    bool,
+    typer.Option(
+        help="Leave out classes with fewer than 3 rows instead of stopping with an error."
+    ),
+]
+TestData = Annotated[
+    Path | None,
+    typer.Option(
+        help="A fixed test file (same columns); then DATA is split into train and validation only."
+    ),
+]
+Cell = Annotated[str, typer.Option(help="lstm, gru or simple_rnn.")]
+Layers = Annotated[int, typer.Option(help="Stacked recurrent layers.")]
+Units = Annotated[int, typer.Option(help="Units per layer (per direction).")]
+Dropout = Annotated[float, typer.Option(help="Dropout after each recurrent layer.")]
+RecDropout = Annotated[
+    float, typer.Option(help="Dropout on the recurrent state (slow: rules out fused kernels).")
+]
+Bidir = Annotated[
+    bool, typer.Option("--bidirectional/--unidirectional", help="Bidirectional layers.")
+]
+Epochs = Annotated[int, typer.Option(help="Most epochs; early stopping usually ends sooner.")]
+Batch = Annotated[int, typer.Option(help="Texts per step.")]
+LR = Annotated[
+    str,
+    typer.Option(
+        help="Adam learning rate, or 'auto' (the range test's suggestion).",
+        parser=learning_rate_option,
+    ),
+]
+Patience = Annotated[int, typer.Option(help="Epochs without a better validation loss.")]
+Clip = Annotated[float, typer.Option(help="Gradient norm clipping (0: off).")]
+Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives the same run.")]
+Out = Annotated[Path, typer.Option(help="Run directory to write.")]
+Overwrite = Annotated[bool, typer.Option(help="Replace --out if it exists.")]
+Resume = Annotated[
+    bool,
+    typer.Option(
+        help="Continue an interrupted run of this same command from its last completed epoch."
+    ),
+]
+RunDir = Annotated[Path, typer.Argument(help="A run directory from `classify train`.")]
+JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@app.command()
+@user_errors
+def train(
+    data: Data,
+    text_column: TextColumn = _D.text_column,
+    label_column: LabelColumn = _D.label_column,
+    remove_stopwords: Stopwords = _D.remove_stopwords,
+    max_tokens: MaxTokens = _D.max_tokens,
+    sequence_length: SeqLength = _D.sequence_length,
+    padding: Padding = _D.padding,
+    truncation: Truncation = _D.truncation,
+    embedding_dim: EmbeddingDim = _D.embedding_dim,
+    spatial_dropout: SpatialDropout = _D.spatial_dropout,
+    pooling: Pooling = _D.pooling,
+    class_weight: ClassWeight = _D.class_weight,
+    test_size: TestSize = _D.test_size,
+    validation_size: ValSize = _D.validation_size,
+    drop_rare_classes: DropRare = _D.drop_rare_classes,
+    test_data: TestData = None,
+    cell: Cell = _M.cell,
+    num_layers: Layers = _M.num_layers,
+    units: Units = _M.units,
+    dropout: Dropout = _M.dropout,
+    recurrent_dropout: RecDropout = _M.recurrent_dropout,
+    bidirectional: Bidir = _M.bidirectional,
+    epochs: Epochs = _T.epochs,
+    batch_size: Batch = _T.batch_size,
+    learning_rate: LR = str(_T.learning_rate),
+    patience: Patience = _T.patience,
+    clipnorm: Clip = _T.clipnorm,
+    seed: Seed = _T.seed,
+    out: Out = Path("runs/classify"),
+    overwrite: Overwrite = False,
+    resume: Resume = False,
+) -> None:
+    """Train a text classifier, score it against baselines, write a run directory."""
+    from rnnkit.classification import make_config
+
+    skip = ("data", "test_data", "out", "overwrite", "resume", "make_config", "skip")
+    config = make_config(None, **{k: v for k, v in locals().items() if k not in skip})
+    run_classify_training(data, config, out, overwrite, test_data=test_data, resume=resume)
+
+
+def run_classify_training(
+    data: Path | pd.DataFrame,
+    config: ClassifierConfig,
+    out: Path,
+    overwrite: bool,
+    test_data: Path | None = None,
+    resume: bool = False,
+) -> TextClassifier:
+    """Trains, writes the run directory (complete or not at all) and prints the metrics."""
+    from rnnkit import persistence, reporting
+    from rnnkit.classification import TextClassifier
+    from rnnkit.resume import announce, state_path
+
+    persistence.check_output_directory(out, overwrite)
+    classifier = TextClassifier(config)
+    state = state_path(out)
+    announce(state, resume, info)
+    with persistence.staged_directory(out, overwrite) as staging:
+        classifier.fit(
+            data,
+            test_data=test_data,
+            checkpoint_path=staging / "model.keras",
+            state_path=state,
+            resume=resume,
+        )
+        classifier.write_run(staging)
+    state.unlink(missing_ok=True)  # the run is in place: nothing left to resume
+    prep = classifier.preparation_
+    info(
+        f"{prep['rows_used']} of {prep['rows_read']} rows used: {prep['rows_without_text']} "
+        f"without a text, {prep['rows_without_label']} without a label, "
+        f"{prep['rows_empty_after_cleaning']} empty after cleaning."
+    )
+    if prep["dropped_classes"]:
+        info(f"classes left out (too few rows): {prep['dropped_classes']}")
+    echo(_distribution_table(prep["label_distribution"]))
+    echo()
+    length_note = " (chosen from the data)" if prep["sequence_length_chosen"] else ""
+    echo(
+        f"sequence length {prep['sequence_length']}{length_note}, vocabulary "
+        f"{prep['vocabulary_size']} tokens; test: {classifier.split_['test']} texts."
+    )
+    echo(reporting.metrics_table(classifier.metrics_, reporting.CLASSIFICATION_COLUMNS))
+    health = classifier.gradient_health_
+    for finding in health.findings if health is not None else ():
+        info(f"warning: {finding.message}")
+    if config.training.learning_rate == "auto":
+        echo(f"learning rate (range test): {classifier.learning_rate_:.3g}")
+    if classifier.stopped_on_nan_:
+        info("warning: training stopped on a NaN loss; the best weights before it are kept.")
+    echo(f"report: {out / 'report.html'}")
+    return classifier
+
+
+def _distribution_table(rows: list[dict]) -> str:
+    width = min(max(len(r["label"]) for r in rows), 60)
+    lines = [f"{'label'.ljust(width)}  {'train':>6}  {'val':>5}  {'test':>5}"]
+    for r in sorted(rows, key=lambda r: -(r["train"] + r["validation"] + r["test"])):
+        label = r["label"] if len(r["label"]) <= width else r["label"][: width - 3] + "..."
+        lines.append(f"{label.ljust(width)}  {r['train']:>6}  {r['validation']:>5}  {r['test']:>5}")
+    return "\n".join(lines)
+
+
+@app.command()
+@user_errors
+def predict(
+    run_dir: RunDir,
+    text: Annotated[list[str] | None, typer.Option(help="A text to classify (repeatable).")] = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", help="CSV or Parquet file of texts to classify.")
+    ] = None,
+    text_column: Annotated[
+        str | None,
+        typer.Option(help="Column of texts in --input (default: the run's text column)."),
+    ] = None,
+    top_k: Annotated[int, typer.Option(help="Most probable labels per text.")] = 1,
+    json_output: JsonOutput = False,
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+) -> None:
+    """Label texts with a saved run: label and probability, as CSV (or JSON)."""
+    from rnnkit.classification import TextClassifier
+    from rnnkit.errors import ConfigError
+
+    if (text is None) == (input_file is None):
+        raise ConfigError('Give texts to classify: one or more --text "...", or --input FILE.')
+    classifier = TextClassifier.load(run_dir)
+    column = text_column or classifier.config.text_column
+    if input_file is not None:
+        import pandas as pd
+
+        from rnnkit.classification import read_columns
+
+        frame = read_columns(
+            input_file, [column], "Pass --text-column with the name of the column of texts"
+        )
+        texts = ["" if pd.isna(v) else str(v) for v in frame[column].tolist()]
+    else:
+        texts = list(text or [])
+    best = classifier.predict_top_k(texts, top_k)
+    if json_output:
+        records = [
+            {
+                "text": t,
+                "label": b[0][0],
+                "probability": b[0][1],
+                **(
+                    {"top_k": [{"label": lab, "probability": p} for lab, p in b]}
+                    if top_k > 1
+                    else {}
+                ),
+            }
+            for t, b in zip(texts, best, strict=True)
+        ]
+        rendered = json.dumps(records, indent=2, ensure_ascii=False)
+    else:
+        rendered = _predictions_csv(column, texts, best)
+    if output is None:
+        echo(rendered.rstrip("\n"))
+    else:
+        tmp = output.with_name(f".{output.name}.partial")
+        tmp.write_text(rendered if rendered.endswith("\n") else rendered + "\n", encoding="utf-8")
+        tmp.replace(output)
+        info(f"wrote {len(texts)} predictions to {output}")
+
+
+def _predictions_csv(column: str, texts: list[str], best: list[list[tuple[str, float]]]) -> str:
+    import pandas as pd
+
+    table = {
+        column: texts,
+        "label": [b[0][0] for b in best],
+        "probability": [round(b[0][1], 6) for b in best],
+    }
+    for rank in range(1, len(best[0]) if best else 0):
+        table[f"label_{rank + 1}"] = [b[rank][0] for b in best]
+        table[f"probability_{rank + 1}"] = [round(b[rank][1], 6) for b in best]
+    return pd.DataFrame(table).to_csv(index=False)
+
+
+@app.command()
+@user_errors
+def evaluate(
+    run_dir: RunDir,
+    data: Annotated[Path, typer.Option(help="Labelled rows to score on (same columns).")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print JSON in metrics.json's shape.")
+    ] = False,
+) -> None:
+    """Metrics of a saved run (and the majority baseline) on new labelled data."""
+    from rnnkit import reporting
+    from rnnkit.classification import TextClassifier
+    from rnnkit.persistence import _clean
+
+    classifier = TextClassifier.load(run_dir)
+    metrics = classifier.evaluate(data)
+    details = classifier.last_evaluation_["details"]["data"]
+    if details["rows_with_unknown_label"]:
+        info(
+            f"{details['rows_with_unknown_label']} rows have labels the run does not know and "
+            f"were left out: {details['unknown_labels']}"
+        )
+    info(
+        f"{details['rows_used']} of {details['rows_read']} rows scored. TF-IDF is not refit: "
+        "it needs the training texts."
+    )
+    if json_output:
+        echo(json.dumps(_clean(metrics), indent=2))
+    else:
+        echo(reporting.metrics_table(metrics, reporting.CLASSIFICATION_COLUMNS))
+
+
+@app.command(name="lr-find")
+@user_errors
+def lr_find(
+    data: Data,
+    text_column: TextColumn = _D.text_column,
+    label_column: LabelColumn = _D.label_column,
+    remove_stopwords: Stopwords = _D.remove_stopwords,
+    max_tokens: MaxTokens = _D.max_tokens,
+    sequence_length: SeqLength = _D.sequence_length,
+    padding: Padding = _D.padding,
+    truncation: Truncation = _D.truncation,
+    embedding_dim: EmbeddingDim = _D.embedding_dim,
+    spatial_dropout: SpatialDropout = _D.spatial_dropout,
+    pooling: Pooling = _D.pooling,
+    test_size: TestSize = _D.test_size,
+    validation_size: ValSize = _D.validation_size,
+    drop_rare_classes: DropRare = _D.drop_rare_classes,
+    cell: Cell = _M.cell,
+    num_layers: Layers = _M.num_layers,
+    units: Units = _M.units,
+    dropout: Dropout = _M.dropout,
+    bidirectional: Bidir = _M.bidirectional,
+    batch_size: Batch = _T.batch_size,
+    clipnorm: Clip = _T.clipnorm,
+    seed: Seed = _T.seed,
+    plot: Annotated[Path, typer.Option(help="Where to write the loss-vs-rate plot.")] = Path(
+        "lr_find.png"
+    ),
+) -> None:
+    """Learning-rate range test: sweep the rate per batch, suggest where loss falls fastest."""
+    values = {k: v for k, v in locals().items() if k not in ("data", "plot")}
+    from rnnkit.classification import TextClassifier, find_learning_rate, make_config
+
+    result = find_learning_rate(TextClassifier(make_config(None, **values)), data)
+    result.plot(plot)
+    echo(
+        f"swept {result.learning_rates[0]:.1e} .. {result.learning_rates[-1]:.1e} in "
+        f"{len(result.learning_rates)} batches"
+        + (" (stopped: the loss diverged)" if result.diverged else "")
+    )
+    echo(f"suggested learning rate: {result.suggestion:.3g}")
+    echo(f"plot: {plot}")

@@ -1,0 +1,364 @@
+"""TextClassifier: the estimator contract, persistence and bad-input messages."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit import ClassifierConfig, TextClassifier, models
+from rnnkit.classification import stratified_split
+from rnnkit.config import ModelConfig
+from rnnkit.errors import ConfigError, DataError, NotFittedError, RunDirectoryError
+
+WORDS = {
+    "card": ["card", "stolen", "pin", "atm", "declined", "limit"],
+    "loan": ["loan", "interest", "payment", "lender", "repay", "term"],
+    "mortgage": ["mortgage", "escrow", "house", "servicer", "foreclosure", "appraisal"],
+}
+FILLER = ["the", "my", "bank", "please", "help", "account", "XXXX", "on", "XX/XX/XXXX", "tax"]
+TINY = dict(
+    text_column="text",
+    label_column="label",
+    units=8,
+    embedding_dim=8,
+    epochs=2,
+    batch_size=16,
+    sequence_length=12,
+    seed=3,
+)
+
+
+def make_frame(rows_per_class: int = 30, seed: int = 0) -> pd.DataFrame:
+    """Short synthetic complaints whose words depend on their label."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for label, words in WORDS.items():
+        for _ in range(rows_per_class):
+            picked = list(rng.choice(words, 3)) + list(rng.choice(FILLER, 4))
+            rng.shuffle(picked)
+            records.append({"text": " ".join(picked) + f" {rng.integers(100)}", "label": label})
+    return pd.DataFrame(records).sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> TextClassifier:
+    return TextClassifier(**TINY).fit(make_frame(), verbose=0)
+
+
+@pytest.fixture(scope="module")
+def saved(fitted, tmp_path_factory):
+    return fitted.save(tmp_path_factory.mktemp("runs") / "classify")
+
+
+# ----------------------------------------------------------------- contract
+def test_fit_returns_self_with_fitted_attributes(fitted):
+    assert isinstance(fitted, TextClassifier)
+    assert fitted.classes_ == ["card", "loan", "mortgage"]
+    assert set(fitted.metrics_) == {"model", "majority", "tfidf_linear"}
+    assert len(fitted.history_["loss"]) == 2
+    assert fitted.model_.output_shape == (None, 3)
+
+
+def test_fit_returns_the_same_object():
+    classifier = TextClassifier(**{**TINY, "epochs": 1})
+    assert classifier.fit(make_frame(10), verbose=0) is classifier
+
+
+def test_predict_before_fit_says_what_to_call():
+    with pytest.raises(NotFittedError, match=r"call fit\(data\) or TextClassifier.load"):
+        TextClassifier().predict(["my card was stolen"])
+
+
+def test_embedding_is_sized_to_the_vocabulary_found(fitted):
+    embedding = fitted.model_.get_layer("embedding")
+    assert embedding.input_dim == fitted.tokenizer_.get_vocab_size() == fitted.vocabulary_size_
+    assert fitted.vocabulary_size_ < TextClassifier().config.max_tokens
+
+
+def test_predict_proba_has_one_column_per_class_summing_to_one(fitted):
+    probabilities = fitted.predict_proba(["stolen card at the atm", "escrow for my house"])
+    assert probabilities.shape == (2, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_predict_returns_label_names_and_one_string_is_one_text(fitted):
+    labels = fitted.predict("stolen card at the atm")
+    assert labels.shape == (1,)
+    assert labels[0] in fitted.classes_
+
+
+def test_top_k_is_sorted_by_probability(fitted):
+    (best,) = fitted.predict_top_k(["loan interest"], k=3)
+    assert [label for label, _ in best] != [] and len(best) == 3
+    probabilities = [p for _, p in best]
+    assert probabilities == sorted(probabilities, reverse=True)
+
+
+def test_save_then_load_gives_identical_probabilities(fitted, saved):
+    texts = ["stolen card at the atm", "escrow for my house", "", "XXXX 12"]
+    loaded = TextClassifier.load(saved)
+    np.testing.assert_array_equal(loaded.predict_proba(texts), fitted.predict_proba(texts))
+    assert loaded.classes_ == fitted.classes_
+    assert loaded.config == fitted.config
+
+
+def test_run_directory_holds_every_file(saved):
+    expected = {
+        "model.keras",
+        "config.json",
+        "preprocessing.json",
+        "tokenizer.json",
+        "metadata.json",
+        "metrics.json",
+        "history.csv",
+        "per_class.csv",
+        "confusion_matrix.png",
+        "loss.png",
+        "report.html",
+        "evaluation.json",
+    }
+    assert expected <= {p.name for p in saved.iterdir()}
+
+
+def test_metrics_json_has_the_model_and_both_baselines(saved):
+    metrics = json.loads((saved / "metrics.json").read_text())
+    assert set(metrics) == {"model", "majority", "tfidf_linear"}
+    assert set(metrics["model"]) == {"accuracy", "macro_f1", "weighted_f1"}
+
+
+def test_preprocessing_json_keeps_cleaning_length_and_label_names(saved):
+    pre = json.loads((saved / "preprocessing.json").read_text())
+    assert pre["classes"] == ["card", "loan", "mortgage"]
+    assert pre["sequence_length"] == 12
+    assert pre["cleaning"]["remove_stopwords"] is False
+    assert json.loads((saved / "metadata.json").read_text())["job"] == "classify"
+
+
+def test_report_shows_label_distribution_metrics_and_confusion_matrix(saved):
+    report = (saved / "report.html").read_text()
+    for heading in ("Test metrics", "Labels", "Per-class metrics", "Confusion matrix", "Training"):
+        assert heading in report
+    assert "tfidf_linear" in report and "data:image/png;base64," in report
+
+
+def test_config_json_round_trip():
+    config = ClassifierConfig(
+        label_column="category",
+        max_tokens=5000,
+        pooling="last",
+        model=ModelConfig(units=100, recurrent_dropout=0.2),
+    )
+    assert ClassifierConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_config_rejects_unknown_keys_with_the_closest_name():
+    with pytest.raises(ConfigError, match="Did you mean 'max_tokens'"):
+        ClassifierConfig.from_dict({"max_token": 10})
+
+
+def test_unknown_parameter_suggests_the_closest_name():
+    with pytest.raises(ConfigError, match="Did you mean 'sequence_length'"):
+        TextClassifier(sequence_lenght=10)
+
+
+def test_same_seed_gives_the_same_probabilities(fitted):
+    again = TextClassifier(**TINY).fit(make_frame(), verbose=0)
+    texts = ["stolen card", "escrow house", "loan"]
+    np.testing.assert_array_equal(again.predict_proba(texts), fitted.predict_proba(texts))
+
+
+def test_labels_of_any_type_round_trip_as_names(tmp_path):
+    frame = make_frame(10).assign(
+        label=lambda f: f["label"].map({"card": 7, "loan": 8, "mortgage": 9})
+    )
+    classifier = TextClassifier(**{**TINY, "epochs": 1}).fit(frame, verbose=0)
+    assert classifier.classes_ == ["7", "8", "9"]
+    loaded = TextClassifier.load(classifier.save(tmp_path / "run"))
+    assert loaded.classes_ == ["7", "8", "9"]
+    assert loaded.predict(["stolen card"])[0] in {"7", "8", "9"}
+
+
+# ----------------------------------------------------------------- data handling
+def test_rows_without_text_or_label_are_dropped_and_counted(fitted):
+    frame = make_frame(10)
+    frame.loc[0, "text"] = None
+    frame.loc[1, "text"] = "   "
+    frame.loc[2, "label"] = None
+    frame.loc[3, "text"] = "1234 XXXX !!"
+    classifier = TextClassifier(**{**TINY, "epochs": 1}).fit(frame, verbose=0)
+    prep = classifier.preparation_
+    assert (prep["rows_without_text"], prep["rows_without_label"]) == (2, 1)
+    assert prep["rows_empty_after_cleaning"] == 1
+    assert prep["rows_used"] == len(frame) - 4
+    assert sum(classifier.split_.values()) == len(frame) - 4
+
+
+def test_split_is_stratified_with_every_class_in_every_part(fitted):
+    for row in fitted.preparation_["label_distribution"]:
+        assert row["train"] > 0 and row["validation"] > 0 and row["test"] > 0
+    assert fitted.split_["test"] == 27  # 30% of each class of 30 rows
+
+
+def test_stratified_split_holds_out_each_class_in_proportion():
+    labels = np.array([0] * 100 + [1] * 10 + [2] * 3)
+    kept, held = stratified_split(labels, 0.3, np.random.default_rng(0))
+    assert np.bincount(labels[held]).tolist() == [30, 3, 1]
+    assert sorted(np.concatenate([kept, held]).tolist()) == list(range(len(labels)))
+
+
+def test_fixed_test_data_is_scored_and_unknown_labels_left_out():
+    test = pd.concat(
+        [make_frame(5, seed=9), pd.DataFrame({"text": ["a new thing"], "label": ["pension"]})]
+    )
+    classifier = TextClassifier(**{**TINY, "epochs": 1}).fit(
+        make_frame(10), test_data=test, verbose=0
+    )
+    assert classifier.split_["test"] == 15
+    assert classifier.preparation_["test_data"]["unknown_labels"] == {"pension": 1}
+    assert classifier.split_["train"] + classifier.split_["validation"] == 30
+
+
+def test_evaluate_on_new_data_reports_and_excludes_unknown_labels(fitted):
+    new = pd.concat(
+        [
+            make_frame(4, seed=5),
+            pd.DataFrame({"text": ["gold coins"] * 2, "label": ["bullion"] * 2}),
+        ]
+    )
+    metrics = fitted.evaluate(new)
+    assert set(metrics) == {"model", "majority"}
+    details = fitted.last_evaluation_["details"]["data"]
+    assert details["rows_with_unknown_label"] == 2 and details["rows_used"] == 12
+
+
+def test_balanced_class_weight_weights_rare_classes_more():
+    frame = pd.concat(
+        [
+            make_frame(30)[lambda f: f.label != "mortgage"],
+            make_frame(6)[lambda f: f.label == "mortgage"],
+        ]
+    )
+    classifier = TextClassifier(**{**TINY, "epochs": 1, "class_weight": "balanced"})
+    weights = classifier.fit(frame, verbose=0).preparation_["class_weight"]
+    assert weights[2] > 3 * weights[0]
+
+
+def test_guides_network_is_expressible_with_the_config():
+    guide = ClassifierConfig(
+        max_tokens=5000,
+        sequence_length=512,
+        embedding_dim=100,
+        spatial_dropout=0.2,
+        pooling="last",
+        padding="end",
+        model=ModelConfig(num_layers=1, units=100, dropout=0.2, recurrent_dropout=0.2),
+    )
+    with pytest.warns(UserWarning, match="recurrent_dropout"):
+        model = models.build_text_classifier(
+            512,
+            5000,
+            10,
+            guide.model,
+            embedding_dim=guide.embedding_dim,
+            spatial_dropout=guide.spatial_dropout,
+            pooling=guide.pooling,
+        )
+    lstm = model.get_layer("rnn_1")
+    assert (lstm.units, lstm.recurrent_dropout, lstm.return_sequences) == (100, 0.2, False)
+    assert model.get_layer("embedding").input_dim == 5000
+    assert model.get_layer("spatial_dropout").rate == 0.2
+
+
+# ----------------------------------------------------------------- bad input
+def test_missing_text_column_names_the_closest_one(tmp_path):
+    path = tmp_path / "data.csv"
+    make_frame(5).rename(columns={"text": "Text"}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"no column 'text'\. Did you mean 'Text'\?.*--text-column"):
+        TextClassifier(**TINY).fit(path)
+
+
+def test_missing_label_column_names_the_closest_one():
+    frame = make_frame(5).rename(columns={"label": "labels"})
+    with pytest.raises(DataError, match=r"no column 'label'\. Did you mean 'labels'\?"):
+        TextClassifier(**TINY).fit(frame)
+
+
+def test_single_class_is_rejected():
+    frame = make_frame(5).assign(label="card")
+    with pytest.raises(DataError, match=r"single class \('card', 15 rows\).*at least two"):
+        TextClassifier(**TINY).fit(frame)
+
+
+def test_class_with_too_few_rows_is_named():
+    frame = pd.concat(
+        [make_frame(5), pd.DataFrame({"text": ["rare one", "rare two"], "label": ["pension"] * 2})]
+    )
+    with pytest.raises(DataError, match=r"'pension' \(2\).*--drop-rare-classes"):
+        TextClassifier(**TINY).fit(frame)
+
+
+def test_rare_classes_are_dropped_and_reported_when_asked():
+    frame = pd.concat([make_frame(5), pd.DataFrame({"text": ["rare one"], "label": ["pension"]})])
+    classifier = TextClassifier(**{**TINY, "epochs": 1, "drop_rare_classes": True})
+    classifier.fit(frame, verbose=0)
+    assert classifier.preparation_["dropped_classes"] == {"pension": 1}
+    assert "pension" not in classifier.classes_
+
+
+def test_all_texts_empty_after_cleaning_names_lines(tmp_path):
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"text": ["1234", "XXXX !", "{$0.00}"], "label": ["a", "b", "a"]}).to_csv(
+        path, index=False
+    )
+    with pytest.raises(
+        DataError,
+        match=r"column 'text': all 3 texts are empty after cleaning"
+        r".*line 2: '1234'",
+    ):
+        TextClassifier(**TINY).fit(path)
+
+
+def test_non_utf8_file_is_reported_with_a_fix(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("text,label\ncaf\xe9 loan,loan\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"not UTF-8 text \(line 2.*iconv"):
+        TextClassifier(**TINY).fit(path)
+
+
+def test_load_refuses_a_forecast_run(tmp_path):
+    (tmp_path / "metadata.json").write_text(json.dumps({"job": "forecast", "format_version": 1}))
+    with pytest.raises(RunDirectoryError, match="is a 'forecast' run.*rnnkit forecast"):
+        TextClassifier.load(tmp_path)
+
+
+def test_save_refuses_to_replace_a_run_without_overwrite(fitted, saved):
+    with pytest.raises(RunDirectoryError, match="--overwrite"):
+        fitted.save(saved)
+
+
+def test_gradient_health_and_learning_rate_auto_reach_the_classifier(tmp_path):
+    from rnnkit.classification import find_learning_rate
+
+    data = _gh_rows()
+    params = dict(text_column="text", label_column="label", num_layers=1, units=8,
+                  embedding_dim=8, epochs=1, sequence_length=8)
+    clf = TextClassifier(learning_rate="auto", **params).fit(data, verbose=0)
+    assert clf.learning_rate_ == clf.learning_rate_range_test_.suggestion
+    assert clf.gradient_health_.frame()["step"].nunique() >= 1
+    run = clf.save(tmp_path / "run")
+    assert (run / "gradients.csv").exists() and (run / "lr_find.png").exists()
+    assert "Gradient health" in (run / "report.html").read_text()
+    result = find_learning_rate(TextClassifier(**params), data)
+    assert len(result.learning_rates) > 10 and result.suggestion > 0
+
+
+def _gh_rows():
+    import pandas as pd
+
+    words = {"a": "card charge fee interest", "b": "loan mortgage payment house",
+             "c": "account bank deposit check"}
+    rows = [(f"{words[k]} {i} number {k}", k) for k in words for i in range(40)]
+    return pd.DataFrame(rows, columns=["text", "label"])
