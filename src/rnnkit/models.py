@@ -92,3 +92,109 @@ def build_text_classifier(
         x = keras.layers.GlobalMaxPooling1D(name="max_over_time")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="text_classifier")
+
+
+# ----------------------------------------------------------------------- the four topologies
+# The guide's four kinds of network. Many to one is the forecaster and the text classifier
+# above; these builders add the other three.
+
+
+def build_one_to_one(input_dim: int, output_dim: int, units: int = 64) -> keras.Model:
+    """One to one: a vanilla dense network, one vector in and one vector out (no recurrence).
+
+    Example:
+        >>> build_one_to_one(4, 3, units=16).output_shape
+        (None, 3)
+    """
+    inputs = keras.Input(shape=(input_dim,), name="features")
+    x = keras.layers.Dense(units, activation="relu", name="hidden")(inputs)
+    outputs = keras.layers.Dense(output_dim, name="output")(x)
+    return keras.Model(inputs, outputs, name="one_to_one")
+
+
+def build_one_to_many(
+    input_dim: int, steps: int, output_dim: int, config: ModelConfig
+) -> keras.Model:
+    """One to many: a sequence of ``steps`` outputs generated from one input vector.
+
+    The vector is repeated at every step (``RepeatVector``) and read by the recurrent stack,
+    which returns every step's output; a Dense layer maps each step to ``output_dim``.
+    Output shape ``(batch, steps, output_dim)``.
+
+    Example:
+        >>> model = build_one_to_many(8, 12, 1, ModelConfig(num_layers=1, units=16))
+        >>> model.output_shape
+        (None, 12, 1)
+    """
+    inputs = keras.Input(shape=(input_dim,), name="vector")
+    x = keras.layers.RepeatVector(steps, name="repeat")(inputs)
+    x = recurrent_stack(x, config, return_sequences=True)
+    outputs = keras.layers.Dense(output_dim, name="step_output")(x)  # applied at every step
+    return keras.Model(inputs, outputs, name="one_to_many")
+
+
+def build_many_to_many(
+    lookback: int, horizon: int, config: ModelConfig, n_features: int = 1
+) -> keras.Model:
+    """Many to many: an encoder-decoder (seq2seq) forecaster, ``(batch, lookback,
+    n_features)`` windows to ``(batch, horizon)``, a drop-in for :func:`build_forecaster`.
+
+    The encoder (``config.num_layers`` recurrent layers) reads the window; its last layer's
+    output is repeated ``horizon`` times and read by the decoder (as many layers), whose
+    first layer starts from the encoder's final states. A Dense layer turns each decoder
+    step into one value. With ``bidirectional`` the encoder reads both ways and the decoder,
+    which runs forwards only, has twice the units so the joined states fit.
+
+    Example:
+        >>> model = build_many_to_many(60, 30, ModelConfig(num_layers=2, units=32))
+        >>> model.output_shape
+        (None, 30)
+    """
+    if config.recurrent_dropout > 0:
+        warnings.warn(
+            f"recurrent_dropout={config.recurrent_dropout} rules out the fused recurrent "
+            "kernels (cuDNN) and makes training several times slower.",
+            stacklevel=2,
+        )
+    layer_class = _CELLS[config.cell]
+    inputs = keras.Input(shape=(lookback, n_features), name="window")
+    x = inputs
+    states: list = []
+    for index in range(config.num_layers):
+        last = index == config.num_layers - 1
+        layer = layer_class(
+            config.units,
+            return_sequences=not last,
+            return_state=last,
+            recurrent_dropout=config.recurrent_dropout,
+            name=f"encoder_{index + 1}",
+        )
+        if config.bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"bidirectional_encoder_{index + 1}")
+        x = layer(x)
+        if last:
+            x, states = x[0], list(x[1:])
+        if config.dropout > 0:
+            x = keras.layers.Dropout(config.dropout, name=f"encoder_dropout_{index + 1}")(x)
+    if config.bidirectional:
+        # [h_forward, (c_forward,) h_backward, (c_backward)]: join each kind of state.
+        half = len(states) // 2
+        states = [
+            keras.layers.Concatenate(name=f"encoder_state_{k + 1}")([states[k], states[k + half]])
+            for k in range(half)
+        ]
+    decoder_units = config.units * (2 if config.bidirectional else 1)
+    x = keras.layers.RepeatVector(horizon, name="repeat_context")(x)
+    for index in range(config.num_layers):
+        layer = layer_class(
+            decoder_units,
+            return_sequences=True,
+            recurrent_dropout=config.recurrent_dropout,
+            name=f"decoder_{index + 1}",
+        )
+        x = layer(x, initial_state=states) if index == 0 else layer(x)
+        if config.dropout > 0:
+            x = keras.layers.Dropout(config.dropout, name=f"decoder_dropout_{index + 1}")(x)
+    x = keras.layers.Dense(1, name="step_forecast")(x)  # (batch, horizon, 1)
+    outputs = keras.layers.Reshape((horizon,), name="forecast")(x)
+    return keras.Model(inputs, outputs, name="seq2seq_forecaster")

@@ -1,0 +1,352 @@
+"""Gradient health during training: the guide's signs of exploding and vanishing gradients.
+
+:class:`GradientHealth` is a Keras callback that, every ``every`` optimizer steps,
+computes the loss and the gradient of a fixed probe batch (a sample of the training data)
+and records, per layer, the gradient norm and the weight norm. It then checks the guide's
+signs:
+
+exploding: the loss reaches NaN; the loss jumps by a large factor between records; the
+weights grow fast; the weights reach NaN; the gradient norms stay above a threshold.
+vanishing: the gradient norm of the first recurrent layer collapses relative to the last.
+
+Gradients come from the JAX backend (``jax.value_and_grad`` over the model's stateless
+call). On other backends only weights and the loss are recorded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+REMEDIES = {
+    "loss_nan": "lower --learning-rate (e.g. 10x) and keep gradient clipping on (--clipnorm 1)",
+    "loss_jump": "lower --learning-rate or use gradient clipping (--clipnorm 1)",
+    "weights_growing": "lower --learning-rate, use gradient clipping, or add dropout",
+    "weights_nan": "lower --learning-rate and keep gradient clipping on (--clipnorm 1)",
+    "gradients_large": "use gradient clipping (--clipnorm 1) or a lower --learning-rate",
+    "vanishing": "use --cell lstm or gru instead of simple_rnn, fewer --num-layers, or a "
+    "shorter --lookback/--sequence-length",
+}
+SIGNS = {
+    "loss_nan": "exploding gradients: the loss reached NaN",
+    "loss_jump": "exploding gradients: the loss jumped by a large factor between updates",
+    "weights_growing": "exploding gradients: weights growing fast",
+    "weights_nan": "exploding gradients: weights reached NaN",
+    "gradients_large": "exploding gradients: gradient norm persistently above the threshold",
+    "vanishing": "vanishing gradients: the first recurrent layer's gradient collapsed "
+    "relative to the last",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One sign seen during training, with the layer, when, and what to do."""
+
+    sign: str
+    layer: str
+    step: int
+    detail: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{SIGNS[self.sign]} (layer '{self.layer}', step {self.step}: {self.detail}). "
+            f"Remedy: {REMEDIES[self.sign]}."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "message": self.message}
+
+
+def _is_recurrent(layer: keras.layers.Layer) -> bool:
+    return isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))
+
+
+class GradientHealth(keras.callbacks.Callback):
+    """Records per-layer gradient and weight norms every ``every`` steps and flags trouble.
+
+    Args:
+        probe: ``(x, y)``, a fixed batch of training data to measure on.
+        loss: the loss the model is trained with (a Keras loss name).
+        every: optimizer steps between records (the cost is one forward and backward
+            pass of the probe batch per record).
+        gradient_threshold: a layer whose gradient norm stays above this is flagged.
+        jump_factor: the loss rising by more than this factor between records is flagged.
+        growth_factor: a layer's weight norm growing by more than this factor between
+            records is flagged.
+        vanishing_ratio: the first recurrent layer's gradient norm below this fraction of
+            the last one's (median over records) is flagged.
+
+    Example:
+        >>> health = GradientHealth((x[:32], y[:32]), loss="mse")  # doctest: +SKIP
+        >>> model.fit(x, y, callbacks=[health]); health.findings  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        probe: tuple[np.ndarray, np.ndarray],
+        loss: str,
+        every: int = 20,
+        gradient_threshold: float = 10.0,
+        jump_factor: float = 10.0,
+        growth_factor: float = 2.0,
+        vanishing_ratio: float = 1e-3,
+    ) -> None:
+        super().__init__()
+        self.probe = tuple(
+            np.asarray(a, dtype="float32")
+            if np.issubdtype(np.asarray(a).dtype, np.floating)
+            else np.asarray(a)
+            for a in probe
+        )
+        self.loss_name = loss
+        self.every = every
+        self.gradient_threshold = gradient_threshold
+        self.jump_factor = jump_factor
+        self.growth_factor = growth_factor
+        self.vanishing_ratio = vanishing_ratio
+        self.records: list[dict[str, Any]] = []
+        self.findings: list[Finding] = []
+        self._step = 0
+        self._epoch = 0
+        self._value_and_grad = None
+
+    # -------------------------------------------------------------- setup
+    def on_train_begin(self, logs=None) -> None:
+        model = self.model
+        position = {id(v): i for i, v in enumerate(model.trainable_variables)}
+        self._layers: list[tuple[str, list[int], bool]] = []
+        for layer in model.layers:
+            indices = [position[id(v)] for v in layer.trainable_variables if id(v) in position]
+            if indices:
+                self._layers.append((layer.name, indices, _is_recurrent(layer)))
+        if keras.backend.backend() == "jax":
+            self._compile_in_background()
+
+    def _compile_in_background(self) -> None:
+        """Compiles the probe's gradient function on a thread, overlapping training.
+
+        Compiling costs about as much as a dozen epochs of a small model; done inline it
+        would dominate the callback's cost. Records start once it is ready.
+        """
+        import threading
+
+        function = self._jax_value_and_grad()
+        trainable = [v.value for v in self.model.trainable_variables]
+        non_trainable = [v.value for v in self.model.non_trainable_variables]
+
+        def compile_() -> None:
+            self._compiled = function.lower(trainable, non_trainable, *self.probe).compile()
+
+        self._compiled = None
+        self._thread = threading.Thread(target=compile_, daemon=True)
+        self._thread.start()
+
+    def _jax_value_and_grad(self):
+        import jax
+
+        model = self.model
+        loss_fn = keras.losses.get(self.loss_name)
+
+        def probe_loss(trainable, non_trainable, x, y):
+            y_pred, _ = model.stateless_call(trainable, non_trainable, x, training=False)
+            return keras.ops.mean(loss_fn(y, y_pred))
+
+        return jax.jit(jax.value_and_grad(probe_loss))
+
+    # -------------------------------------------------------------- recording
+    def on_epoch_begin(self, epoch, logs=None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None) -> None:
+        self._step += 1
+        if self._value_and_grad is None and getattr(self, "_thread", None) is not None:
+            if self._thread.is_alive():
+                return  # gradients not compiled yet: record from the first step after
+            self._value_and_grad, self._thread = self._compiled, None
+            self._next = self._step
+        if self._step >= getattr(self, "_next", 1):
+            self.record(logs or {})
+            self._next = (self._step // self.every + 1) * self.every
+
+    def record(self, logs: dict[str, Any]) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):  # exploding runs overflow: flagged
+            self._record(logs)
+
+    def _record(self, logs: dict[str, Any]) -> None:
+        weights = [np.asarray(v.value) for v in self.model.trainable_variables]
+        if self._value_and_grad is not None:
+            trainable = [v.value for v in self.model.trainable_variables]
+            non_trainable = [v.value for v in self.model.non_trainable_variables]
+            loss, grads = self._value_and_grad(trainable, non_trainable, *self.probe)
+            loss = float(loss)
+            grads = [np.asarray(g) for g in grads]
+        else:
+            loss, grads = float(logs.get("loss", float("nan"))), None
+        for name, indices, recurrent in self._layers:
+            weight_norm = math.sqrt(sum(float(np.sum(np.square(weights[i]))) for i in indices))
+            grad_norm = (
+                math.sqrt(sum(float(np.sum(np.square(grads[i]))) for i in indices))
+                if grads is not None
+                else float("nan")
+            )
+            self.records.append(
+                {
+                    "step": self._step,
+                    "epoch": self._epoch + 1,
+                    "layer": name,
+                    "recurrent": recurrent,
+                    "gradient_norm": grad_norm,
+                    "weight_norm": weight_norm,
+                    "loss": loss,
+                }
+            )
+        self._check_latest()
+
+    # -------------------------------------------------------------- the guide's signs
+    def _flag(self, sign: str, layer: str, detail: str) -> None:
+        if not any(f.sign == sign and f.layer == layer for f in self.findings):
+            self.findings.append(Finding(sign, layer, self._step, detail))
+
+    def _check_latest(self) -> None:
+        frame = self.frame()
+        steps = frame["step"].unique()
+        latest = frame[frame["step"] == steps[-1]]
+        loss = float(latest["loss"].iloc[0])
+        if not math.isfinite(loss):
+            self._flag("loss_nan", "model", f"loss {loss}")
+        for _, row in latest.iterrows():
+            if not math.isfinite(row["weight_norm"]):
+                self._flag("weights_nan", row["layer"], "a weight is NaN or infinite")
+        if len(steps) < 2:
+            return
+        previous = frame[frame["step"] == steps[-2]]
+        before = float(previous["loss"].iloc[0])
+        if math.isfinite(loss) and before > 0 and loss > self.jump_factor * before:
+            self._flag("loss_jump", "model", f"loss {before:.4g} -> {loss:.4g}")
+        for (_, now), (_, then) in zip(latest.iterrows(), previous.iterrows()):
+            if (
+                then["weight_norm"] > 0
+                and now["weight_norm"] > self.growth_factor * then["weight_norm"]
+            ):
+                self._flag(
+                    "weights_growing",
+                    now["layer"],
+                    f"weight norm {then['weight_norm']:.3g} -> {now['weight_norm']:.3g} "
+                    f"in {steps[-1] - steps[-2]} steps",
+                )
+
+    def on_train_end(self, logs=None) -> None:
+        if getattr(self, "_thread", None) is not None:
+            # A run shorter than the compilation still gets one record, at its end.
+            self._thread.join()
+            self._value_and_grad, self._thread = self._compiled, None
+            self.record(logs or {})
+        frame = self.frame()
+        if frame.empty or frame["gradient_norm"].isna().all():
+            return
+        recent = frame[frame["step"].isin(frame["step"].unique()[-5:])]
+        for layer, rows in recent.groupby("layer", sort=False):
+            norms = rows["gradient_norm"].to_numpy()
+            if len(norms) >= 3 and np.all(norms > self.gradient_threshold):
+                self._flag(
+                    "gradients_large",
+                    str(layer),
+                    f"gradient norm above {self.gradient_threshold} in the last {len(norms)} "
+                    f"records (median {np.median(norms):.3g})",
+                )
+        recurrent = [name for name, _, is_rnn in self._layers if is_rnn]
+        if len(recurrent) >= 2:
+            first = frame[frame["layer"] == recurrent[0]]["gradient_norm"].to_numpy()
+            last = frame[frame["layer"] == recurrent[-1]]["gradient_norm"].to_numpy()
+            ratio = np.median(first / np.maximum(last, 1e-30))
+            if ratio < self.vanishing_ratio:
+                self._flag(
+                    "vanishing",
+                    recurrent[0],
+                    f"its gradient norm is {ratio:.2g} of '{recurrent[-1]}''s (median)",
+                )
+
+    # -------------------------------------------------------------- results
+    def frame(self) -> pd.DataFrame:
+        """Every record: step, epoch, layer, recurrent, gradient_norm, weight_norm, loss."""
+        return pd.DataFrame(
+            self.records,
+            columns=[
+                "step",
+                "epoch",
+                "layer",
+                "recurrent",
+                "gradient_norm",
+                "weight_norm",
+                "loss",
+            ],
+        )
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "every_steps": self.every,
+            "records": int(self.frame()["step"].nunique()),
+            "gradients_measured": self._value_and_grad is not None,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def probe_batch(
+    x: np.ndarray, y: np.ndarray, size: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed random sample of the training data to measure gradients on."""
+    rng = np.random.default_rng(seed)
+    index = rng.choice(len(x), size=min(size, len(x)), replace=False)
+    return x[index], y[index]
+
+
+def plot_gradients(frame: pd.DataFrame, path: Path) -> str:
+    """Gradient and weight norms per layer over training (log scale); returns base64 PNG."""
+    import matplotlib.pyplot as plt
+
+    from rnnkit.reporting import save_figure
+
+    figure, (grads, weights, loss) = plt.subplots(1, 3, figsize=(15, 3.8))
+    for layer, rows in frame.groupby("layer", sort=False):
+        style = "-" if rows["recurrent"].iloc[0] else ":"
+        grads.plot(rows["step"], rows["gradient_norm"], style, label=layer)
+        weights.plot(rows["step"], rows["weight_norm"], style, label=layer)
+    first = frame.drop_duplicates("step")
+    loss.plot(first["step"], first["loss"], color="k")
+    for axis, title in (
+        (grads, "gradient norm per layer"),
+        (weights, "weight norm per layer"),
+        (loss, "probe-batch loss"),
+    ):
+        axis.set_yscale("log")
+        axis.set_xlabel("optimizer step")
+        axis.set_title(title)
+        axis.grid(alpha=0.3)
+    grads.legend(fontsize=7)
+    return save_figure(figure, path)
+
+
+def write_gradient_files(health: GradientHealth, directory: Path) -> str | None:
+    """Writes ``gradients.csv`` and ``gradients.png``; returns the PNG as base64."""
+    frame = health.frame()
+    if frame.empty:
+        return None
+    frame.to_csv(directory / "gradients.csv", index=False)
+    return plot_gradients(frame, directory / "gradients.png")
+
+
+def findings_html(findings: Sequence[Finding]) -> str:
+    import html
+
+    if not findings:
+        return "<p>No sign of exploding or vanishing gradients.</p>"
+    items = "".join(f"<li class='warn'>{html.escape(f.message)}</li>" for f in findings)
+    return f"<ul>{items}</ul>"
