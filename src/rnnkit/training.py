@@ -13,6 +13,7 @@ import numpy as np
 
 from rnnkit.config import TrainingConfig
 from rnnkit.errors import TrainingError
+from rnnkit.resume import ResumableTraining
 
 
 def seed_everything(seed: int) -> None:
@@ -25,6 +26,22 @@ def compile_model(model: keras.Model, training: TrainingConfig, loss: Any, metri
         learning_rate=training.learning_rate, clipnorm=training.clipnorm or None
     )
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+
+
+class EpochSeed(keras.callbacks.Callback):
+    """Re-seeds every generator from ``seed + epoch`` as each epoch begins.
+
+    Each epoch's shuffling and dropout then depend only on the seed and the epoch, not
+    on what ran before it in this process, so a run resumed at epoch k repeats the
+    uninterrupted run's epochs exactly.
+    """
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        keras.utils.set_random_seed(self.seed + epoch)
 
 
 def progress_verbosity() -> int:
@@ -41,11 +58,14 @@ def fit(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     class_weight: dict[int, float] | None = None,
     verbose: int | None = None,
+    resumable: ResumableTraining | None = None,
 ) -> dict[str, list[float]]:
     """Trains a compiled model with early stopping on validation loss.
 
     The best weights (lowest validation loss) are restored at the end, and written to
     ``checkpoint_path`` each time they improve. Training stops at the first NaN loss.
+    With ``resumable``, the training state is saved at every epoch end and, when it
+    resumes, training continues from the saved epoch (see :mod:`rnnkit.resume`).
 
     Returns:
         The Keras history: a list per metric, one value per epoch.
@@ -53,11 +73,13 @@ def fit(
     Raises:
         TrainingError: the loss was NaN from the first epoch, so no usable weights exist.
     """
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=training.patience, restore_best_weights=True
+    )
     all_callbacks: list[keras.callbacks.Callback] = [
+        EpochSeed(training.seed),
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=training.patience, restore_best_weights=True
-        ),
+        early_stopping,
         *callbacks,
     ]
     if checkpoint_path is not None:
@@ -66,18 +88,26 @@ def fit(
                 str(checkpoint_path), monitor="val_loss", save_best_only=True
             )
         )
-    history = model.fit(
-        train[0],
-        train[1],
-        validation_data=validation,
-        epochs=training.epochs,
-        batch_size=training.batch_size,
-        callbacks=all_callbacks,
-        class_weight=class_weight,
-        shuffle=True,
-        verbose=progress_verbosity() if verbose is None else verbose,
-    )
-    logs = {key: [float(v) for v in values] for key, values in history.history.items()}
+    initial_epoch = 0
+    if resumable is not None:
+        initial_epoch = resumable.restore(model, early_stopping)
+        all_callbacks.append(resumable)  # last: it saves what the others decided
+    # A resumed run that had already stopped (early, or on NaN) has nothing left to train.
+    if resumable is None or not resumable.finished:
+        history = model.fit(
+            train[0],
+            train[1],
+            validation_data=validation,
+            epochs=training.epochs,
+            initial_epoch=initial_epoch,
+            batch_size=training.batch_size,
+            callbacks=all_callbacks,
+            class_weight=class_weight,
+            shuffle=True,
+            verbose=progress_verbosity() if verbose is None else verbose,
+        )
+    source = resumable.history if resumable is not None else history.history
+    logs = {key: [float(v) for v in values] for key, values in source.items()}
     weights_finite = all(np.all(np.isfinite(w)) for w in model.get_weights())
     if not weights_finite or not any(math.isfinite(v) for v in logs.get("val_loss", [])):
         raise TrainingError(

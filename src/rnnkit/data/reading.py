@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -56,6 +57,14 @@ def read_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
         frame.attrs["line_offset"] = 2
         frame.attrs["line_word"] = "line"
     frame.attrs["source"] = str(path)
+    duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if duplicated:
+        # e.g. "date, date " once spaces are stripped: frame["date"] would be two columns.
+        raise DataError(
+            f"File '{path}' has more than one column named "
+            f"{', '.join(repr(c) for c in duplicated)} (spaces around names are ignored). "
+            "Rename the columns so that each name appears once."
+        )
 
     if columns is not None:
         require_columns(frame, columns)
@@ -150,6 +159,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
         ) from err
     except UnicodeDecodeError as err:
         raise DataError(f"File '{path}' is not UTF-8 text. Save it as UTF-8.") from err
+    except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
+        raise DataError(
+            f"File '{path}' could not be decompressed ({type(err).__name__}: {err}). Check "
+            "that it is a complete gzip file, or give the CSV uncompressed."
+        ) from err
     frame.columns = [str(c).strip() for c in frame.columns]
     # Empty fields read as "" (keep_default_na=False keeps texts like "NA" intact);
     # they are treated as missing.
