@@ -74,8 +74,13 @@ def script_epochs(python: str, backend: str, x: np.ndarray, y: np.ndarray, epoch
         np.savez(path, x=x, y=y)
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
         script = Path(__file__).with_name("guide_keras_script.py")
-        output = subprocess.run([python, str(script), str(path), str(epochs)], env=env,
-                                capture_output=True, text=True, check=True).stdout
+        output = subprocess.run(
+            [python, str(script), str(path), str(epochs)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     return json.loads(output.strip().splitlines()[-1])["seconds"]
 
 
@@ -83,17 +88,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tf-python", default=".venv-tf/bin/python")
     parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--out", type=Path,
-                        default=Path(__file__).parent / "results" / "epoch_speed.json")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "epoch_speed.json"
+    )
     args = parser.parse_args()
     x, y = windows()
     print(f"{len(x)} windows of 60 days, batch 32, {args.epochs} epochs each")
     results = {
         "rnnkit (Keras/JAX)": rnnkit_epochs(x, y, args.epochs),
-        "plain Keras script, TensorFlow backend": script_epochs(args.tf_python, "tensorflow",
-                                                                x, y, args.epochs),
+        "plain Keras script, TensorFlow backend": script_epochs(
+            args.tf_python, "tensorflow", x, y, args.epochs
+        ),
         "plain Keras script, JAX backend": script_epochs(args.tf_python, "jax", x, y, args.epochs)
-        if _has_jax(args.tf_python) else None,
+        if _has_jax(args.tf_python)
+        else None,
     }
     results = {k: v for k, v in results.items() if v is not None}
     base = statistics.median(results["plain Keras script, TensorFlow backend"][1:])
@@ -101,8 +109,12 @@ def main() -> None:
     rows = {}
     for name, seconds in results.items():
         median = statistics.median(seconds[1:])
-        rows[name] = {"first_epoch_s": seconds[0], "median_epoch_s": median,
-                      "speedup_vs_tensorflow": base / median, "epochs_s": seconds}
+        rows[name] = {
+            "first_epoch_s": seconds[0],
+            "median_epoch_s": median,
+            "speedup_vs_tensorflow": base / median,
+            "epochs_s": seconds,
+        }
         print(f"{name:42s} {seconds[0]:14.2f} {median:15.3f} {base / median:6.2f}x")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"windows": len(x), "results": rows}, indent=2))

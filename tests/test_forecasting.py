@@ -148,3 +148,12 @@ def test_backtest_refits_per_fold_and_averages():
     assert result["folds"][0]["test_end"] < result["folds"][1]["test_start"]
     mean_mae = np.mean([f["metrics"]["naive"]["mae"] for f in result["folds"]])
     assert result["mean"]["naive"]["mae"] == pytest.approx(mean_mae)
+
+
+def test_seq2seq_strategy_is_an_encoder_decoder_that_saves_and_loads(tmp_path):
+    f = Forecaster(time_column="created_at", target_column="amount", strategy="seq2seq", **TINY)
+    f.fit(make_events(), verbose=0)
+    names = [layer.name for layer in f.model_.layers]
+    assert "encoder_1" in names and "decoder_1" in names
+    loaded = Forecaster.load(f.save(tmp_path / "run"))
+    np.testing.assert_array_equal(loaded.predict()["forecast"], f.predict()["forecast"])

@@ -106,20 +106,26 @@ class TrainingConfig(_Config):
     Args:
         epochs: the most epochs to train; early stopping usually ends sooner.
         batch_size: windows or texts per gradient step.
-        learning_rate: Adam's learning rate.
+        learning_rate: Adam's learning rate, or ``"auto"`` to take the one a
+            learning-rate range test suggests (run on a throw-away copy of the model).
         patience: epochs without a better validation loss before stopping.
         loss: ``"mse"`` or ``"huber"`` (forecasting only).
         clipnorm: gradient norm clipping (0 turns it off).
         seed: the same seed gives the same run.
+        gradient_health: record per-layer gradient and weight norms during training and
+            flag the signs of exploding and vanishing gradients.
     """
 
     epochs: int = 100
     batch_size: int = 32
-    learning_rate: float = 1e-3
-    patience: int = 10
+    # Measured on the loans benchmark (3 seeds): lr 3e-3 with patience 20 learns the weekly
+    # cycle (MASE 2.38 vs 3.83 at 1e-3 with patience 10; seasonal naive 3.28).
+    learning_rate: float | str = 3e-3
+    patience: int = 20
     loss: str = "mse"
     clipnorm: float = 1.0
     seed: int = 42
+    gradient_health: bool = True
 
     def __post_init__(self) -> None:
         _check_positive_int("epochs", self.epochs)
@@ -127,9 +133,15 @@ class TrainingConfig(_Config):
         _check_positive_int("patience", self.patience)
         _check_positive_int("seed", self.seed, minimum=0)
         _check_choice("loss", self.loss, get_args(Loss))
-        if isinstance(self.learning_rate, bool) or not isinstance(self.learning_rate, (int, float)):
-            raise ConfigError(f"learning_rate must be a number, got {self.learning_rate!r}.")
-        if not (0 < self.learning_rate <= 10):
+        if self.learning_rate == "auto":
+            pass
+        elif isinstance(self.learning_rate, bool) or not isinstance(
+            self.learning_rate, (int, float)
+        ):
+            raise ConfigError(
+                f"learning_rate must be a number or 'auto', got {self.learning_rate!r}."
+            )
+        elif not (0 < self.learning_rate <= 10):
             raise ConfigError(f"learning_rate must be in (0, 10], got {self.learning_rate!r}.")
         if not isinstance(self.clipnorm, (int, float)) or self.clipnorm < 0:
             raise ConfigError(f"clipnorm must be a number >= 0, got {self.clipnorm!r}.")
@@ -140,7 +152,7 @@ AGGS = ("sum", "mean", "count", "last", "min", "max")
 FILLS = ("auto", "zero", "interpolate", "ffill")
 SCALERS = ("minmax", "standard", "none")
 WINDOW_NORMS = ("none", "level", "standard")
-STRATEGIES = ("direct", "recursive")
+STRATEGIES = ("direct", "recursive", "seq2seq")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,8 +168,9 @@ class ForecastConfig(_Config):
             ``ffill``, or ``auto`` (zero for sum and count, interpolation otherwise).
         lookback: periods the network sees.
         horizon: periods it forecasts.
-        strategy: ``direct`` (one network outputs the horizon) or ``recursive``
-            (one step at a time, each prediction fed back).
+        strategy: ``direct`` (one network outputs the horizon), ``recursive``
+            (one step at a time, each prediction fed back) or ``seq2seq`` (an
+            encoder-decoder: many to many).
         scaler: ``minmax`` (the guide's), ``standard`` or ``none``; fit on the training
             part only.
         window_norm: after scaling, each input window is normalised by its own level
@@ -218,3 +231,117 @@ class ForecastConfig(_Config):
 
 # Field type names (as strings, under `from __future__ import annotations`) of nested configs.
 _NESTED: dict[str, type[_Config]] = {"ModelConfig": ModelConfig, "TrainingConfig": TrainingConfig}
+
+
+# ----------------------------------------------------------------------- classification
+PADDINGS = ("start", "end")
+TRUNCATIONS = ("end", "start")
+POOLINGS = ("max", "last")
+CLASS_WEIGHTS = ("none", "balanced")
+
+
+# Measured on CFPB narratives and BANKING77 (benchmarks/bench_classify.py): one
+# bidirectional GRU layer with max pooling matched or beat a BiLSTM (BANKING77 0.890 vs
+# 0.880 test accuracy) in less time; batch 64 at 3e-3 trained as well as 32 at 2e-3 in
+# fewer, cheaper epochs; the validation loss bottoms out after 3 to 10 epochs.
+def _classifier_model() -> ModelConfig:
+    return ModelConfig(cell="gru", num_layers=1, units=64, bidirectional=True)
+
+
+def _classifier_training() -> TrainingConfig:
+    return TrainingConfig(epochs=20, batch_size=64, learning_rate=3e-3, patience=3)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierConfig(_Config):
+    """Everything that defines a text classification run.
+
+    Args:
+        text_column: the column of texts.
+        label_column: the column of labels (any values; read as text).
+        remove_stopwords: drop English stop words (NLTK's list) when cleaning. Off by
+            default: on short intents ("why was my card declined") they carry meaning
+            (BANKING77: 0.859 accuracy with them removed, 0.880 kept).
+        max_tokens: the largest vocabulary, the padding and unknown tokens included. The
+            embedding is sized to the vocabulary actually found, which may be smaller.
+        sequence_length: tokens per text; ``None`` chooses the 95th percentile of the
+            training texts' lengths, capped at 128 (on CFPB narratives, 256 tokens took
+            twice as long for no better accuracy).
+        padding: where short texts are padded: ``"start"`` (the words end next to the
+            final recurrent step) or ``"end"`` (the guide's).
+        truncation: which end of a long text is cut: ``"end"`` keeps its beginning.
+        embedding_dim: size of each word vector.
+        spatial_dropout: drops whole embedding channels (SpatialDropout1D).
+        pooling: ``"max"``: max over the outputs at every step; ``"last"``: the final
+            state only, as the guide.
+        class_weight: ``"balanced"`` weights each class by the inverse of its frequency
+            in the training part; ``"none"`` weights every text alike.
+        test_size: fraction of the rows held out for the test (stratified).
+        validation_size: fraction of the remaining rows used for early stopping.
+        drop_rare_classes: leave out (and report) classes with too few rows to appear in
+            every split, instead of stopping with an error.
+        model: the recurrent stack (one bidirectional GRU layer of 64 units by default).
+        training: epochs, batch size, learning rate, patience, seed. Its ``loss`` field
+            is the forecaster's; classification always uses sparse categorical
+            cross-entropy on integer labels.
+
+    Example:
+        >>> config = ClassifierConfig(text_column="text", label_column="category")
+        >>> ClassifierConfig.from_dict(config.to_dict()) == config
+        True
+    """
+
+    text_column: str = "text"
+    label_column: str = "label"
+    remove_stopwords: bool = False
+    max_tokens: int = 20000
+    sequence_length: int | None = None
+    padding: str = "start"
+    truncation: str = "end"
+    embedding_dim: int = 100
+    spatial_dropout: float = 0.2
+    pooling: str = "max"
+    class_weight: str = "none"
+    test_size: float = 0.3
+    validation_size: float = 0.1
+    drop_rare_classes: bool = False
+    model: ModelConfig = dataclasses.field(default_factory=_classifier_model)
+    training: TrainingConfig = dataclasses.field(default_factory=_classifier_training)
+
+    def __post_init__(self) -> None:
+        for name in ("text_column", "label_column"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ConfigError(f"{name} must be a non-empty column name.")
+        if self.text_column == self.label_column:
+            raise ConfigError(
+                f"text_column and label_column are both {self.text_column!r}; give the "
+                "column of texts and the column of labels."
+            )
+        for name in ("remove_stopwords", "drop_rare_classes"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}.")
+        # Two special tokens ([PAD], [UNK]) plus at least one word.
+        _check_positive_int("max_tokens", self.max_tokens, minimum=3)
+        if self.sequence_length is not None:
+            _check_positive_int("sequence_length", self.sequence_length)
+        _check_positive_int("embedding_dim", self.embedding_dim)
+        _check_choice("padding", self.padding, PADDINGS)
+        _check_choice("truncation", self.truncation, TRUNCATIONS)
+        _check_choice("pooling", self.pooling, POOLINGS)
+        _check_choice("class_weight", self.class_weight, CLASS_WEIGHTS)
+        _check_fraction("spatial_dropout", self.spatial_dropout, 0.0, 1.0)
+        for name in ("test_size", "validation_size"):
+            _check_fraction(name, getattr(self, name), 0.0, 1.0)
+            if getattr(self, name) == 0:
+                raise ConfigError(f"{name} must be above 0, got 0.")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClassifierConfig:
+        """Like :meth:`_Config.from_dict`; a partial ``model`` or ``training`` object is
+        completed with the classifier's defaults (not the forecaster's)."""
+        if isinstance(data, dict):
+            data = dict(data)
+            for name, default in (("model", _classifier_model), ("training", _classifier_training)):
+                if isinstance(data.get(name), dict):
+                    data[name] = {**default().to_dict(), **data[name]}
+        return super().from_dict(data)

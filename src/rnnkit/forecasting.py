@@ -16,9 +16,14 @@ from rnnkit.data.reading import read_table, require_columns
 from rnnkit.data.scaling import Scaler, window_statistics
 from rnnkit.data.timeseries import SEASONAL_PERIODS, PreparedSeries, aggregate, future_index
 from rnnkit.data.windows import evaluation_origins, make_windows
+from rnnkit.diagnostics import GradientHealth, probe_batch
 from rnnkit.errors import ConfigError, DataError, NotFittedError, did_you_mean
+from rnnkit.lr_finder import RangeTestResult, range_test
 from rnnkit.metrics import forecast_metrics, mase_scale
 
+# Window spreads are floored at this fraction of the training part's mean level, so that
+# windows of near-zero values do not blow up into huge normalised targets.
+LEVEL_FLOOR = 1e-3
 METHODS = ("model", "naive", "seasonal_naive", "arima")
 RUN_FILES = ("model.keras", "config.json", "preprocessing.json", "metadata.json")
 
@@ -96,7 +101,7 @@ class Forecaster:
         c = self.config
         test = c.test_size or c.horizon
         validation = c.validation_size or max(c.horizon, round(0.15 * length))
-        needed_train = c.lookback + (c.horizon if c.strategy == "direct" else 1)
+        needed_train = c.lookback + self._output_steps()
         needed = needed_train + validation + test
         if length < needed:
             raise DataError(
@@ -115,53 +120,136 @@ class Forecaster:
         checkpoint_path: str | os.PathLike[str] | None = None,
         callbacks: tuple = (),
         verbose: int | None = None,
+        state_path: str | os.PathLike[str] | None = None,
+        resume: bool = False,
     ) -> Forecaster:
         """Trains on ``data`` (a path or a DataFrame of rows) and scores the test part.
+
+        Args:
+            data: rows of events or values (a path or a DataFrame).
+            checkpoint_path: where the best model so far is written during training.
+            callbacks: extra Keras callbacks.
+            verbose: Keras verbosity (default: a progress bar on a terminal).
+            state_path: save the training state here at every epoch end (see
+                :mod:`rnnkit.resume`), so that an interrupted fit can be resumed.
+            resume: continue from the state in ``state_path`` if there is one; a state
+                saved with another configuration or other data is refused.
 
         Returns:
             self, with ``model_``, ``scaler_``, ``series_``, ``history_`` and
             ``metrics_`` set.
         """
-        from rnnkit import models, training
+        from rnnkit import resume as resume_
+        from rnnkit import training
 
+        c = self.config
+        data_ = self._training_data(data)
+        x_train, y_train = data_["train"]
+        loss = "mse" if c.training.loss == "mse" else "huber"
+        settings = c.training
+        self.learning_rate_range_test_ = None
+        if settings.learning_rate == "auto":
+            result = self._range_test(x_train, y_train, loss)
+            self.learning_rate_range_test_ = result
+            settings = settings.replace(learning_rate=result.suggestion)
+        self.learning_rate_ = float(settings.learning_rate)
+
+        training.seed_everything(settings.seed)
+        self.model_ = self._build_model()
+        training.compile_model(self.model_, settings, loss)
+        health = None
+        if settings.gradient_health:
+            probe = probe_batch(x_train, y_train, settings.batch_size, settings.seed)
+            health = GradientHealth(probe, loss)
+            callbacks = (*callbacks, health)
+        resumable = None
+        if state_path is not None:
+            arrays = [*data_["train"], *data_["validation"]]
+            resumable = resume_.ResumableTraining(
+                state_path,
+                resume_.fingerprint("forecast", c.to_dict(), self.learning_rate_, arrays),
+                resume,
+            )
+        started = time.perf_counter()
+        self.history_ = training.fit(
+            self.model_,
+            data_["train"],
+            data_["validation"],
+            settings,
+            checkpoint_path=checkpoint_path,
+            callbacks=callbacks,
+            verbose=verbose,
+            resumable=resumable,
+        )
+        self.training_seconds_ = time.perf_counter() - started
+        self.stopped_on_nan_ = training.stopped_on_nan(self.history_)
+        self.gradient_health_ = health
+        series, split = data_["series"], data_["split"]
+        self.series_ = series
+        self.preparation_ = data_["prepared"].summary()
+        self.split_ = split
+        self.evaluation_ = self._score(series.to_numpy(), split["test"], series.index)
+        self.metrics_ = self.evaluation_["metrics"]
+        return self
+
+    def _output_steps(self) -> int:
+        return 1 if self.config.strategy == "recursive" else self.config.horizon
+
+    def _build_model(self):
+        from rnnkit import models
+
+        c = self.config
+        if c.strategy == "seq2seq":
+            return models.build_many_to_many(c.lookback, c.horizon, c.model)
+        return models.build_forecaster(c.lookback, self._output_steps(), c.model)
+
+    def _training_data(self, data: DataLike) -> dict[str, Any]:
+        """Aggregates, splits, fits the scaler (training part only) and cuts windows."""
         c = self.config
         prepared = self.prepare(data)
         series = prepared.values
         split = self.split_sizes(len(series))
         n_train, n_val = split["train"], split["validation"]
         values = series.to_numpy()
-
         self.scaler_ = Scaler.fit(values[:n_train], c.scaler)
         scaled = self.scaler_.transform(values)
-        self.epsilon_ = float(1e-3 * np.mean(np.abs(scaled[:n_train])) + 1e-8)
-        steps = c.horizon if c.strategy == "direct" else 1
+        self.epsilon_ = float(LEVEL_FLOOR * np.mean(np.abs(scaled[:n_train])) + 1e-8)
+        steps = self._output_steps()
         x_train, y_train = self._normalised(*make_windows(scaled, c.lookback, steps, 0, n_train))
         x_val, y_val = self._normalised(
             *make_windows(scaled, c.lookback, steps, n_train, n_train + n_val)
         )
+        return {
+            "prepared": prepared,
+            "series": series,
+            "split": split,
+            "train": (x_train[..., None], y_train),
+            "validation": (x_val[..., None], y_val),
+        }
 
-        training.seed_everything(c.training.seed)
-        self.model_ = models.build_forecaster(c.lookback, steps, c.model)
-        loss = "mse" if c.training.loss == "mse" else "huber"
-        training.compile_model(self.model_, c.training, loss)
-        started = time.perf_counter()
-        self.history_ = training.fit(
-            self.model_,
-            (x_train[..., None], y_train),
-            (x_val[..., None], y_val),
-            c.training,
-            checkpoint_path=checkpoint_path,
-            callbacks=callbacks,
-            verbose=verbose,
+    def _range_test(self, x: np.ndarray, y: np.ndarray, loss: str) -> RangeTestResult:
+        from rnnkit import training
+
+        training.seed_everything(self.config.training.seed)
+        return range_test(
+            self._build_model(),
+            x,
+            y,
+            loss,
+            self.config.training.batch_size,
+            clipnorm=self.config.training.clipnorm,
         )
-        self.training_seconds_ = time.perf_counter() - started
-        self.stopped_on_nan_ = training.stopped_on_nan(self.history_)
-        self.series_ = series
-        self.preparation_ = prepared.summary()
-        self.split_ = split
-        self.evaluation_ = self._score(values, split["test"], series.index)
-        self.metrics_ = self.evaluation_["metrics"]
-        return self
+
+    def find_learning_rate(self, data: DataLike) -> RangeTestResult:
+        """Runs the learning-rate range test on this configuration's model and data.
+
+        Example:
+            >>> f = Forecaster(time_column="t", target_column="v")
+            >>> f.find_learning_rate("x.csv").suggestion  # doctest: +SKIP
+        """
+        data_ = self._training_data(data)
+        loss = "mse" if self.config.training.loss == "mse" else "huber"
+        return self._range_test(*data_["train"], loss)
 
     def _normalised(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         center, spread = window_statistics(inputs, self.config.window_norm, self.epsilon_)
@@ -179,7 +267,7 @@ class Forecaster:
         """Forecasts ``horizon`` steps (original scale) from raw windows ``(n, lookback)``."""
         c = self.config
         current = self.scaler_.transform(windows)
-        if c.strategy == "direct":
+        if c.strategy != "recursive":  # direct and seq2seq forecast the horizon at once
             center, spread = window_statistics(current, c.window_norm, self.epsilon_)
             out = self._predict_batch((current - center) / spread) * spread + center
         else:
@@ -323,6 +411,15 @@ class Forecaster:
             self.evaluation_["predictions"].to_csv(directory / "test_predictions.csv", index=False)
         if hasattr(self, "history_"):
             pd.DataFrame(self.history_).rename_axis("epoch").to_csv(directory / "history.csv")
+        if getattr(self, "learning_rate_range_test_", None) is not None:
+            persistence.write_json(
+                directory / "lr_find.json", self.learning_rate_range_test_.to_dict()
+            )
+            self.learning_rate_range_test_.plot(directory / "lr_find.png")
+        if getattr(self, "gradient_health_", None) is not None:
+            persistence.write_json(
+                directory / "gradient_health.json", self.gradient_health_.summary()
+            )
         self.predict().to_csv(directory / "forecast.csv", index=False)
         if hasattr(self, "evaluation_"):
             reporting.write_forecast_report(self, directory)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from rnnkit.cli.errors import echo, info, user_errors
+from rnnkit.cli.errors import learning_rate as learning_rate_option
 from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
 
 app = typer.Typer(
@@ -25,7 +26,9 @@ Agg = Annotated[str, typer.Option(help="Per-period aggregate: sum, mean, count, 
 Fill = Annotated[str, typer.Option(help="Periods without rows: auto, zero, interpolate, ffill.")]
 Lookback = Annotated[int, typer.Option(help="Periods the network sees.")]
 Horizon = Annotated[int, typer.Option(help="Periods it forecasts.")]
-Strategy = Annotated[str, typer.Option(help="direct (one network, whole horizon) or recursive.")]
+Strategy = Annotated[
+    str, typer.Option(help="direct (one network, whole horizon), recursive, or seq2seq.")
+]
 Scaler = Annotated[str, typer.Option(help="minmax, standard or none; fit on training part only.")]
 WindowNorm = Annotated[str, typer.Option(help="Per-window normalisation: level, standard, none.")]
 TestSize = Annotated[int | None, typer.Option(help="Test periods (default: the horizon).")]
@@ -41,13 +44,25 @@ Bidir = Annotated[
 ]
 Epochs = Annotated[int, typer.Option(help="Most epochs; early stopping usually ends sooner.")]
 Batch = Annotated[int, typer.Option(help="Windows per step.")]
-LR = Annotated[float, typer.Option(help="Adam learning rate.")]
+LR = Annotated[
+    str,
+    typer.Option(
+        help="Adam learning rate, or 'auto' (the range test's suggestion).",
+        parser=learning_rate_option,
+    ),
+]
 Patience = Annotated[int, typer.Option(help="Epochs without a better validation loss.")]
 Loss = Annotated[str, typer.Option(help="mse or huber.")]
 Clip = Annotated[float, typer.Option(help="Gradient norm clipping (0: off).")]
 Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives the same run.")]
 Out = Annotated[Path, typer.Option(help="Run directory to write.")]
 Overwrite = Annotated[bool, typer.Option(help="Replace --out if it exists.")]
+Resume = Annotated[
+    bool,
+    typer.Option(
+        help="Continue an interrupted run of this same command from its last completed epoch."
+    ),
+]
 
 
 def _config(**values) -> ForecastConfig:
@@ -79,28 +94,38 @@ def train(
     bidirectional: Bidir = _M.bidirectional,
     epochs: Epochs = _T.epochs,
     batch_size: Batch = _T.batch_size,
-    learning_rate: LR = _T.learning_rate,
+    learning_rate: LR = str(_T.learning_rate),
     patience: Patience = _T.patience,
     loss: Loss = _T.loss,
     clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
     out: Out = Path("runs/forecast"),
     overwrite: Overwrite = False,
+    resume: Resume = False,
 ) -> None:
     """Train a forecaster, score it against baselines, write a run directory."""
-    config = _config(**{k: v for k, v in locals().items() if k not in ("data", "out", "overwrite")})
-    run_forecast_training(data, config, out, overwrite)
+    skip = ("data", "out", "overwrite", "resume", "skip")
+    config = _config(**{k: v for k, v in locals().items() if k not in skip})
+    run_forecast_training(data, config, out, overwrite, resume=resume)
 
 
-def run_forecast_training(data: Path, config: ForecastConfig, out: Path, overwrite: bool) -> None:
+def run_forecast_training(
+    data: Path, config: ForecastConfig, out: Path, overwrite: bool, resume: bool = False
+) -> None:
     from rnnkit import persistence, reporting
     from rnnkit.forecasting import Forecaster
+    from rnnkit.resume import announce, state_path
 
     persistence.check_output_directory(out, overwrite)
     forecaster = Forecaster(config)
+    state = state_path(out)
+    announce(state, resume, info)
     with persistence.staged_directory(out, overwrite) as staging:
-        forecaster.fit(data, checkpoint_path=staging / "model.keras")
+        forecaster.fit(
+            data, checkpoint_path=staging / "model.keras", state_path=state, resume=resume
+        )
         forecaster.write_run(staging)
+    state.unlink(missing_ok=True)  # the run is in place: nothing left to resume
     prep = forecaster.preparation_
     info(
         f"{prep['periods']} periods from {prep['start']} to {prep['end']}; "
@@ -113,8 +138,13 @@ def run_forecast_training(data: Path, config: ForecastConfig, out: Path, overwri
         f"{details['zero_actuals_excluded_from_mape']} zero actuals excluded from MAPE."
     )
     echo(reporting.metrics_table(forecaster.metrics_, reporting.FORECAST_COLUMNS))
+    health = forecaster.gradient_health_
+    for finding in health.findings if health is not None else ():
+        info(f"warning: {finding.message}")
     if forecaster.stopped_on_nan_:
         info("warning: training stopped on a NaN loss; the best weights before it are kept.")
+    if config.training.learning_rate == "auto":
+        echo(f"learning rate (range test): {forecaster.learning_rate_:.3g}")
     echo(f"report: {out / 'report.html'}")
 
 
@@ -140,7 +170,7 @@ def backtest(
     bidirectional: Bidir = _M.bidirectional,
     epochs: Epochs = _T.epochs,
     batch_size: Batch = _T.batch_size,
-    learning_rate: LR = _T.learning_rate,
+    learning_rate: LR = str(_T.learning_rate),
     seed: Seed = _T.seed,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -202,3 +232,44 @@ def evaluate(
         echo(json.dumps(_clean(metrics), indent=2))
     else:
         echo(reporting.metrics_table(metrics, reporting.FORECAST_COLUMNS))
+
+
+@app.command(name="lr-find")
+@user_errors
+def lr_find(
+    data: Data,
+    time_column: TimeColumn = _D.time_column,
+    target_column: TargetColumn = _D.target_column,
+    freq: Freq = _D.freq,
+    agg: Agg = _D.agg,
+    fill: Fill = _D.fill,
+    lookback: Lookback = _D.lookback,
+    horizon: Horizon = _D.horizon,
+    strategy: Strategy = _D.strategy,
+    scaler: Scaler = _D.scaler,
+    window_norm: WindowNorm = _D.window_norm,
+    cell: Cell = _M.cell,
+    num_layers: Layers = _M.num_layers,
+    units: Units = _M.units,
+    dropout: Dropout = _M.dropout,
+    bidirectional: Bidir = _M.bidirectional,
+    batch_size: Batch = _T.batch_size,
+    clipnorm: Clip = _T.clipnorm,
+    seed: Seed = _T.seed,
+    plot: Annotated[Path, typer.Option(help="Where to write the loss-vs-rate plot.")] = Path(
+        "lr_find.png"
+    ),
+) -> None:
+    """Learning-rate range test: sweep the rate per batch, suggest where loss falls fastest."""
+    values = {k: v for k, v in locals().items() if k not in ("data", "plot")}
+    from rnnkit.forecasting import Forecaster
+
+    result = Forecaster(_config(**values)).find_learning_rate(data)
+    result.plot(plot)
+    echo(
+        f"swept {result.learning_rates[0]:.1e} .. {result.learning_rates[-1]:.1e} in "
+        f"{len(result.learning_rates)} batches"
+        + (" (stopped: the loss diverged)" if result.diverged else "")
+    )
+    echo(f"suggested learning rate: {result.suggestion:.3g}")
+    echo(f"plot: {plot}")

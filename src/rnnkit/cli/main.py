@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import typer  # noqa: E402
 
-from rnnkit.cli import demo, forecast  # noqa: E402
+from rnnkit.cli import classify, demo, forecast, gradients, serve  # noqa: E402
 
 app = typer.Typer(
     name="rnnkit",
@@ -19,7 +19,18 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(forecast.app, name="forecast")
+app.add_typer(classify.app, name="classify")
 app.command(name="demo")(demo.demo)
+
+# `rnnkit lr-find forecast|classify DATA ...`: the same commands as `rnnkit forecast lr-find`.
+lr_find = typer.Typer(
+    help="Learning-rate range test on either job's data and model.", no_args_is_help=True
+)
+lr_find.command(name="forecast")(forecast.lr_find)
+lr_find.command(name="classify")(classify.lr_find)
+app.add_typer(lr_find, name="lr-find")
+app.command(name="gradients")(gradients.gradients)
+app.command(name="serve")(serve.serve)
 
 
 def main() -> None:
