@@ -9,6 +9,13 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run (a red CI is then reproducible); locally each run
+# explores new ones. Either way a failing example is reported with how to reproduce it.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 TINY = dict(lookback=14, horizon=7, num_layers=1, units=8, epochs=2, batch_size=16, patience=2)
 

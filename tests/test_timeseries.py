@@ -105,3 +105,10 @@ def test_future_index_continues_the_frequency():
         future_index(pd.Timestamp("2024-01-01"), "M", 2)
         == pd.DatetimeIndex(["2024-02-01", "2024-03-01"])
     )
+
+
+def test_undecodable_bytes_in_the_target_are_reported_not_crashing():
+    # Found by hypothesis: b"\x80" made the text conversion raise UnicodeDecodeError.
+    frame = _frame([("2024-01-01", "1"), ("2024-01-02", b"\x80")])
+    with pytest.raises(DataError, match=r"1 values are not finite numbers \(line 3"):
+        aggregate(frame, "t", "v", "D", "sum", "zero")

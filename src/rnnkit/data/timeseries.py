@@ -93,7 +93,11 @@ def parse_numbers(frame: pd.DataFrame, column: str) -> pd.Series:
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         numbers = raw.astype("float64")
     else:
-        numbers = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce").astype("float64")
+        # Bytes (e.g. from a Parquet binary column) become text; undecodable bytes are
+        # then reported as bad values rather than crashing the conversion.
+        text = raw.map(lambda v: v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
+        numbers = pd.to_numeric(text.astype("string").str.strip(), errors="coerce")
+        numbers = numbers.astype("float64")
     bad = (raw.notna() & numbers.isna()) | ~np.isfinite(numbers.fillna(0.0))
     if bad.any():
         raise describe_bad_rows(
