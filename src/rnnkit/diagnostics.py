@@ -83,6 +83,10 @@ class GradientHealth(keras.callbacks.Callback):
             records is flagged.
         vanishing_ratio: the first recurrent layer's gradient norm below this fraction of
             the last one's (median over records) is flagged.
+        background_compile: compile the gradient function on a thread while training
+            goes on, and record from the first step after it is ready (the cost of the
+            callback is then a few percent); otherwise compile before the first step and
+            record exactly at step 1 and every ``every`` steps.
 
     Example:
         >>> health = GradientHealth((x[:32], y[:32]), loss="mse")  # doctest: +SKIP
@@ -98,6 +102,7 @@ class GradientHealth(keras.callbacks.Callback):
         jump_factor: float = 10.0,
         growth_factor: float = 2.0,
         vanishing_ratio: float = 1e-3,
+        background_compile: bool = True,
     ) -> None:
         super().__init__()
         self.probe = tuple(
@@ -112,6 +117,7 @@ class GradientHealth(keras.callbacks.Callback):
         self.jump_factor = jump_factor
         self.growth_factor = growth_factor
         self.vanishing_ratio = vanishing_ratio
+        self.background_compile = background_compile
         self.records: list[dict[str, Any]] = []
         self.findings: list[Finding] = []
         self._step = 0
@@ -128,7 +134,10 @@ class GradientHealth(keras.callbacks.Callback):
             if indices:
                 self._layers.append((layer.name, indices, _is_recurrent(layer)))
         if keras.backend.backend() == "jax":
-            self._compile_in_background()
+            if self.background_compile:
+                self._compile_in_background()
+            else:
+                self._value_and_grad = self._jax_value_and_grad()
 
     def _compile_in_background(self) -> None:
         """Compiles the probe's gradient function on a thread, overlapping training.
