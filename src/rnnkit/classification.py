@@ -561,17 +561,7 @@ class TextClassifier:
                 },
             )
             evaluation["per_class"].to_csv(directory / "per_class.csv", index=False)
-        if hasattr(self, "history_"):
-            pd.DataFrame(self.history_).rename_axis("epoch").to_csv(directory / "history.csv")
-        if getattr(self, "learning_rate_range_test_", None) is not None:
-            persistence.write_json(
-                directory / "lr_find.json", self.learning_rate_range_test_.to_dict()
-            )
-            self.learning_rate_range_test_.plot(directory / "lr_find.png")
-        if getattr(self, "gradient_health_", None) is not None:
-            persistence.write_json(
-                directory / "gradient_health.json", self.gradient_health_.summary()
-            )
+        persistence.write_training_record(self, directory)
         if hasattr(self, "evaluation_"):
             reporting.write_classification_report(self, directory)
 

@@ -333,3 +333,20 @@ def _code_in_config(node: Any, depth: int = 0) -> str | None:
         if problem := _code_in_config(value, depth + 1):
             return problem
     return None
+
+
+def write_training_record(estimator: Any, directory: Path) -> None:
+    """Writes what training recorded, shared by both jobs: ``history.csv``, and when they
+    ran, the range test (``lr_find.json``/``.png``) and ``gradient_health.json``."""
+    import pandas as pd
+
+    history = getattr(estimator, "history_", None)
+    if history is not None:
+        pd.DataFrame(history).rename_axis("epoch").to_csv(directory / "history.csv")
+    range_test = getattr(estimator, "learning_rate_range_test_", None)
+    if range_test is not None:
+        write_json(directory / "lr_find.json", range_test.to_dict())
+        range_test.plot(directory / "lr_find.png")
+    health = getattr(estimator, "gradient_health_", None)
+    if health is not None:
+        write_json(directory / "gradient_health.json", health.summary())
