@@ -12,8 +12,9 @@ import pandas as pd
 
 from rnnkit import baselines, persistence, reporting
 from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
-from rnnkit.data.reading import read_table, require_columns
+from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
 from rnnkit.data.scaling import Scaler, window_statistics
+from rnnkit.data.streaming import aggregate_file
 from rnnkit.data.timeseries import SEASONAL_PERIODS, PreparedSeries, aggregate, future_index
 from rnnkit.data.windows import evaluation_origins, make_windows
 from rnnkit.diagnostics import GradientHealth, probe_batch
@@ -92,6 +93,11 @@ class Forecaster:
             frame = frame[[c.time_column, c.target_column]]
             if len(frame) == 0:
                 raise DataError("The DataFrame has no rows.")
+        elif Path(data).suffix.lower() not in PARQUET_SUFFIXES:
+            # A CSV is aggregated chunk by chunk, so a file bigger than memory still fits.
+            return aggregate_file(
+                data, c.time_column, c.target_column, c.freq, c.agg, c.fill_method
+            )
         else:
             frame = read_table(data, columns=[c.time_column, c.target_column])
         return aggregate(frame, c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
@@ -409,17 +415,7 @@ class Forecaster:
             persistence.write_json(directory / "metrics.json", self.evaluation_["metrics"])
             persistence.write_json(directory / "evaluation.json", self.evaluation_["details"])
             self.evaluation_["predictions"].to_csv(directory / "test_predictions.csv", index=False)
-        if hasattr(self, "history_"):
-            pd.DataFrame(self.history_).rename_axis("epoch").to_csv(directory / "history.csv")
-        if getattr(self, "learning_rate_range_test_", None) is not None:
-            persistence.write_json(
-                directory / "lr_find.json", self.learning_rate_range_test_.to_dict()
-            )
-            self.learning_rate_range_test_.plot(directory / "lr_find.png")
-        if getattr(self, "gradient_health_", None) is not None:
-            persistence.write_json(
-                directory / "gradient_health.json", self.gradient_health_.summary()
-            )
+        persistence.write_training_record(self, directory)
         self.predict().to_csv(directory / "forecast.csv", index=False)
         if hasattr(self, "evaluation_"):
             reporting.write_forecast_report(self, directory)

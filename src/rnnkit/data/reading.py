@@ -8,9 +8,10 @@ line 1, as a text editor or spreadsheet shows them.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -40,14 +41,7 @@ def read_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
     Example:
         >>> df = read_table("loans.csv", columns=["created_at", "amount"])  # doctest: +SKIP
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"File '{path}' does not exist. Check the path and try again.")
-    if path.is_dir():
-        raise DataError(f"'{path}' is a directory; give the path of a CSV or Parquet file.")
-    if path.stat().st_size == 0:
-        raise DataError(f"File '{path}' is empty. Give a CSV with a header line and data rows.")
-
+    path = check_file(path)
     if path.suffix.lower() in PARQUET_SUFFIXES:
         frame = _read_parquet(path)
         frame.attrs["line_offset"] = 1
@@ -57,23 +51,139 @@ def read_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
         frame.attrs["line_offset"] = 2
         frame.attrs["line_word"] = "line"
     frame.attrs["source"] = str(path)
-    duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
-    if duplicated:
-        # e.g. "date, date " once spaces are stripped: frame["date"] would be two columns.
-        raise DataError(
-            f"File '{path}' has more than one column named "
-            f"{', '.join(repr(c) for c in duplicated)} (spaces around names are ignored). "
-            "Rename the columns so that each name appears once."
-        )
+    _require_unique_columns(frame)
 
     if columns is not None:
         require_columns(frame, columns)
         frame = frame[list(dict.fromkeys(columns))]
     if len(frame) == 0:
-        raise DataError(
-            f"File '{path}' has a header but no data rows. Add rows below the header line."
-        )
+        raise no_rows_error(path)
     return frame
+
+
+def check_file(path: str | os.PathLike[str]) -> Path:
+    """Checks that ``path`` is an existing, non-empty file, before any format is read.
+
+    Args:
+        path: a CSV or Parquet file.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        DataError: the file is missing, a directory or empty.
+
+    Example:
+        >>> check_file("loans.csv")  # doctest: +SKIP
+        PosixPath('loans.csv')
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"File '{path}' does not exist. Check the path and try again.")
+    if path.is_dir():
+        raise DataError(f"'{path}' is a directory; give the path of a CSV or Parquet file.")
+    if path.stat().st_size == 0:
+        raise DataError(f"File '{path}' is empty. Give a CSV with a header line and data rows.")
+    return path
+
+
+def check_csv_file(path: str | os.PathLike[str]) -> tuple[Path, str]:
+    """Checks a CSV file before reading it: present, not empty, not binary, UTF-8.
+
+    Args:
+        path: a CSV file, optionally gzip-compressed (``.gz``; only its decompression
+            is checked, when it is read).
+
+    Returns:
+        The path and the encoding to read it with (``utf-8-sig`` when it starts with a
+        byte-order mark).
+
+    Raises:
+        DataError: the file is missing, empty, binary or not UTF-8 (with the bad line).
+
+    Example:
+        >>> check_csv_file("loans.csv")  # doctest: +SKIP
+        (PosixPath('loans.csv'), 'utf-8')
+    """
+    path = check_file(path)
+    if path.suffix.lower() == ".gz":
+        return path, "utf-8"
+    with path.open("rb") as handle:
+        if b"\x00" in handle.read(8192):
+            raise DataError(
+                f"File '{path}' is binary, not CSV text. Give a UTF-8 CSV or a .parquet file."
+            )
+    return path, _check_utf8(path)
+
+
+def read_csv_header(path: Path, encoding: str, columns: Sequence[str]) -> list[int]:
+    """Reads only the header of a checked CSV and finds ``columns`` in it.
+
+    Names are compared with spaces around them stripped, as :func:`read_table` does.
+
+    Args:
+        path, encoding: as returned by :func:`check_csv_file`.
+        columns: columns that must be present.
+
+    Returns:
+        The 0-based position in the file of each of ``columns``, in their order.
+
+    Raises:
+        DataError: the header repeats a name or lacks one of ``columns`` (with the
+            closest existing name).
+
+    Example:
+        >>> read_csv_header(Path("loans.csv"), "utf-8", ["created_at", "amount"])  # doctest: +SKIP
+        [0, 3]
+    """
+    with csv_read_errors(path):
+        header = pd.read_csv(path, nrows=0, dtype=str, encoding=encoding)
+    header.columns = [str(c).strip() for c in header.columns]
+    header.attrs["source"] = str(path)
+    _require_unique_columns(header)
+    require_columns(header, columns)
+    return [header.columns.get_loc(name) for name in columns]
+
+
+def no_rows_error(path: Path) -> DataError:
+    """The error for a file that has a header but no data rows."""
+    return DataError(
+        f"File '{path}' has a header but no data rows. Add rows below the header line."
+    )
+
+
+@contextlib.contextmanager
+def csv_read_errors(path: Path) -> Iterator[None]:
+    """Turns what pandas raises while reading a CSV into DataErrors naming the file."""
+    try:
+        yield
+    except pd.errors.EmptyDataError as err:
+        raise DataError(
+            f"File '{path}' is empty. Give a CSV with a header line and data rows."
+        ) from err
+    except pd.errors.ParserError as err:
+        raise DataError(
+            f"File '{path}' is not a well-formed CSV: {err}. Check quoting and that every "
+            "line has as many fields as the header."
+        ) from err
+    except UnicodeDecodeError as err:
+        raise DataError(f"File '{path}' is not UTF-8 text. Save it as UTF-8.") from err
+    except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
+        raise DataError(
+            f"File '{path}' could not be decompressed ({type(err).__name__}: {err}). Check "
+            "that it is a complete gzip file, or give the CSV uncompressed."
+        ) from err
+
+
+def _require_unique_columns(frame: pd.DataFrame) -> None:
+    duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if duplicated:
+        # e.g. "date, date " once spaces are stripped: frame["date"] would be two columns.
+        raise DataError(
+            f"File '{frame.attrs.get('source', 'the data')}' has more than one column named "
+            f"{', '.join(repr(c) for c in duplicated)} (spaces around names are ignored). "
+            "Rename the columns so that each name appears once."
+        )
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str = "column") -> None:
@@ -138,32 +248,9 @@ def _check_utf8(path: Path) -> str:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    if path.suffix.lower() == ".gz":
-        encoding = "utf-8"
-    else:
-        if b"\x00" in path.open("rb").read(8192):
-            raise DataError(
-                f"File '{path}' is binary, not CSV text. Give a UTF-8 CSV or a .parquet file."
-            )
-        encoding = _check_utf8(path)
-    try:
+    path, encoding = check_csv_file(path)
+    with csv_read_errors(path):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-    except pd.errors.EmptyDataError as err:
-        raise DataError(
-            f"File '{path}' is empty. Give a CSV with a header line and data rows."
-        ) from err
-    except pd.errors.ParserError as err:
-        raise DataError(
-            f"File '{path}' is not a well-formed CSV: {err}. Check quoting and that every "
-            "line has as many fields as the header."
-        ) from err
-    except UnicodeDecodeError as err:
-        raise DataError(f"File '{path}' is not UTF-8 text. Save it as UTF-8.") from err
-    except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
-        raise DataError(
-            f"File '{path}' could not be decompressed ({type(err).__name__}: {err}). Check "
-            "that it is a complete gzip file, or give the CSV uncompressed."
-        ) from err
     frame.columns = [str(c).strip() for c in frame.columns]
     # Empty fields read as "" (keep_default_na=False keeps texts like "NA" intact);
     # they are treated as missing.

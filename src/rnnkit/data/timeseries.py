@@ -108,11 +108,16 @@ def parse_numbers(frame: pd.DataFrame, column: str) -> pd.Series:
             "Remove units and thousands separators, or fix those lines.",
         )
     if numbers.isna().all():
-        raise DataError(
-            f"File '{frame.attrs.get('source', 'the data')}', column '{column}': every value "
-            "is missing. Choose the column that holds the values with --target-column."
-        )
+        raise all_missing_error(frame.attrs.get("source", "the data"), column)
     return numbers
+
+
+def all_missing_error(source: object, column: str) -> DataError:
+    """The error for a target column without a single value."""
+    return DataError(
+        f"File '{source}', column '{column}': every value "
+        "is missing. Choose the column that holds the values with --target-column."
+    )
 
 
 def aggregate(
@@ -161,6 +166,42 @@ def aggregate(
         series = grouped.sum(min_count=1)
     else:
         series = getattr(grouped, agg)()
+    return fill_periods(
+        series, counts, fill, time_column, target_column, len(rows), missing_target
+    )
+
+
+def fill_periods(
+    series: pd.Series,
+    counts: pd.Series,
+    fill: str,
+    time_column: str,
+    target_column: str,
+    rows_used: int,
+    rows_missing_target: int,
+) -> PreparedSeries:
+    """Fills the periods that had no rows (``counts == 0``) and names the result.
+
+    Shared by :func:`aggregate` and :func:`~rnnkit.data.streaming.aggregate_file`, so
+    that both fill gaps the same way.
+
+    Args:
+        series: one aggregated value per period, every period present.
+        counts: rows per period, on the same index.
+        fill: ``zero``, ``interpolate`` or ``ffill``.
+        time_column, target_column: names given to the index and the series.
+        rows_used, rows_missing_target: carried into the :class:`PreparedSeries`.
+
+    Returns:
+        The filled series and its counts as a :class:`PreparedSeries`.
+
+    Example:
+        >>> index = pd.date_range("2024-01-01", periods=3, freq="D")
+        >>> counts = pd.Series([1, 0, 1], index=index)
+        >>> series = pd.Series([1.0, 0.0, 3.0], index=index)
+        >>> fill_periods(series, counts, "interpolate", "t", "v", 2, 0).values.tolist()
+        [1.0, 2.0, 3.0]
+    """
     empty = counts == 0
     series = series.where(~empty)
     if fill == "zero":
@@ -176,8 +217,8 @@ def aggregate(
     series.index.name = time_column
     return PreparedSeries(
         values=series,
-        rows_used=len(rows),
-        rows_missing_target=missing_target,
+        rows_used=rows_used,
+        rows_missing_target=rows_missing_target,
         periods_filled=int(empty.sum()),
     )
 
