@@ -353,35 +353,38 @@ class TextClassifier:
                 return self
         self.learning_rate_ = float(settings.learning_rate)
 
-        training.seed_everything(settings.seed)
-        self.model_ = build()
-        training.compile_model(self.model_, settings, loss, metrics=["accuracy"])
-        self.gradient_health_ = None
-        if settings.gradient_health:
-            probe = probe_batch(*train_part, settings.batch_size, settings.seed)
-            self.gradient_health_ = GradientHealth(probe, loss)
-            callbacks = (*callbacks, self.gradient_health_)
-        resumable = None
-        if state_path is not None:
-            arrays = [*train_part, *validation_part]
-            resumable = resume_.ResumableTraining(
-                state_path,
-                resume_.fingerprint("classify", c.to_dict(), c.training.learning_rate, arrays),
-                resume,
+        # Build, compile and fit under one distribution: the variables must be created
+        # where the training steps will run.
+        with training.distributed(settings.distribute):
+            training.seed_everything(settings.seed)
+            self.model_ = build()
+            training.compile_model(self.model_, settings, loss, metrics=["accuracy"])
+            self.gradient_health_ = None
+            if settings.gradient_health:
+                probe = probe_batch(*train_part, settings.batch_size, settings.seed)
+                self.gradient_health_ = GradientHealth(probe, loss)
+                callbacks = (*callbacks, self.gradient_health_)
+            resumable = None
+            if state_path is not None:
+                arrays = [*train_part, *validation_part]
+                resumable = resume_.ResumableTraining(
+                    state_path,
+                    resume_.fingerprint("classify", c.to_dict(), c.training.learning_rate, arrays),
+                    resume,
+                )
+            started = time.perf_counter()
+            self.history_ = training.fit(
+                self.model_,
+                train_part,
+                validation_part,
+                settings,
+                checkpoint_path=checkpoint_path,
+                callbacks=callbacks,
+                class_weight=class_weight,
+                verbose=verbose,
+                resumable=resumable,
             )
-        started = time.perf_counter()
-        self.history_ = training.fit(
-            self.model_,
-            train_part,
-            validation_part,
-            settings,
-            checkpoint_path=checkpoint_path,
-            callbacks=callbacks,
-            class_weight=class_weight,
-            verbose=verbose,
-            resumable=resumable,
-        )
-        self.training_seconds_ = time.perf_counter() - started
+            self.training_seconds_ = time.perf_counter() - started
         self.stopped_on_nan_ = training.stopped_on_nan(self.history_)
 
         counts = {

@@ -114,6 +114,12 @@ class TrainingConfig(_Config):
         seed: the same seed gives the same run.
         gradient_health: record per-layer gradient and weight norms during training and
             flag the signs of exploding and vanishing gradients.
+        distribute: data-parallel training over every local device (every GPU; on CPU as
+            many devices as ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` makes)
+            with Keras's ``DataParallel``; ``batch_size`` stays the global batch. With
+            ``RNNKIT_COORDINATOR``, ``RNNKIT_NUM_PROCESSES`` and ``RNNKIT_PROCESS_ID`` set,
+            several processes (or hosts) train one model together (see
+            :func:`rnnkit.training.distributed`).
     """
 
     epochs: int = 100
@@ -126,8 +132,11 @@ class TrainingConfig(_Config):
     clipnorm: float = 1.0
     seed: int = 42
     gradient_health: bool = True
+    distribute: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.distribute, bool):
+            raise ConfigError(f"distribute must be true or false, got {self.distribute!r}.")
         _check_positive_int("epochs", self.epochs)
         _check_positive_int("batch_size", self.batch_size)
         _check_positive_int("patience", self.patience)

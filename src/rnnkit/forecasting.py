@@ -160,34 +160,37 @@ class Forecaster:
             settings = settings.replace(learning_rate=result.suggestion)
         self.learning_rate_ = float(settings.learning_rate)
 
-        training.seed_everything(settings.seed)
-        self.model_ = self._build_model()
-        training.compile_model(self.model_, settings, loss)
-        health = None
-        if settings.gradient_health:
-            probe = probe_batch(x_train, y_train, settings.batch_size, settings.seed)
-            health = GradientHealth(probe, loss)
-            callbacks = (*callbacks, health)
-        resumable = None
-        if state_path is not None:
-            arrays = [*data_["train"], *data_["validation"]]
-            resumable = resume_.ResumableTraining(
-                state_path,
-                resume_.fingerprint("forecast", c.to_dict(), self.learning_rate_, arrays),
-                resume,
+        # Build, compile and fit under one distribution: the variables must be created
+        # where the training steps will run.
+        with training.distributed(settings.distribute):
+            training.seed_everything(settings.seed)
+            self.model_ = self._build_model()
+            training.compile_model(self.model_, settings, loss)
+            health = None
+            if settings.gradient_health:
+                probe = probe_batch(x_train, y_train, settings.batch_size, settings.seed)
+                health = GradientHealth(probe, loss)
+                callbacks = (*callbacks, health)
+            resumable = None
+            if state_path is not None:
+                arrays = [*data_["train"], *data_["validation"]]
+                resumable = resume_.ResumableTraining(
+                    state_path,
+                    resume_.fingerprint("forecast", c.to_dict(), self.learning_rate_, arrays),
+                    resume,
+                )
+            started = time.perf_counter()
+            self.history_ = training.fit(
+                self.model_,
+                data_["train"],
+                data_["validation"],
+                settings,
+                checkpoint_path=checkpoint_path,
+                callbacks=callbacks,
+                verbose=verbose,
+                resumable=resumable,
             )
-        started = time.perf_counter()
-        self.history_ = training.fit(
-            self.model_,
-            data_["train"],
-            data_["validation"],
-            settings,
-            checkpoint_path=checkpoint_path,
-            callbacks=callbacks,
-            verbose=verbose,
-            resumable=resumable,
-        )
-        self.training_seconds_ = time.perf_counter() - started
+            self.training_seconds_ = time.perf_counter() - started
         self.stopped_on_nan_ = training.stopped_on_nan(self.history_)
         self.gradient_health_ = health
         series, split = data_["series"], data_["split"]

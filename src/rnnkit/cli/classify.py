@@ -78,6 +78,13 @@ LR = Annotated[
 Patience = Annotated[int, typer.Option(help="Epochs without a better validation loss.")]
 Clip = Annotated[float, typer.Option(help="Gradient norm clipping (0: off).")]
 Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives the same run.")]
+Distribute = Annotated[
+    bool,
+    typer.Option(
+        help="Data-parallel training on every local device (and every process named by "
+        "RNNKIT_COORDINATOR, RNNKIT_NUM_PROCESSES, RNNKIT_PROCESS_ID); --batch-size is global."
+    ),
+]
 Out = Annotated[Path, typer.Option(help="Run directory to write.")]
 Overwrite = Annotated[bool, typer.Option(help="Replace --out if it exists.")]
 Resume = Annotated[
@@ -121,6 +128,7 @@ def train(
     patience: Patience = _T.patience,
     clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
+    distribute: Distribute = _T.distribute,
     out: Out = Path("runs/classify"),
     overwrite: Overwrite = False,
     resume: Resume = False,
@@ -140,12 +148,17 @@ def run_classify_training(
     overwrite: bool,
     test_data: Path | None = None,
     resume: bool = False,
-) -> TextClassifier:
-    """Trains, writes the run directory (complete or not at all) and prints the metrics."""
+) -> TextClassifier | None:
+    """Trains, writes the run directory (complete or not at all) and prints the metrics.
+
+    Returns ``None`` in a multi-process run's processes other than 0, which write nothing.
+    """
     from rnnkit import persistence, reporting
     from rnnkit.classification import TextClassifier
     from rnnkit.resume import announce, state_path
 
+    if config.training.distribute and _other_process(data, config, out, test_data):
+        return None
     persistence.check_output_directory(out, overwrite)
     classifier = TextClassifier(config)
     state = state_path(out)
@@ -346,3 +359,20 @@ def lr_find(
     )
     echo(f"suggested learning rate: {result.suggestion:.3g}")
     echo(f"plot: {plot}")
+
+
+def _other_process(data, config, out: Path, test_data: Path | None) -> bool:
+    """In a multi-process run, trains as a process other than 0 and returns True.
+
+    Process 0 alone writes the run directory; the others take their share of every
+    training step (the steps are collective) and then exit.
+    """
+    from rnnkit import training
+    from rnnkit.classification import TextClassifier
+
+    if not training.initialize_processes() or training.process_index()[0] == 0:
+        return False
+    TextClassifier(config).fit(data, test_data=test_data, verbose=0)
+    process, processes = training.process_index()
+    info(f"process {process} of {processes}: trained; process 0 wrote the run to {out}")
+    return True

@@ -55,6 +55,13 @@ Patience = Annotated[int, typer.Option(help="Epochs without a better validation 
 Loss = Annotated[str, typer.Option(help="mse or huber.")]
 Clip = Annotated[float, typer.Option(help="Gradient norm clipping (0: off).")]
 Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives the same run.")]
+Distribute = Annotated[
+    bool,
+    typer.Option(
+        help="Data-parallel training on every local device (and every process named by "
+        "RNNKIT_COORDINATOR, RNNKIT_NUM_PROCESSES, RNNKIT_PROCESS_ID); --batch-size is global."
+    ),
+]
 Out = Annotated[Path, typer.Option(help="Run directory to write.")]
 Overwrite = Annotated[bool, typer.Option(help="Replace --out if it exists.")]
 Resume = Annotated[
@@ -99,6 +106,7 @@ def train(
     loss: Loss = _T.loss,
     clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
+    distribute: Distribute = _T.distribute,
     out: Out = Path("runs/forecast"),
     overwrite: Overwrite = False,
     resume: Resume = False,
@@ -116,6 +124,8 @@ def run_forecast_training(
     from rnnkit.forecasting import Forecaster
     from rnnkit.resume import announce, state_path
 
+    if config.training.distribute and _other_process(data, config, out):
+        return
     persistence.check_output_directory(out, overwrite)
     forecaster = Forecaster(config)
     state = state_path(out)
@@ -273,3 +283,20 @@ def lr_find(
     )
     echo(f"suggested learning rate: {result.suggestion:.3g}")
     echo(f"plot: {plot}")
+
+
+def _other_process(data, config, out: Path) -> bool:
+    """In a multi-process run, trains as a process other than 0 and returns True.
+
+    Process 0 alone writes the run directory; the others take their share of every
+    training step (the steps are collective) and then exit.
+    """
+    from rnnkit import training
+    from rnnkit.forecasting import Forecaster
+
+    if not training.initialize_processes() or training.process_index()[0] == 0:
+        return False
+    Forecaster(config).fit(data, verbose=0)
+    process, processes = training.process_index()
+    info(f"process {process} of {processes}: trained; process 0 wrote the run to {out}")
+    return True
