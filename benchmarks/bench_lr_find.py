@@ -23,34 +23,32 @@ from rnnkit.persistence import _clean
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-def main() -> None:
+def run(name: str, estimator, params: dict, data: pd.DataFrame, metric) -> list[dict]:
+    """Trains at the default rate and at the range test's suggestion; one row each."""
     rows = []
+    for rate in ("default", "auto"):
+        started = time.perf_counter()
+        extra = {} if rate == "default" else {"learning_rate": "auto"}
+        model = estimator(**params, **extra).fit(data, verbose=0)
+        rows.append({
+            "benchmark": name, "learning_rate": rate, "rate_used": model.learning_rate_,
+            "metric": metric(model.metrics_["model"]), "seconds": time.perf_counter() - started,
+        })
+        print(rows[-1], flush=True)
+    return rows
+
+
+def main() -> None:
     loans = pd.read_csv(SHARED / "loans" / "loans.csv")
     loans = loans[(loans.created_at >= "2016-03-01") & (loans.created_at < "2017-07-01")]
-    columns = dict(time_column="created_at", target_column="amount", horizon=30)
-    for rate in (None, "auto"):
-        started = time.perf_counter()
-        params = {} if rate is None else {"learning_rate": rate}
-        model = Forecaster(**columns, **params).fit(loans, verbose=0)
-        rows.append({
-            "benchmark": "loans (MASE)", "learning_rate": "default" if rate is None else "auto",
-            "rate_used": model.learning_rate_, "metric": model.metrics_["model"]["mase"],
-            "seconds": time.perf_counter() - started,
-        })
-        print(rows[-1], flush=True)
     cfpb = pd.read_csv(SHARED / "cfpb" / "cfpb_narratives_combined.csv")
-    text = dict(text_column="Consumer complaint narrative", label_column="Product_harmonized",
-                seed=42)
-    for rate in (None, "auto"):
-        started = time.perf_counter()
-        params = {} if rate is None else {"learning_rate": rate}
-        model = TextClassifier(**text, **params).fit(cfpb, verbose=0)
-        rows.append({
-            "benchmark": "cfpb (accuracy)", "learning_rate": "default" if rate is None else "auto",
-            "rate_used": model.learning_rate_, "metric": model.metrics_["model"]["accuracy"],
-            "seconds": time.perf_counter() - started,
-        })
-        print(rows[-1], flush=True)
+    rows = run("loans (MASE)", Forecaster,
+               dict(time_column="created_at", target_column="amount", horizon=30), loans,
+               lambda m: m["mase"])
+    rows += run("cfpb (accuracy)", TextClassifier,
+                dict(text_column="Consumer complaint narrative",
+                     label_column="Product_harmonized", seed=42), cfpb,
+                lambda m: m["accuracy"])
     table = pd.DataFrame(rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     out = Path(__file__).parent / "results" / "lr_find.json"
