@@ -2,7 +2,8 @@
 
 Two jobs, each a scikit-learn style estimator that trains, evaluates, predicts and saves:
 
-* :class:`Forecaster` turns a CSV of events or values into a multi-step forecaster.
+* :class:`Forecaster` turns a CSV of events or values into a multi-step forecaster;
+  :class:`GlobalForecaster` trains one across many series (an id column).
 * :class:`TextClassifier` turns a CSV of texts and labels into a classifier.
 
 Keras runs on the JAX backend unless ``KERAS_BACKEND`` says otherwise.
@@ -30,6 +31,7 @@ from rnnkit.errors import (  # noqa: E402
     TrainingError,
 )
 from rnnkit.forecasting import Forecaster  # noqa: E402
+from rnnkit.global_forecasting import GlobalForecaster  # noqa: E402
 
 __all__ = [
     "ClassifierConfig",
@@ -37,6 +39,7 @@ __all__ = [
     "DataError",
     "ForecastConfig",
     "Forecaster",
+    "GlobalForecaster",
     "ModelConfig",
     "NotFittedError",
     "RnnkitError",

@@ -189,6 +189,9 @@ class ForecastConfig(_Config):
         test_size: periods held out for the test (default: ``horizon``).
         validation_size: periods before the test used for early stopping
             (default: the larger of ``2 * horizon`` and 15% of the series).
+        id_column: the column naming the series of each row (branch, product...): one
+            global model is then trained across every series (see
+            :class:`~rnnkit.global_forecasting.GlobalForecaster`); ``None`` for one series.
     """
 
     time_column: str = "date"
@@ -203,6 +206,7 @@ class ForecastConfig(_Config):
     window_norm: str = "level"
     test_size: int | None = None
     validation_size: int | None = None
+    id_column: str | None = None
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
 
@@ -229,6 +233,14 @@ class ForecastConfig(_Config):
         for name in ("time_column", "target_column"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise ConfigError(f"{name} must be a non-empty column name.")
+        if self.id_column is not None:
+            if not isinstance(self.id_column, str) or not self.id_column:
+                raise ConfigError("id_column must be a non-empty column name or None.")
+            if self.id_column in (self.time_column, self.target_column):
+                raise ConfigError(
+                    f"id_column {self.id_column!r} is also the time or target column; "
+                    "the id must be a column of its own."
+                )
 
     @property
     def fill_method(self) -> str:

@@ -77,6 +77,11 @@ class Forecaster:
 
     def __init__(self, config: ForecastConfig | None = None, **params: Any) -> None:
         self.config = make_config(config, **params)
+        if self.config.id_column is not None and type(self) is Forecaster:
+            raise ConfigError(
+                f"id_column={self.config.id_column!r} asks for one model across many series: "
+                "use rnnkit.GlobalForecaster (or leave id_column out for one series)."
+            )
 
     # ----------------------------------------------------------------- data
     def prepare(self, data: DataLike) -> PreparedSeries:
@@ -193,13 +198,17 @@ class Forecaster:
             self.training_seconds_ = time.perf_counter() - started
         self.stopped_on_nan_ = training.stopped_on_nan(self.history_)
         self.gradient_health_ = health
+        self._set_fitted_data(data_)
+        self.metrics_ = self.evaluation_["metrics"]
+        return self
+
+    def _set_fitted_data(self, data_: dict[str, Any]) -> None:
+        """Keeps the trained series and its split, and scores the test part."""
         series, split = data_["series"], data_["split"]
         self.series_ = series
         self.preparation_ = data_["prepared"].summary()
         self.split_ = split
         self.evaluation_ = self._score(series.to_numpy(), split["test"], series.index)
-        self.metrics_ = self.evaluation_["metrics"]
-        return self
 
     def _output_steps(self) -> int:
         return 1 if self.config.strategy == "recursive" else self.config.horizon
@@ -260,8 +269,11 @@ class Forecaster:
         loss = "mse" if self.config.training.loss == "mse" else "huber"
         return self._range_test(*data_["train"], loss)
 
-    def _normalised(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        center, spread = window_statistics(inputs, self.config.window_norm, self.epsilon_)
+    def _normalised(
+        self, inputs: np.ndarray, targets: np.ndarray, epsilon: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        epsilon = self.epsilon_ if epsilon is None else epsilon
+        center, spread = window_statistics(inputs, self.config.window_norm, epsilon)
         return (inputs - center) / spread, (targets - center) / spread
 
     # ----------------------------------------------------------------- forecasting
@@ -274,20 +286,25 @@ class Forecaster:
 
     def _forecast_windows(self, windows: np.ndarray) -> np.ndarray:
         """Forecasts ``horizon`` steps (original scale) from raw windows ``(n, lookback)``."""
+        scaled = self._forecast_scaled(self.scaler_.transform(windows), self.epsilon_)
+        return self.scaler_.inverse_transform(scaled)
+
+    def _forecast_scaled(self, current: np.ndarray, epsilon: float | np.ndarray) -> np.ndarray:
+        """Forecasts ``horizon`` steps of scaled windows ``(n, lookback)``, on that scale.
+
+        ``epsilon`` is the level floor: one number, or one per window ``(n, 1)``.
+        """
         c = self.config
-        current = self.scaler_.transform(windows)
         if c.strategy != "recursive":  # direct and seq2seq forecast the horizon at once
-            center, spread = window_statistics(current, c.window_norm, self.epsilon_)
-            out = self._predict_batch((current - center) / spread) * spread + center
-        else:
-            steps = []
-            for _ in range(c.horizon):
-                center, spread = window_statistics(current, c.window_norm, self.epsilon_)
-                step = self._predict_batch((current - center) / spread) * spread + center
-                steps.append(step[:, 0])
-                current = np.concatenate([current[:, 1:], step[:, :1]], axis=1)
-            out = np.stack(steps, axis=1)
-        return self.scaler_.inverse_transform(out)
+            center, spread = window_statistics(current, c.window_norm, epsilon)
+            return self._predict_batch((current - center) / spread) * spread + center
+        steps = []
+        for _ in range(c.horizon):
+            center, spread = window_statistics(current, c.window_norm, epsilon)
+            step = self._predict_batch((current - center) / spread) * spread + center
+            steps.append(step[:, 0])
+            current = np.concatenate([current[:, 1:], step[:, :1]], axis=1)
+        return np.stack(steps, axis=1)
 
     def _predict_batch(self, inputs: np.ndarray) -> np.ndarray:
         # predict_on_batch runs one compiled (jitted) function: no per-call dataset overhead.
@@ -352,14 +369,8 @@ class Forecaster:
         origins = evaluation_origins(len(values), test_size, c.horizon)
         windows = np.stack([values[o - c.lookback : o] for o in origins])
         predictions = {"model": self._forecast_windows(windows)}
-        arima_order = baselines.select_arima_order(values[: origins[0]])
-        rows = {"naive": [], "seasonal_naive": [], "arima": []}
-        for origin in origins:
-            history = values[:origin]
-            rows["naive"].append(baselines.naive(history, c.horizon))
-            rows["seasonal_naive"].append(baselines.seasonal_naive(history, c.horizon, season))
-            rows["arima"].append(baselines.arima(history, c.horizon, arima_order))
-        predictions.update({k: np.stack(v) for k, v in rows.items()})
+        forecasts, arima_order = baseline_forecasts(values, origins, c.horizon, season)
+        predictions.update(forecasts)
         actual = np.stack([values[o : o + c.horizon] for o in origins])
         scale = mase_scale(values[: origins[0]], season)
         metrics = {m: forecast_metrics(actual, predictions[m], scale) for m in METHODS}
@@ -428,6 +439,11 @@ class Forecaster:
         """Loads a run directory written by :meth:`save` or ``rnnkit forecast train``."""
         run = persistence.open_run(path, "forecast", RUN_FILES)
         config = ForecastConfig.from_dict(persistence.read_json(run / "config.json"))
+        if config.id_column is not None:
+            # A run of many series: loaded (and usable) as a GlobalForecaster.
+            from rnnkit.global_forecasting import GlobalForecaster
+
+            return GlobalForecaster.load_run(run, config)
         pre = persistence.read_json(run / "preprocessing.json")
         self = cls(config)
         self.model_ = persistence.load_keras_model(run / "model.keras")
@@ -445,6 +461,26 @@ class Forecaster:
         if (run / "metrics.json").exists():
             self.metrics_ = persistence.read_json(run / "metrics.json")
         return self
+
+
+def baseline_forecasts(
+    values: np.ndarray, origins: list[int], horizon: int, season: int, arima: bool = True
+) -> tuple[dict[str, np.ndarray], tuple[int, int, int] | None]:
+    """Naive, seasonal-naive and ARIMA forecasts ``(origins, horizon)`` from each origin.
+
+    The ARIMA order is chosen once, on the history before the first origin, and refit
+    at every origin. ``arima=False`` leaves ARIMA out (order ``None``).
+    """
+    names = ["naive", "seasonal_naive", *(["arima"] if arima else [])]
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    order = baselines.select_arima_order(values[: origins[0]]) if arima else None
+    for origin in origins:
+        history = values[:origin]
+        rows["naive"].append(baselines.naive(history, horizon))
+        rows["seasonal_naive"].append(baselines.seasonal_naive(history, horizon, season))
+        if order is not None:
+            rows["arima"].append(baselines.arima(history, horizon, order))
+    return {name: np.stack(forecasts) for name, forecasts in rows.items()}, order
 
 
 def backtest(
@@ -465,25 +501,37 @@ def backtest(
     """
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 1:
         raise ConfigError(f"folds must be an integer >= 1, got {folds!r}.")
-    template = Forecaster(config, **params)
-    c = template.config
-    series = template.prepare(data).values
+    c = make_config(config, **params)
+    if c.id_column is not None:
+        from rnnkit.global_forecasting import GlobalForecaster, truncate
+
+        estimator: type[Forecaster] = GlobalForecaster
+    else:
+        estimator = Forecaster
+    template = estimator(c)
+    prepared = template.prepare(data)
     test = c.test_size or c.horizon
     results = []
     for fold in range(1, folds + 1):
-        end = len(series) - (folds - fold) * test
-        part = series.iloc[:end]
-        if fold == 1:
-            template.split_sizes(len(part))  # too short: the error names what is needed
-        model = Forecaster(c).fit(part, verbose=verbose)
+        cut = (folds - fold) * test
+        if c.id_column is None:
+            part = prepared.values.iloc[: len(prepared.values) - cut]
+            if fold == 1:
+                template.split_sizes(len(part))  # too short: the error names what is needed
+            span = part.index
+        else:
+            part = truncate(prepared, cut)
+            span = max(part.values().values(), key=len).index
+        model = estimator(c).fit(part, verbose=verbose)
         results.append(
             {
                 "fold": fold,
-                "test_start": str(part.index[-test]),
-                "test_end": str(part.index[-1]),
+                "test_start": str(span[-test]),
+                "test_end": str(span[-1]),
                 "metrics": model.metrics_,
             }
         )
+    methods = [m for m in METHODS if all(m in r["metrics"] for r in results)]
     mean = {
         method: {
             key: float(np.nanmean([r["metrics"][method][key] for r in results]))
@@ -491,6 +539,6 @@ def backtest(
             else float("nan")
             for key in ("mae", "rmse", "mape", "smape", "mase")
         }
-        for method in METHODS
+        for method in methods
     }
     return {"folds": results, "mean": mean}

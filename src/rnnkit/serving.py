@@ -192,7 +192,11 @@ class LoadedRun:
             "config": estimator.config.to_dict(),
             "metrics": getattr(estimator, "metrics_", None),
         }
-        if self.job == "forecast":
+        if self.job == "forecast" and estimator.config.id_column is not None:
+            ends = [s.index[-1] for s in estimator.series_.values()]
+            info["series"] = len(ends)
+            info["last_period"] = max(ends).isoformat()
+        elif self.job == "forecast":
             info["last_period"] = estimator.series_.index[-1].isoformat()
         else:
             info["classes"] = list(estimator.classes_)
@@ -307,6 +311,12 @@ class ForecastRequest(BaseModel):
         description="Already aggregated values, one per period of the run's freq, oldest "
         "first, no gaps; at least `lookback` of them. Only the last `lookback` are used.",
     )
+    id: Annotated[str, Field(strict=True, min_length=1, max_length=1000)] | None = Field(
+        default=None,
+        description="The series to forecast, for a run trained with --id-column (required "
+        "there). With a history, a series the model has not seen is forecast too, scaled "
+        "on that history.",
+    )
 
 
 class ForecastResponse(BaseModel):
@@ -336,7 +346,8 @@ class ClassifyResponse(BaseModel):
 
 
 EXAMPLES = {
-    "forecast": '{"history": [{"time": "2024-05-01", "value": 1250.0}, ...]} or no body',
+    "forecast": '{"history": [{"time": "2024-05-01", "value": 1250.0}, ...]} or no body '
+    '(and "id": "..." for a model of many series)',
     "classify": '{"texts": ["my card was stolen"], "top_k": 1}',
 }
 
@@ -359,6 +370,33 @@ def _validation_message(request: Request, errors: Sequence[dict[str, Any]]) -> s
     job = request.url.path.rstrip("/").rsplit("/", 1)[-1]
     example = f" Send {EXAMPLES[job]}." if job in EXAMPLES else ""
     return "Invalid request: " + "; ".join(parts) + more + "." + example
+
+
+def _series_id(request: ForecastRequest | None, forecaster: Any) -> str | None:
+    """The series a request names: required by a global run, refused by a single one."""
+    key = None if request is None else request.id
+    id_column = forecaster.config.id_column
+    if id_column is None:
+        if key is not None:
+            raise HTTPException(
+                422, "id: this model forecasts one series (it has no id column); leave id out."
+            )
+        return None
+    known = forecaster.series_
+    if key is None:
+        raise HTTPException(
+            422,
+            f"id is required: this model forecasts {len(known)} series, one per "
+            f'{id_column} (e.g. {next(iter(known))!r}). Send {{"id": ...}}; GET /models '
+            "lists the model's configuration.",
+        )
+    if key not in known and (request.history is None):
+        raise HTTPException(
+            404,
+            f"The model has no series with {id_column} {key!r}. Send its history to forecast "
+            "a new series, or one of the trained ids.",
+        )
+    return key
 
 
 def _history_series(points: list[HistoryPoint], forecaster: Any) -> pd.Series:
@@ -444,8 +482,10 @@ def create_app(
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = str(exc.detail)
         if exc.status_code == 404 and message == "Not Found":
-            message = (f"No such path {request.url.path!r}. See GET /models for the models and "
-                       "/docs for the endpoints.")
+            message = (
+                f"No such path {request.url.path!r}. See GET /models for the models and "
+                "/docs for the endpoints."
+            )
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}. See /docs."
         return _error(exc.status_code, message)
@@ -505,6 +545,7 @@ def create_app(
         name = run.name
         forecaster = run.estimator
         series = None
+        key = _series_id(request, forecaster)
         if request is not None and request.history is not None:
             if len(request.history) > limits.max_history:
                 raise HTTPException(
@@ -516,20 +557,26 @@ def create_app(
             series = _history_series(request.history, forecaster)
         c = forecaster.config
         if series is None:
-            series = forecaster.series_  # the saved tail: at least `lookback` periods
+            # The saved tail: at least `lookback` periods (of the series, in a global run).
+            series = forecaster.series_ if key is None else forecaster.series_[key]
         try:
             dates = future_index(series.index[-1], c.freq, c.horizon)
         except (pd.errors.OutOfBoundsDatetime, OverflowError) as err:
             raise HTTPException(
-                422, f"The forecast dates fall beyond the dates pandas supports ({err}). "
-                "Send a history that ends earlier."
+                422,
+                f"The forecast dates fall beyond the dates pandas supports ({err}). "
+                "Send a history that ends earlier.",
             ) from None
         # The estimator's own window-to-forecast step (what predict() calls), without
         # predict()'s DataFrames: a third of the time per request.
-        values = forecaster._forecast_windows(series.to_numpy()[-c.lookback :][None, :])[0]
+        if key is None:
+            values = forecaster._forecast_windows(series.to_numpy()[-c.lookback :][None, :])[0]
+        else:
+            values = forecaster.forecast_series(key, series.to_numpy())
         if not np.all(np.isfinite(values)):
             raise HTTPException(
-                422, "The forecast is not finite: the history values are far outside the "
+                422,
+                "The forecast is not finite: the history values are far outside the "
                 "range this model was trained on. Check their units and scale.",
             )
         return {
@@ -544,19 +591,22 @@ def create_app(
         summary="Label texts: best label, its probability and the top k labels of each.",
     )
     async def classify(
-        request: ClassifyRequest, run: LoadedRun = Depends(classify_run)  # noqa: B008
+        request: ClassifyRequest,
+        run: LoadedRun = Depends(classify_run),  # noqa: B008
     ) -> dict[str, Any]:
         name = run.name
         texts = request.texts
         if len(texts) > limits.max_texts:
             raise HTTPException(
-                413, f"{len(texts)} texts sent; this server accepts at most "
+                413,
+                f"{len(texts)} texts sent; this server accepts at most "
                 f"{limits.max_texts} per request. Split them into smaller requests.",
             )
         too_long = [i for i, t in enumerate(texts) if len(t) > limits.max_text_length]
         if too_long:
             raise HTTPException(
-                413, f"texts[{too_long[0]}] has {len(texts[too_long[0]])} characters "
+                413,
+                f"texts[{too_long[0]}] has {len(texts[too_long[0]])} characters "
                 f"({len(too_long)} text(s) too long); this server accepts at most "
                 f"{limits.max_text_length}. Shorten them (the model reads only the first "
                 f"{run.estimator.sequence_length_} words anyway).",
@@ -599,11 +649,17 @@ class _Guard:
             given = headers.get(API_KEY_HEADER.lower().encode("latin-1"), b"")
             # Constant-time comparison: the time taken does not reveal how much matched.
             if not hmac.compare_digest(given, self.expected):
-                await _send_error(send, 401, f"Missing or wrong API key: send it in the "
-                                  f"{API_KEY_HEADER} header.", [(b"www-authenticate", b"ApiKey")])
+                await _send_error(
+                    send,
+                    401,
+                    f"Missing or wrong API key: send it in the {API_KEY_HEADER} header.",
+                    [(b"www-authenticate", b"ApiKey")],
+                )
                 return
-        too_large = (f"The request body is larger than {self.max_body_bytes} bytes. Send fewer "
-                     "texts or periods per request.")
+        too_large = (
+            f"The request body is larger than {self.max_body_bytes} bytes. Send fewer "
+            "texts or periods per request."
+        )
         length = headers.get(b"content-length", b"")
         if length.isdigit() and int(length) > self.max_body_bytes:
             await _send_error(send, 413, too_large)
@@ -624,12 +680,17 @@ class _Guard:
 
 async def _send_error(send: Any, status: int, message: str, headers: list | None = None) -> None:
     body = json.dumps({"error": message, "status": status}).encode()
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()), *(headers or [])],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -11,6 +11,7 @@ import typer
 from rnnkit.cli.errors import echo, info, user_errors
 from rnnkit.cli.errors import learning_rate as learning_rate_option
 from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
+from rnnkit.errors import ConfigError
 
 app = typer.Typer(
     help="Forecast a series aggregated from a CSV of events or values.", no_args_is_help=True
@@ -34,6 +35,14 @@ WindowNorm = Annotated[str, typer.Option(help="Per-window normalisation: level, 
 TestSize = Annotated[int | None, typer.Option(help="Test periods (default: the horizon).")]
 ValSize = Annotated[
     int | None, typer.Option(help="Validation periods (default: max(horizon, 15%)).")
+]
+IdColumn = Annotated[
+    str | None,
+    typer.Option(help="Column naming each row's series: one global model across all series."),
+]
+Ids = Annotated[
+    list[str] | None,
+    typer.Option("--id", help="With --id-column: only this series (repeat for several)."),
 ]
 Cell = Annotated[str, typer.Option(help="lstm, gru or simple_rnn.")]
 Layers = Annotated[int, typer.Option(help="Stacked recurrent layers.")]
@@ -94,6 +103,8 @@ def train(
     window_norm: WindowNorm = _D.window_norm,
     test_size: TestSize = None,
     validation_size: ValSize = None,
+    id_column: IdColumn = None,
+    ids: Ids = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
     units: Units = _M.units,
@@ -112,42 +123,77 @@ def train(
     resume: Resume = False,
 ) -> None:
     """Train a forecaster, score it against baselines, write a run directory."""
-    skip = ("data", "out", "overwrite", "resume", "skip")
+    skip = ("data", "out", "overwrite", "resume", "skip", "ids")
     config = _config(**{k: v for k, v in locals().items() if k not in skip})
-    run_forecast_training(data, config, out, overwrite, resume=resume)
+    run_forecast_training(data, config, out, overwrite, resume=resume, ids=ids)
+
+
+def _forecaster(config: ForecastConfig):
+    """The estimator for ``config``: one series, or a global model with ``id_column``."""
+    from rnnkit.forecasting import Forecaster
+    from rnnkit.global_forecasting import GlobalForecaster
+
+    return GlobalForecaster(config) if config.id_column else Forecaster(config)
+
+
+def _check_ids(config: ForecastConfig, ids: list[str] | None) -> dict:
+    """``fit``/``predict`` keywords for ``--id``, which needs ``--id-column``."""
+    if not ids:
+        return {}
+    if config.id_column is None:
+        raise ConfigError("--id names series of a global model: give --id-column too.")
+    return {"ids": ids}
 
 
 def run_forecast_training(
-    data: Path, config: ForecastConfig, out: Path, overwrite: bool, resume: bool = False
+    data: Path,
+    config: ForecastConfig,
+    out: Path,
+    overwrite: bool,
+    resume: bool = False,
+    ids: list[str] | None = None,
 ) -> None:
     from rnnkit import persistence, reporting
-    from rnnkit.forecasting import Forecaster
     from rnnkit.resume import announce, state_path
 
-    if config.training.distribute and _other_process(data, config, out):
+    selection = _check_ids(config, ids)
+    if config.training.distribute and _other_process(data, config, out, selection):
         return
     persistence.check_output_directory(out, overwrite)
-    forecaster = Forecaster(config)
+    forecaster = _forecaster(config)
     state = state_path(out)
     announce(state, resume, info)
     with persistence.staged_directory(out, overwrite) as staging:
         forecaster.fit(
-            data, checkpoint_path=staging / "model.keras", state_path=state, resume=resume
+            data,
+            checkpoint_path=staging / "model.keras",
+            state_path=state,
+            resume=resume,
+            **selection,
         )
         forecaster.write_run(staging)
     state.unlink(missing_ok=True)  # the run is in place: nothing left to resume
     prep = forecaster.preparation_
-    info(
-        f"{prep['periods']} periods from {prep['start']} to {prep['end']}; "
-        f"{prep['periods_filled']} empty periods filled ({config.fill_method}); "
-        f"{prep['rows_missing_target']} rows without a target skipped."
-    )
     details = forecaster.evaluation_["details"]
-    echo(
-        f"Test: last {forecaster.split_['test']} periods, horizon {config.horizon}, "
-        f"{details['zero_actuals_excluded_from_mape']} zero actuals excluded from MAPE."
-    )
+    if config.id_column is None:
+        info(
+            f"{prep['periods']} periods from {prep['start']} to {prep['end']}; "
+            f"{prep['periods_filled']} empty periods filled ({config.fill_method}); "
+            f"{prep['rows_missing_target']} rows without a target skipped."
+        )
+        echo(
+            f"Test: last {forecaster.split_['test']} periods, horizon {config.horizon}, "
+            f"{details['zero_actuals_excluded_from_mape']} zero actuals excluded from MAPE."
+        )
+    else:
+        _describe_panel(forecaster, config)
     echo(reporting.metrics_table(forecaster.metrics_, reporting.FORECAST_COLUMNS))
+    if config.id_column is not None:
+        echo(
+            f"The model beats seasonal naive (MASE) on {details['model_beats_seasonal_naive']} "
+            f"of {details['series_scored']} series; per series: "
+            f"{out / 'metrics_by_series.csv'}"
+        )
     health = forecaster.gradient_health_
     for finding in health.findings if health is not None else ():
         info(f"warning: {finding.message}")
@@ -173,6 +219,7 @@ def backtest(
     strategy: Strategy = _D.strategy,
     scaler: Scaler = _D.scaler,
     window_norm: WindowNorm = _D.window_norm,
+    id_column: IdColumn = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
     units: Units = _M.units,
@@ -209,11 +256,16 @@ def predict(
     run_dir: Annotated[Path, typer.Argument(help="A run directory from `forecast train`.")],
     data: Annotated[Path | None, typer.Option(help="Newer rows to forecast from.")] = None,
     output: Annotated[Path | None, typer.Option(help="Write CSV here instead of stdout.")] = None,
+    ids: Ids = None,
 ) -> None:
-    """Forecast the horizon after the end of the data, as CSV."""
+    """Forecast the horizon after the end of the data, as CSV (every series of a global
+    model, or those named with --id)."""
     from rnnkit.forecasting import Forecaster
 
-    forecast = Forecaster.load(run_dir).predict(data)
+    forecaster = Forecaster.load(run_dir)
+    forecast = forecaster.predict(data, **_check_ids(forecaster.config, ids))
+    for key in getattr(forecaster, "unforecast_", []):
+        info(f"not forecast: series {key!r} has fewer than {forecaster.config.lookback} periods")
     if output is None:
         echo(forecast.to_csv(index=False).rstrip("\n"))
     else:
@@ -231,13 +283,15 @@ def evaluate(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print metrics.json's shape.")
     ] = False,
+    ids: Ids = None,
 ) -> None:
     """Metrics of a saved run and the baselines on the last test periods of DATA."""
     from rnnkit import reporting
     from rnnkit.forecasting import Forecaster
     from rnnkit.persistence import _clean
 
-    metrics = Forecaster.load(run_dir).evaluate(data)
+    forecaster = Forecaster.load(run_dir)
+    metrics = forecaster.evaluate(data, **_check_ids(forecaster.config, ids))
     if json_output:
         echo(json.dumps(_clean(metrics), indent=2))
     else:
@@ -258,6 +312,7 @@ def lr_find(
     strategy: Strategy = _D.strategy,
     scaler: Scaler = _D.scaler,
     window_norm: WindowNorm = _D.window_norm,
+    id_column: IdColumn = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
     units: Units = _M.units,
@@ -272,9 +327,7 @@ def lr_find(
 ) -> None:
     """Learning-rate range test: sweep the rate per batch, suggest where loss falls fastest."""
     values = {k: v for k, v in locals().items() if k not in ("data", "plot")}
-    from rnnkit.forecasting import Forecaster
-
-    result = Forecaster(_config(**values)).find_learning_rate(data)
+    result = _forecaster(_config(**values)).find_learning_rate(data)
     result.plot(plot)
     echo(
         f"swept {result.learning_rates[0]:.1e} .. {result.learning_rates[-1]:.1e} in "
@@ -285,18 +338,36 @@ def lr_find(
     echo(f"plot: {plot}")
 
 
-def _other_process(data, config, out: Path) -> bool:
+def _describe_panel(forecaster, config: ForecastConfig) -> None:
+    prep = forecaster.preparation_
+    details = forecaster.evaluation_["details"]
+    info(
+        f"{prep['series']} series ({config.id_column}), {prep['periods']} periods in all, "
+        f"{prep['start']} to {prep['end']}; {prep['periods_filled']} empty periods filled "
+        f"({config.fill_method}); {prep['rows_missing_target']} rows without a target skipped."
+    )
+    for key, reason in list(prep["skipped"].items())[:5]:
+        info(f"skipped series {key!r}: {reason}")
+    if len(prep["skipped"]) > 5:
+        info(f"... and {len(prep['skipped']) - 5} more series skipped (report.html lists them).")
+    echo(
+        f"Test: last {config.test_size or config.horizon} periods of each of "
+        f"{details['series_scored']} series, horizon {config.horizon}; overall MAE/RMSE/MAPE/"
+        "sMAPE pool every point, MASE is the mean over series. ARIMA " + details["arima"] + "."
+    )
+
+
+def _other_process(data, config, out: Path, selection: dict | None = None) -> bool:
     """In a multi-process run, trains as a process other than 0 and returns True.
 
     Process 0 alone writes the run directory; the others take their share of every
     training step (the steps are collective) and then exit.
     """
     from rnnkit import training
-    from rnnkit.forecasting import Forecaster
 
     if not training.initialize_processes() or training.process_index()[0] == 0:
         return False
-    Forecaster(config).fit(data, verbose=0)
+    _forecaster(config).fit(data, verbose=0, **(selection or {}))
     process, processes = training.process_index()
     info(f"process {process} of {processes}: trained; process 0 wrote the run to {out}")
     return True

@@ -1,24 +1,36 @@
-"""Aggregating a CSV bigger than memory into one regular series, chunk by chunk.
+"""Aggregating a CSV bigger than memory into regular series, chunk by chunk.
 
 :func:`aggregate_file` gives the same :class:`~rnnkit.data.timeseries.PreparedSeries` as
 ``aggregate(read_table(path), ...)`` while holding only one chunk of rows and a few
 statistics per period: each chunk is parsed with the same checks (bad values are reported
 with their line in the file), reduced to per-period partial statistics (count, sum, min,
 max and the last value with its time), and the partials are merged as chunks arrive.
+:func:`aggregate_file_by_id` does the same for many series in one file, one per value of
+an id column (branches, products, stores), and :func:`aggregate_frame_by_id` for rows
+already in memory.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from rnnkit.data.reading import check_csv_file, csv_read_errors, no_rows_error, read_csv_header
+from rnnkit.data.reading import (
+    check_csv_file,
+    csv_read_errors,
+    describe_bad_rows,
+    no_rows_error,
+    read_csv_header,
+    require_columns,
+)
 from rnnkit.data.timeseries import (
     PANDAS_RULES,
+    Panel,
     PreparedSeries,
     all_missing_error,
     fill_periods,
@@ -35,6 +47,8 @@ _STATISTICS = {
     "max": ("max",),
     "last": ("last", "last_time"),
 }
+# The id of the one series of a file aggregated without an id column.
+_SINGLE = ""
 
 
 def aggregate_file(
@@ -72,69 +86,221 @@ def aggregate_file(
         >>> prepared = aggregate_file("events.csv", "created_at", "amount", "D", "sum",
         ...                           "zero")  # doctest: +SKIP
     """
-    if agg not in _STATISTICS:
-        raise ValueError(f"unknown agg {agg!r}")
-    rule = PANDAS_RULES[freq]
-    path, encoding = check_csv_file(path)
-    positions = read_csv_header(path, encoding, [time_column, target_column])
+    columns = _Columns(None, time_column, target_column)
+    path, chunks = _file_chunks(path, columns, chunk_rows)
+    partials = _accumulate(chunks, columns, PANDAS_RULES[freq], agg, str(path))
+    return _series(partials, _SINGLE, None, columns, freq, agg, fill)
+
+
+def aggregate_file_by_id(
+    path: str | os.PathLike[str],
+    id_column: str,
+    time_column: str,
+    target_column: str,
+    freq: str,
+    agg: str,
+    fill: str,
+    chunk_rows: int = 1_000_000,
+) -> Panel:
+    """Aggregates a CSV of many series (one per ``id_column`` value) chunk by chunk.
+
+    Each series runs from its own first period. With ``fill="zero"`` (events: no row
+    means nothing happened) every series runs to the last period of the whole file, so a
+    series whose last rows are older ends in zeros; otherwise each series ends at its
+    own last row, as nothing can be said of the periods after it.
+
+    Args:
+        path: a CSV file, optionally gzip-compressed.
+        id_column: the column naming the series of each row (read as text).
+        time_column, target_column, freq, agg, fill, chunk_rows: as
+            :func:`aggregate_file`.
+
+    Returns:
+        A :class:`~rnnkit.data.timeseries.Panel` of the series, sorted by id.
+
+    Raises:
+        DataError: as :func:`aggregate_file`; also rows without an id, with their lines.
+    """
+    columns = _Columns(id_column, time_column, target_column)
+    path, chunks = _file_chunks(path, columns, chunk_rows)
+    partials = _accumulate(chunks, columns, PANDAS_RULES[freq], agg, str(path))
+    return _panel(partials, columns, freq, agg, fill)
+
+
+def aggregate_frame_by_id(
+    frame: pd.DataFrame,
+    id_column: str,
+    time_column: str,
+    target_column: str,
+    freq: str,
+    agg: str,
+    fill: str,
+) -> Panel:
+    """:func:`aggregate_file_by_id` for rows already in a DataFrame."""
+    columns = _Columns(id_column, time_column, target_column)
+    require_columns(frame, list(columns.names()))
+    frame = frame[list(columns.names())].copy()
+    for name in (time_column, target_column):
+        if pd.api.types.is_string_dtype(frame[name]) or frame[name].dtype == object:
+            frame[name] = frame[name].replace("", pd.NA)
+    source = str(frame.attrs.get("source", "the data"))
+    if len(frame) == 0:
+        raise no_rows_error(source)
+    partials = _accumulate([frame], columns, PANDAS_RULES[freq], agg, source)
+    return _panel(partials, columns, freq, agg, fill)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Columns:
+    id: str | None
+    time: str
+    target: str
+
+    def names(self) -> tuple[str, ...]:
+        return (self.time, self.target) if self.id is None else (self.id, self.time, self.target)
+
+
+@dataclasses.dataclass
+class _Partials:
+    """Merged per-(id, period) statistics and per-id row counts of the chunks so far."""
 
     state: pd.DataFrame | None = None
-    first_time = last_time = None
-    rows_read = rows_used = rows_missing_target = 0
-    for chunk in _chunks(path, encoding, sorted(set(positions)), chunk_rows):
-        chunk.columns = [str(c).strip() for c in chunk.columns]
-        chunk = chunk.replace("", pd.NA)  # as read_table: an empty field is missing
-        # Line numbers in errors count from the start of the file, not of the chunk.
-        chunk.attrs.update(source=str(path), line_offset=2 + rows_read, line_word="line")
-        rows_read += len(chunk)
-        times = parse_times(chunk, time_column).to_numpy()
+    counts: pd.DataFrame | None = None  # per id: rows_used, rows_missing_target
+    last_time: pd.Timestamp | None = None
+
+    def ids(self) -> list[str]:
+        """Ids with at least one value, sorted."""
+        return sorted(self.counts.index[self.counts["rows_used"] > 0])
+
+    def ids_without_values(self) -> tuple[str, ...]:
+        return tuple(sorted(self.counts.index[self.counts["rows_used"] == 0]))
+
+
+def _file_chunks(
+    path: str | os.PathLike[str], columns: _Columns, chunk_rows: int
+) -> tuple[Path, Iterator[pd.DataFrame]]:
+    """The checked path and its rows, chunk by chunk, with their true line numbers."""
+    path, encoding = check_csv_file(path)
+    positions = read_csv_header(path, encoding, list(columns.names()))
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        rows_read = 0
+        for chunk in _chunks(path, encoding, sorted(set(positions)), chunk_rows):
+            chunk.columns = [str(c).strip() for c in chunk.columns]
+            chunk = chunk.replace("", pd.NA)  # as read_table: an empty field is missing
+            # Line numbers in errors count from the start of the file, not of the chunk.
+            chunk.attrs.update(source=str(path), line_offset=2 + rows_read, line_word="line")
+            rows_read += len(chunk)
+            yield chunk
+        if rows_read == 0:
+            raise no_rows_error(path)
+
+    return path, chunks()
+
+
+def _accumulate(
+    chunks: Iterable[pd.DataFrame], columns: _Columns, rule: str, agg: str, source: str
+) -> _Partials:
+    if agg not in _STATISTICS:
+        raise ValueError(f"unknown agg {agg!r}")
+    partials = _Partials()
+    rows_missing: list[pd.Series] = []
+    for chunk in chunks:
+        ids = _parse_ids(chunk, columns.id)
+        times = parse_times(chunk, columns.time).to_numpy()
         if agg == "count":
             # As aggregate: counting needs no target value, so none is parsed or skipped.
             values = np.ones(len(chunk))
-        elif chunk[target_column].isna().all():
+        elif chunk[columns.target].isna().all():
             # parse_numbers rejects a column without values; only the whole file may not.
-            rows_missing_target += len(chunk)
-            continue
+            values = np.full(len(chunk), np.nan)
         else:
-            values = parse_numbers(chunk, target_column).to_numpy()
+            values = parse_numbers(chunk, columns.target).to_numpy()
         present = ~np.isnan(values)
-        rows_missing_target += int((~present).sum())
-        rows_used += int(present.sum())
-        if not present.any():
+        rows = pd.DataFrame({"id": ids, "value": values, "time": times})
+        per_id = rows.groupby("id", sort=False)["value"].agg(["count", "size"])
+        rows_missing.append(per_id["size"] - per_id["count"])
+        rows = rows[present]
+        if rows.empty:
             continue
-        rows = pd.DataFrame({"value": values[present], "time": times[present]})
+        last = rows["time"].max()
+        partials.last_time = last if partials.last_time is None else max(partials.last_time, last)
         # A stable sort by time, as in aggregate: ties keep their order in the file.
-        rows = rows.sort_values("time", kind="stable").set_index("time", drop=False)
-        first = rows.index[0]
-        last = rows.index[-1]
-        first_time = first if first_time is None else min(first_time, first)
-        last_time = last if last_time is None else max(last_time, last)
+        rows = rows.sort_values("time", kind="stable")
         partial = _partial_statistics(rows, rule, agg)
-        state = partial if state is None else _merge(pd.concat([state, partial]), agg)
+        partials.state = (
+            partial if partials.state is None else _merge(pd.concat([partials.state, partial]), agg)
+        )
+    if partials.state is None:
+        if not rows_missing:
+            raise no_rows_error(source)
+        raise all_missing_error(source, columns.target)
+    missing = pd.concat(rows_missing).groupby(level=0).sum()
+    used = partials.state["count"].groupby(level=0).sum()
+    partials.counts = pd.DataFrame({"rows_used": used, "rows_missing_target": missing}).fillna(0)
+    return partials
 
-    if rows_read == 0:
-        raise no_rows_error(path)
-    if state is None:
-        raise all_missing_error(str(path), target_column)
 
-    # Every period between the first and the last row, exactly as resampling all rows
-    # at once would lay them out (the same labels and the same index frequency).
+def _parse_ids(chunk: pd.DataFrame, column: str | None) -> np.ndarray:
+    """Each row's series id as text; rows without one are reported by line."""
+    if column is None:
+        return np.full(len(chunk), _SINGLE, dtype=object)
+    ids = chunk[column].astype("string").str.strip()
+    missing = ids.isna() | (ids == "")
+    if missing.any():
+        raise describe_bad_rows(
+            chunk,
+            column,
+            missing,
+            "rows have no id",
+            "Fill in the series id or remove those rows.",
+        )
+    return ids.to_numpy(dtype=object)
+
+
+def _panel(partials: _Partials, columns: _Columns, freq: str, agg: str, fill: str) -> Panel:
+    end = partials.last_time if fill == "zero" else None
+    series = {key: _series(partials, key, end, columns, freq, agg, fill) for key in partials.ids()}
+    return Panel(series, partials.ids_without_values())
+
+
+def _series(
+    partials: _Partials,
+    key: str,
+    end: pd.Timestamp | None,
+    columns: _Columns,
+    freq: str,
+    agg: str,
+    fill: str,
+) -> PreparedSeries:
+    """One id's regular series: every period from its first row to ``end`` (or its last
+    row), exactly as resampling its rows at once would lay them out."""
+    state = partials.state.xs(key, level=0)
+    counts = partials.counts.loc[key]
+    first = state.index[0]
+    last = state.index[-1] if end is None else max(state.index[-1], end)
     index = (
-        pd.Series(0.0, index=pd.DatetimeIndex([first_time, last_time]))
-        .resample(rule, closed="left", label="left")
+        pd.Series(0.0, index=pd.DatetimeIndex([first, last]))
+        .resample(PANDAS_RULES[freq], closed="left", label="left")
         .count()
         .index
     )
     state = state.reindex(index)
-    counts = state["count"].fillna(0).astype("int64")
+    period_counts = state["count"].fillna(0).astype("int64")
     if agg == "count":
-        series = counts.astype("float64")
+        series = period_counts.astype("float64")
     elif agg == "mean":
         series = state["sum"] / state["count"]
     else:
         series = state[agg]
     return fill_periods(
-        series, counts, fill, time_column, target_column, rows_used, rows_missing_target
+        series,
+        period_counts,
+        fill,
+        columns.time,
+        columns.target,
+        int(counts["rows_used"]),
+        int(counts["rows_missing_target"]),
     )
 
 
@@ -156,8 +322,10 @@ def _chunks(
 
 
 def _partial_statistics(rows: pd.DataFrame, rule: str, agg: str) -> pd.DataFrame:
-    """Per-period statistics of one chunk's rows (sorted by time), empty periods dropped."""
-    grouped = rows.resample(rule, closed="left", label="left")
+    """Per-(id, period) statistics of one chunk's rows (sorted by time), empty periods
+    dropped."""
+    period = pd.Grouper(key="time", freq=rule, closed="left", label="left")
+    grouped = rows.groupby(["id", period], sort=True)
     partial = {"count": grouped["value"].count()}
     for name in _STATISTICS[agg]:
         if name == "last_time":
@@ -169,11 +337,11 @@ def _partial_statistics(rows: pd.DataFrame, rule: str, agg: str) -> pd.DataFrame
 
 
 def _merge(partials: pd.DataFrame, agg: str) -> pd.DataFrame:
-    """Merges partial statistics of the same periods (the later chunks last)."""
+    """Merges partial statistics of the same (id, period) (the later chunks last)."""
     if agg == "last":
         # The latest time wins; on a tie the later chunk, i.e. the later line in the file.
         partials = partials.sort_values("last_time", kind="stable")
-    grouped = partials.groupby(level=0, sort=True)
+    grouped = partials.groupby(level=[0, 1], sort=True)
     merged = {"count": grouped["count"].sum()}
     for name in _STATISTICS[agg]:
         how = {"sum": "sum", "min": "min", "max": "max", "last": "last", "last_time": "last"}

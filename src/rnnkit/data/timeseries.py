@@ -48,6 +48,54 @@ class PreparedSeries:
         }
 
 
+@dataclasses.dataclass(frozen=True)
+class Panel:
+    """Many regular series, one per id, aggregated from one table of rows.
+
+    Attributes:
+        series: ``{id: PreparedSeries}``, sorted by id.
+        ids_without_values: ids whose rows all lack a target value (no series made).
+    """
+
+    series: dict[str, PreparedSeries]
+    ids_without_values: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+    def values(self) -> dict[str, pd.Series]:
+        """``{id: series}``: the filled values of every series."""
+        return {key: prepared.values for key, prepared in self.series.items()}
+
+    def select(self, ids: list[str] | tuple[str, ...], id_column: str) -> Panel:
+        """The named series only; an unknown id is an error naming the closest ones."""
+        from rnnkit.errors import did_you_mean
+
+        unknown = [key for key in ids if key not in self.series]
+        if unknown:
+            hint = did_you_mean(unknown[0], self.series)
+            raise DataError(
+                f"No series with {id_column} {unknown[0]!r}.{hint} "
+                f"The data has {len(self.series)} series: "
+                f"{', '.join(list(self.series)[:10])}{', ...' if len(self.series) > 10 else ''}."
+            )
+        return Panel({key: self.series[key] for key in ids}, self.ids_without_values)
+
+    def summary(self) -> dict[str, object]:
+        starts = [p.values.index[0] for p in self.series.values()]
+        ends = [p.values.index[-1] for p in self.series.values()]
+        return {
+            "series": len(self.series),
+            "periods": int(sum(len(p.values) for p in self.series.values())),
+            "start": str(min(starts)),
+            "end": str(max(ends)),
+            "rows_used": int(sum(p.rows_used for p in self.series.values())),
+            "rows_missing_target": int(sum(p.rows_missing_target for p in self.series.values())),
+            "periods_filled": int(sum(p.periods_filled for p in self.series.values())),
+            "ids_without_values": list(self.ids_without_values),
+        }
+
+
 def parse_times(frame: pd.DataFrame, column: str) -> pd.Series:
     """Parses the time column; every empty or unparseable value is reported by line."""
     raw = frame[column]
@@ -166,9 +214,7 @@ def aggregate(
         series = grouped.sum(min_count=1)
     else:
         series = getattr(grouped, agg)()
-    return fill_periods(
-        series, counts, fill, time_column, target_column, len(rows), missing_target
-    )
+    return fill_periods(series, counts, fill, time_column, target_column, len(rows), missing_target)
 
 
 def fill_periods(

@@ -1,0 +1,456 @@
+"""One forecaster across many series: a global model (loans per branch, complaints per
+product), trained on the windows of every series at once.
+
+Each series is aggregated, gap-filled, split in time and scaled on its own (its scaler
+fit on its own training part); windows are normalised by their own level as for one
+series, so series of very different sizes share one network. Every series is scored on
+its own last test periods against its own baselines, and the metrics are given per
+series and overall.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnnkit import persistence
+from rnnkit.config import ForecastConfig
+from rnnkit.data.reading import PARQUET_SUFFIXES, read_table
+from rnnkit.data.scaling import Scaler
+from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
+from rnnkit.data.timeseries import SEASONAL_PERIODS, Panel, future_index
+from rnnkit.data.windows import evaluation_origins, make_windows
+from rnnkit.errors import ConfigError, DataError, NotFittedError
+from rnnkit.forecasting import LEVEL_FLOOR, METHODS, RUN_FILES, Forecaster, baseline_forecasts
+from rnnkit.metrics import forecast_metrics, mase_scale
+
+# ARIMA is selected and refit per series and per origin (about 0.5 s a series here):
+# above this many series it is left out of the baselines, and the report says so.
+ARIMA_MAX_SERIES = 100
+METRIC_KEYS = ("mae", "rmse", "mape", "smape", "mase")
+
+DataLike = Panel | pd.DataFrame | str | os.PathLike[str]
+
+
+class GlobalForecaster(Forecaster):
+    """Forecasts every series of a file with one recurrent network (a global model).
+
+    Rows carry a series id in ``id_column``. Each series runs from its first period to
+    the last period of the file when gaps are zero-filled (events), to its own last
+    period otherwise. Series too short for one training window, the validation and the
+    test are left out of training and scoring (listed in ``skipped_``) but are still
+    forecast when they have ``lookback`` periods, scaled on their own history, as is
+    any new series given to :meth:`predict`.
+
+    Overall metrics pool every test point for MAE, RMSE, MAPE and sMAPE (so large
+    series weigh more), and average the per-series MASE (scale-free: each series
+    counts once).
+
+    Example:
+        >>> f = GlobalForecaster(time_column="date_received", target_column="complaint_id",
+        ...                      id_column="product", agg="count", lookback=28, horizon=7)
+        >>> f.fit("complaints.csv").metrics_by_series_  # doctest: +SKIP
+        >>> f.predict(ids=["Mortgage"])  # doctest: +SKIP
+    """
+
+    def __init__(self, config: ForecastConfig | None = None, **params: Any) -> None:
+        super().__init__(config, **params)
+        if self.config.id_column is None:
+            raise ConfigError(
+                "GlobalForecaster needs id_column, the column naming each row's series "
+                "(--id-column). For one series use Forecaster."
+            )
+
+    # ----------------------------------------------------------------- data
+    def prepare(self, data: DataLike, ids: list[str] | None = None) -> Panel:  # type: ignore[override]
+        """Reads (if a path), aggregates and gap-fills every series of ``data``.
+
+        Args:
+            data: a path (CSV streamed in chunks, or Parquet), a DataFrame of rows, or
+                a :class:`~rnnkit.data.timeseries.Panel` already aggregated.
+            ids: keep only these series (an unknown id is an error).
+        """
+        c = self.config
+        columns = (c.id_column, c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
+        if isinstance(data, Panel):
+            panel = data
+        elif isinstance(data, pd.DataFrame):
+            if len(data) == 0:
+                raise DataError("The DataFrame has no rows.")
+            panel = aggregate_frame_by_id(data, *columns)
+        elif Path(data).suffix.lower() in PARQUET_SUFFIXES:
+            frame = read_table(data, columns=list(columns[:3]))
+            panel = aggregate_frame_by_id(frame, *columns)
+        else:
+            panel = aggregate_file_by_id(data, *columns)
+        return panel.select(ids, c.id_column) if ids else panel
+
+    # ----------------------------------------------------------------- training
+    def fit(
+        self, data: DataLike, *, ids: list[str] | None = None, **kwargs: Any
+    ) -> GlobalForecaster:  # type: ignore[override]
+        """Trains one model on the windows of every series and scores each series.
+
+        Args:
+            data: as :meth:`prepare`.
+            ids: train on these series only.
+            **kwargs: as :meth:`Forecaster.fit` (checkpoint_path, callbacks, verbose,
+                state_path, resume).
+
+        Returns:
+            self, with ``model_``, ``scalers_``, ``series_``, ``metrics_`` (overall),
+            ``metrics_by_series_`` and ``skipped_`` set.
+        """
+        return super().fit(self.prepare(data, ids), **kwargs)
+
+    def _training_data(self, data: DataLike) -> dict[str, Any]:
+        """Per series: split, fit its scaler on its training part, cut its windows."""
+        c = self.config
+        panel = self.prepare(data)
+        steps = self._output_steps()
+        parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"train": [], "validation": []}
+        splits, skipped, self.scalers_, self.epsilons_ = {}, {}, {}, {}
+        for key, prepared in panel.series.items():
+            values = prepared.values.to_numpy()
+            try:
+                split = self.split_sizes(len(values))
+            except DataError as error:
+                skipped[key] = str(error)
+                continue
+            n_train, n_val = split["train"], split["validation"]
+            scaler, epsilon = _fit_scaling(values[:n_train], c.scaler)
+            scaled = scaler.transform(values)
+            self.scalers_[key], self.epsilons_[key], splits[key] = scaler, epsilon, split
+            for name, (start, end) in (
+                ("train", (0, n_train)),
+                ("validation", (n_train, n_train + n_val)),
+            ):
+                windows = make_windows(scaled, c.lookback, steps, start, end)
+                parts[name].append(self._normalised(*windows, epsilon=epsilon))
+        if not splits:
+            first = next(iter(skipped.items()))
+            raise DataError(
+                f"No series is long enough to train on ({len(skipped)} series). "
+                f"{c.id_column} {first[0]!r}: {first[1]}"
+            )
+        self.skipped_ = skipped
+        return {
+            "prepared": panel,
+            "series": panel.values(),
+            "split": splits,
+            **{
+                name: (
+                    np.concatenate([x for x, _ in windows])[..., None],
+                    np.concatenate([y for _, y in windows]),
+                )
+                for name, windows in parts.items()
+            },
+        }
+
+    def _set_fitted_data(self, data_: dict[str, Any]) -> None:
+        panel: Panel = data_["prepared"]
+        self.series_ = data_["series"]
+        self.split_ = data_["split"]
+        self.preparation_ = {**panel.summary(), "series_trained": len(self.split_)}
+        self.preparation_["skipped"] = self.skipped_
+        trained = {key: self.series_[key] for key in self.split_}
+        self.evaluation_ = self._score_panel(
+            trained, {key: split["test"] for key, split in self.split_.items()}
+        )
+        self.metrics_by_series_ = self.evaluation_["by_series"]
+
+    # ----------------------------------------------------------------- forecasting
+    def _scaling(self, key: str, history: np.ndarray) -> tuple[Scaler, float]:
+        """The series' scaler and level floor: saved ones for a trained series, else fit
+        on ``history`` (a new series, or one too short to train on)."""
+        if key in self.scalers_:
+            return self.scalers_[key], self.epsilons_[key]
+        return _fit_scaling(history, self.config.scaler)
+
+    def _forecast_panel(
+        self, windows: np.ndarray, scalings: list[tuple[Scaler, float]]
+    ) -> np.ndarray:
+        """Forecasts (original scale) raw windows ``(n, lookback)``, row ``i`` scaled by
+        ``scalings[i]``; every row goes through the network in one batch."""
+        offset = np.array([[s.offset] for s, _ in scalings])
+        scale = np.array([[s.scale] for s, _ in scalings])
+        epsilon = np.array([[e] for _, e in scalings])
+        scaled = self._forecast_scaled((windows - offset) / scale, epsilon)
+        return scaled * scale + offset
+
+    def forecast_series(self, key: str, values: np.ndarray) -> np.ndarray:
+        """The ``horizon`` values after ``values`` (one series' per-period history, at
+        least ``lookback`` long, on the original scale) of the series ``key``."""
+        window = np.asarray(values, dtype="float64")[-self.config.lookback :][None, :]
+        return self._forecast_panel(window, [self._scaling(key, values)])[0]
+
+    def predict(  # type: ignore[override]
+        self, data: DataLike | None = None, ids: list[str] | None = None
+    ) -> pd.DataFrame:
+        """Forecasts the ``horizon`` periods after the end of every series.
+
+        Args:
+            data: newer rows to forecast from; by default the data the model was trained
+                on (or its saved tails, after ``load``). New series are forecast too,
+                scaled on their own history.
+            ids: forecast these series only.
+
+        Returns:
+            A long DataFrame: the id (named after ``id_column``), the period start
+            (named after ``time_column``) and ``forecast``, ``horizon`` rows a series.
+            ``unforecast_`` lists the series shorter than ``lookback``.
+        """
+        self._check_fitted()
+        c = self.config
+        if data is not None:
+            series = self.prepare(data, ids).values()
+        else:
+            series = self.series_
+            if ids:
+                unknown = [key for key in ids if key not in series]
+                if unknown:
+                    raise DataError(
+                        f"The model has no series with {c.id_column} {unknown[0]!r}: give its "
+                        "rows with --data, or choose one of: "
+                        f"{', '.join(list(series)[:10])}."
+                    )
+                series = {key: series[key] for key in ids}
+        usable = {key: s for key, s in series.items() if len(s) >= c.lookback}
+        self.unforecast_ = sorted(set(series) - set(usable))
+        if not usable:
+            raise DataError(
+                f"Forecasting needs the last {c.lookback} periods (lookback) of a series; "
+                f"none of the {len(series)} series has that many. Give a longer history."
+            )
+        windows = np.stack([s.to_numpy()[-c.lookback :] for s in usable.values()])
+        scalings = [self._scaling(key, s.to_numpy()) for key, s in usable.items()]
+        forecasts = self._forecast_panel(windows, scalings)
+        frames = [
+            pd.DataFrame(
+                {
+                    c.id_column: key,
+                    c.time_column: future_index(s.index[-1], c.freq, c.horizon),
+                    "forecast": forecast,
+                }
+            )
+            for (key, s), forecast in zip(usable.items(), forecasts)
+        ]
+        return pd.concat(frames, ignore_index=True)
+
+    # ----------------------------------------------------------------- evaluation
+    def evaluate(  # type: ignore[override]
+        self, data: DataLike | None = None, ids: list[str] | None = None
+    ) -> dict[str, dict[str, float]]:
+        """Overall metrics of the model and the baselines on the last test periods of
+        every series of ``data`` (per series in ``last_evaluation_["by_series"]``).
+
+        Series shorter than ``lookback`` + the test are left out and counted.
+        """
+        self._check_fitted()
+        if data is None:
+            if not hasattr(self, "evaluation_"):
+                raise NotFittedError("No training data kept after load: pass data to evaluate.")
+            return self.evaluation_["metrics"]
+        c = self.config
+        test = c.test_size or c.horizon
+        series = self.prepare(data, ids).values()
+        usable = {key: s for key, s in series.items() if len(s) >= c.lookback + test}
+        if not usable:
+            raise DataError(
+                f"Evaluation needs at least {c.lookback + test} periods a series (lookback "
+                f"{c.lookback} + test {test}); none of the {len(series)} series has that many."
+            )
+        self.last_evaluation_ = self._score_panel(usable, {key: test for key in usable})
+        self.last_evaluation_["details"]["series_too_short"] = sorted(set(series) - set(usable))
+        return self.last_evaluation_["metrics"]
+
+    def _score_panel(self, series: dict[str, pd.Series], tests: dict[str, int]) -> dict:
+        """Scores each series on its last ``tests[key]`` periods; then pools them."""
+        c = self.config
+        season = SEASONAL_PERIODS[c.freq]
+        with_arima = len(series) <= ARIMA_MAX_SERIES
+        methods = [m for m in METHODS if with_arima or m != "arima"]
+        keys, windows, scalings, plans = [], [], [], {}
+        for key, s in series.items():
+            values = s.to_numpy()
+            origins = evaluation_origins(len(values), tests[key], c.horizon)
+            plans[key] = origins
+            scaling = self._scaling(key, values[: origins[0]])
+            for origin in origins:
+                keys.append(key)
+                windows.append(values[origin - c.lookback : origin])
+                scalings.append(scaling)
+        model = self._forecast_panel(np.stack(windows), scalings)
+        row = 0
+        by_series, details, tables = {}, {}, []
+        pooled: dict[str, list[np.ndarray]] = {m: [] for m in ["actual", *methods]}
+        for key, s in series.items():
+            values, origins = s.to_numpy(), plans[key]
+            predictions, order = baseline_forecasts(
+                values, origins, c.horizon, season, arima=with_arima
+            )
+            predictions["model"] = model[row : row + len(origins)]
+            row += len(origins)
+            actual = np.stack([values[o : o + c.horizon] for o in origins])
+            scale = mase_scale(values[: origins[0]], season)
+            by_series[key] = {m: forecast_metrics(actual, predictions[m], scale) for m in methods}
+            details[key] = {
+                "origins": [str(s.index[o]) for o in origins],
+                "mase_scale": scale,
+                "arima_order": None if order is None else list(order),
+            }
+            pooled["actual"].append(actual.ravel())
+            for m in methods:
+                pooled[m].append(predictions[m].ravel())
+            tables.append(
+                pd.DataFrame(
+                    {
+                        c.id_column: key,
+                        c.time_column: np.concatenate(
+                            [s.index[o : o + c.horizon] for o in origins]
+                        ),
+                        "origin": np.repeat([str(s.index[o].date()) for o in origins], c.horizon),
+                        "step": np.tile(np.arange(1, c.horizon + 1), len(origins)),
+                        "actual": actual.ravel(),
+                        **{m: predictions[m].ravel() for m in methods},
+                    }
+                )
+            )
+        actual = np.concatenate(pooled["actual"])
+        overall = {}
+        for m in methods:
+            metrics = forecast_metrics(actual, np.concatenate(pooled[m]), 1.0)
+            mases = [by_series[key][m]["mase"] for key in by_series]
+            finite = [v for v in mases if np.isfinite(v)]
+            metrics["mase"] = float(np.mean(finite)) if finite else float("nan")
+            overall[m] = metrics
+        wins = sum(
+            by_series[key]["model"]["mase"] < by_series[key]["seasonal_naive"]["mase"]
+            for key in by_series
+        )
+        return {
+            "metrics": overall,
+            "by_series": by_series,
+            "predictions": pd.concat(tables, ignore_index=True),
+            "details": {
+                "series_scored": len(by_series),
+                "model_beats_seasonal_naive": int(wins),
+                "test_points": int(actual.size),
+                "zero_actuals_excluded_from_mape": int((actual == 0).sum()),
+                "seasonal_period": season,
+                "arima": "included"
+                if with_arima
+                else f"left out: more than {ARIMA_MAX_SERIES} series",
+                "overall": "MAE, RMSE, MAPE, sMAPE pooled over every test point; MASE the "
+                "mean of the per-series MASE",
+                "by_series": details,
+            },
+        }
+
+    def metrics_frame(self, by_series: dict | None = None) -> pd.DataFrame:
+        """Per-series metrics as a long table: id, method, mae, rmse, mape, smape, mase."""
+        by_series = self.metrics_by_series_ if by_series is None else by_series
+        return pd.DataFrame(
+            [
+                {self.config.id_column: key, "method": method, **values}
+                for key, methods in by_series.items()
+                for method, values in methods.items()
+            ]
+        )
+
+    # ----------------------------------------------------------------- persistence
+    def write_run(self, directory: Path) -> None:
+        from rnnkit import global_report
+
+        c = self.config
+        self.model_.save(directory / "model.keras")
+        persistence.write_json(directory / "config.json", c.to_dict())
+        keep = max(c.lookback, SEASONAL_PERIODS[c.freq])
+        persistence.write_json(
+            directory / "preprocessing.json",
+            {
+                "scalers": {key: s.to_dict() for key, s in self.scalers_.items()},
+                "epsilons": self.epsilons_,
+                "window_norm": c.window_norm,
+                "freq": c.freq,
+                "agg": c.agg,
+                "fill": c.fill_method,
+                "series": getattr(self, "preparation_", None),
+                "split": getattr(self, "split_", None),
+                "tails": {
+                    key: {
+                        "index": [str(t) for t in s.index[-keep:]],
+                        "values": s.iloc[-keep:].tolist(),
+                    }
+                    for key, s in self.series_.items()
+                },
+            },
+        )
+        persistence.write_json(directory / "metadata.json", persistence.metadata("forecast"))
+        if hasattr(self, "evaluation_"):
+            persistence.write_json(directory / "metrics.json", self.evaluation_["metrics"])
+            self.metrics_frame().to_csv(directory / "metrics_by_series.csv", index=False)
+            persistence.write_json(directory / "evaluation.json", self.evaluation_["details"])
+            self.evaluation_["predictions"].to_csv(directory / "test_predictions.csv", index=False)
+        persistence.write_training_record(self, directory)
+        self.predict().to_csv(directory / "forecast.csv", index=False)
+        if hasattr(self, "evaluation_"):
+            global_report.write_global_forecast_report(self, directory)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> GlobalForecaster:
+        """Loads a run directory of ``forecast train --id-column``."""
+        run = persistence.open_run(path, "forecast", RUN_FILES)
+        config = ForecastConfig.from_dict(persistence.read_json(run / "config.json"))
+        if config.id_column is None:
+            raise ConfigError(
+                f"'{path}' is a run of one series (no id_column): load it with Forecaster."
+            )
+        return cls.load_run(run, config)
+
+    @classmethod
+    def load_run(cls, run: Path, config: ForecastConfig) -> GlobalForecaster:
+        """Loads an opened run directory whose config has an ``id_column``."""
+        pre = persistence.read_json(run / "preprocessing.json")
+        self = cls(config)
+        self.model_ = persistence.load_keras_model(run / "model.keras")
+        self.scalers_ = {key: Scaler.from_dict(s) for key, s in pre["scalers"].items()}
+        self.epsilons_ = {key: float(e) for key, e in pre["epsilons"].items()}
+        self.preparation_ = pre.get("series")
+        self.split_ = pre.get("split")
+        self.series_ = {
+            key: pd.Series(
+                tail["values"],
+                index=pd.DatetimeIndex(tail["index"], name=config.time_column),
+                name=config.target_column,
+                dtype="float64",
+            )
+            for key, tail in pre["tails"].items()
+        }
+        if (run / "metrics.json").exists():
+            self.metrics_ = persistence.read_json(run / "metrics.json")
+        return self
+
+
+def _fit_scaling(train: np.ndarray, kind: str) -> tuple[Scaler, float]:
+    """A series' scaler, fit on ``train``, and its level floor (see ``LEVEL_FLOOR``)."""
+    scaler = Scaler.fit(train, kind)
+    epsilon = float(LEVEL_FLOOR * np.mean(np.abs(scaler.transform(train))) + 1e-8)
+    return scaler, epsilon
+
+
+def truncate(panel: Panel, periods: int) -> Panel:
+    """Every series without its last ``periods`` periods (for rolling origins)."""
+    return Panel(
+        {
+            key: dataclasses.replace(p, values=p.values.iloc[: len(p.values) - periods])
+            for key, p in panel.series.items()
+            if len(p.values) > periods
+        },
+        panel.ids_without_values,
+    )

@@ -1,0 +1,145 @@
+"""The ``report.html`` of a global model: overall and per-series metrics, plots of the
+largest series."""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.reporting import (
+    FORECAST_COLUMNS,
+    _config_html,
+    format_number,
+    frame_html,
+    gradient_section,
+    image_html,
+    metrics_table_html,
+    plot_loss,
+    plt,
+    save_figure,
+    write_html,
+)
+
+if TYPE_CHECKING:
+    from rnnkit.global_forecasting import GlobalForecaster
+
+# The plot shows this many series: the largest by total over their test periods.
+PLOTTED_SERIES = 6
+
+
+def series_table_html(forecaster: GlobalForecaster) -> str:
+    """One row per scored series: MASE of every method, the best in bold, sorted by the
+    model's MASE relative to seasonal naive."""
+    by_series = forecaster.evaluation_["by_series"]
+    methods = list(next(iter(by_series.values())))
+    rows = []
+    for key, metrics in by_series.items():
+        mases = {m: metrics[m]["mase"] for m in methods}
+        ratio = mases["model"] / mases["seasonal_naive"] if mases["seasonal_naive"] else math.nan
+        rows.append((ratio, key, mases))
+    rows.sort(key=lambda r: (not np.isfinite(r[0]), r[0]))
+    head = "".join(
+        f"<th>{html.escape(h)}</th>"
+        for h in [forecaster.config.id_column, *(f"{m} MASE" for m in methods), "model / s.naive"]
+    )
+    body = []
+    for ratio, key, mases in rows:
+        finite = [v for v in mases.values() if np.isfinite(v)]
+        best = min(finite) if finite else None
+        cells = [f"<td>{html.escape(key)}</td>"]
+        for m in methods:
+            css = ' class="best"' if mases[m] == best else ""
+            cells.append(f"<td{css}>{format_number(mases[m])}</td>")
+        cells.append(f"<td>{format_number(ratio)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def plot_series_forecasts(forecaster: GlobalForecaster, path: Path) -> str:
+    """Recent actuals, the test forecasts (model, seasonal naive) and the future forecast
+    of the largest series."""
+    c = forecaster.config
+    table = forecaster.evaluation_["predictions"]
+    totals = table.groupby(c.id_column)["actual"].sum().sort_values(ascending=False)
+    keys = list(totals.index[:PLOTTED_SERIES])
+    future = forecaster.predict(ids=keys)
+    columns = 2 if len(keys) > 1 else 1
+    rows = math.ceil(len(keys) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(11, 3 * rows), squeeze=False)
+    for axis, key in zip(axes.flat, keys):
+        series = forecaster.series_[key]
+        tests = table[table[c.id_column] == key]
+        start = max(0, len(series) - len(tests) - 3 * c.horizon)
+        recent = series.iloc[start:]
+        axis.plot(recent.index, recent.to_numpy(), color="#555", lw=1, label="actual")
+        times = pd.to_datetime(tests[c.time_column])
+        axis.plot(times, tests["model"], color="C0", lw=1.4, label="model (test)")
+        axis.plot(times, tests["seasonal_naive"], color="C2", lw=0.9, ls="--", label="s. naive")
+        ahead = future[future[c.id_column] == key]
+        axis.plot(ahead[c.time_column], ahead["forecast"], color="C1", lw=1.4, label="forecast")
+        axis.set_title(key if len(key) <= 50 else key[:49] + "\u2026", fontsize=9)
+        axis.tick_params(axis="x", labelrotation=20, labelsize=7)
+        axis.grid(alpha=0.3)
+    for axis in list(axes.flat)[len(keys) :]:
+        axis.set_visible(False)
+    axes.flat[0].legend(loc="upper left", fontsize=7)
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def write_global_forecast_report(forecaster: GlobalForecaster, directory: Path) -> None:
+    """Writes ``loss.png``, ``forecast.png`` and ``report.html`` into ``directory``."""
+    c = forecaster.config
+    evaluation = forecaster.evaluation_
+    details = evaluation["details"]
+    prep = forecaster.preparation_
+    loss_png = plot_loss(forecaster.history_, directory / "loss.png")
+    forecast_png = plot_series_forecasts(forecaster, directory / "forecast.png")
+    epochs = len(forecaster.history_.get("loss", []))
+    skipped = prep.get("skipped", {})
+    notes = [
+        f"{prep['rows_used']} rows aggregated into {prep['series']} series "
+        f"({prep['start']} to {prep['end']}); <b>{prep['periods_filled']} periods had no "
+        f"rows and were filled</b> ({c.fill_method}).",
+        f"{prep['rows_missing_target']} rows had no '{html.escape(c.target_column)}' value "
+        "and were skipped."
+        if prep["rows_missing_target"]
+        else "",
+        f"<span class='warn'>{len(skipped)} series too short to train and score on: "
+        f"{html.escape(', '.join(list(skipped)[:10]))}.</span>"
+        if skipped
+        else "",
+        f"Each series is split in time and scaled on its own training part. Test: the last "
+        f"{c.test_size or c.horizon} periods of each of {details['series_scored']} series, "
+        f"{details['test_points']} points. Overall: {details['overall']}. "
+        f"ARIMA {details['arima']}.",
+        f"<b>The model beats seasonal naive on {details['model_beats_seasonal_naive']} of "
+        f"{details['series_scored']} series</b> (MASE).",
+        f"Trained {epochs} epochs in {getattr(forecaster, 'training_seconds_', math.nan):.1f} s "
+        "on the windows of every series; best validation-loss weights restored.",
+    ]
+    sections = [
+        (
+            "Test metrics, overall (original scale)",
+            metrics_table_html(evaluation["metrics"], FORECAST_COLUMNS)
+            + "<p class='note'>"
+            + "<br>".join(n for n in notes if n)
+            + "</p>",
+        ),
+        ("MASE per series", series_table_html(forecaster)),
+        (
+            "Forecasts",
+            image_html(forecast_png, "forecasts of the largest series")
+            + frame_html(forecaster.predict()),
+        ),
+        ("Training", image_html(loss_png, "loss curves")),
+        *gradient_section(forecaster, directory),
+        ("Configuration", _config_html(c.to_dict())),
+    ]
+    title = f"rnnkit forecast: {c.target_column} per {c.id_column}"
+    write_html(directory / "report.html", title, sections)
