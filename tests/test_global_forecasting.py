@@ -113,6 +113,12 @@ def test_id_column_needs_the_global_forecaster_and_back():
         GlobalForecaster(time_column="t", target_column="v", id_column="t")
 
 
+def test_the_default_loss_is_huber_for_many_series_mse_for_one():
+    assert GlobalForecaster(**SETTINGS)._loss() == "huber"
+    assert GlobalForecaster(**SETTINGS, loss="mse")._loss() == "mse"
+    assert Forecaster(time_column="t", target_column="v")._loss() == "mse"
+
+
 def test_every_series_is_scored_and_the_overall_metrics_pool_them(trained):
     by_series = trained.metrics_by_series_
     assert list(by_series) == ["b0", "b1", "b2"]

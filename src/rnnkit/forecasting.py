@@ -156,7 +156,7 @@ class Forecaster:
         c = self.config
         data_ = self._training_data(data)
         x_train, y_train = data_["train"]
-        loss = "mse" if c.training.loss == "mse" else "huber"
+        loss = self._loss()
         settings = c.training
         self.learning_rate_range_test_ = None
         if settings.learning_rate == "auto":
@@ -209,6 +209,13 @@ class Forecaster:
         self.preparation_ = data_["prepared"].summary()
         self.split_ = split
         self.evaluation_ = self._score(series.to_numpy(), split["test"], series.index)
+
+    def _loss(self) -> str:
+        """The training loss: ``auto`` is MSE for one series (Huber for many)."""
+        loss = self.config.training.loss
+        if loss == "auto":
+            return "huber" if self.config.id_column is not None else "mse"
+        return loss
 
     def _output_steps(self) -> int:
         return 1 if self.config.strategy == "recursive" else self.config.horizon
@@ -266,7 +273,7 @@ class Forecaster:
             >>> f.find_learning_rate("x.csv").suggestion  # doctest: +SKIP
         """
         data_ = self._training_data(data)
-        loss = "mse" if self.config.training.loss == "mse" else "huber"
+        loss = self._loss()
         return self._range_test(*data_["train"], loss)
 
     def _normalised(

@@ -61,7 +61,7 @@ LR = Annotated[
     ),
 ]
 Patience = Annotated[int, typer.Option(help="Epochs without a better validation loss.")]
-Loss = Annotated[str, typer.Option(help="mse or huber.")]
+Loss = Annotated[str, typer.Option(help="auto (mse; huber with --id-column), mse or huber.")]
 Clip = Annotated[float, typer.Option(help="Gradient norm clipping (0: off).")]
 Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives the same run.")]
 Distribute = Annotated[
