@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -87,6 +88,23 @@ def tfidf_linear(
         >>> tfidf_linear(["good loan", "bad card"], np.array([0, 1]), ["loan"]).tolist()
         [0]
     """
+    return fit_tfidf_linear(train_texts, train_labels, class_weight, seed)(test_texts)
+
+
+def fit_tfidf_linear(
+    train_texts: list[str],
+    train_labels: np.ndarray,
+    class_weight: str | None = None,
+    seed: int = 0,
+) -> Callable[[list[str]], np.ndarray]:
+    """:func:`tfidf_linear` fit once, as a function from texts to class ids, so that a
+    test read in chunks is scored chunk by chunk.
+
+    Example:
+        >>> predict = fit_tfidf_linear(["good loan", "bad card"], np.array([0, 1]))
+        >>> predict(["card"]).tolist()
+        [1]
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
@@ -96,4 +114,8 @@ def tfidf_linear(
     features = vectorizer.fit_transform(train_texts)
     model = LinearSVC(C=1.0, class_weight=class_weight, random_state=seed)
     model.fit(features, train_labels)
-    return model.predict(vectorizer.transform(test_texts)).astype("int64")
+
+    def predict(texts: list[str]) -> np.ndarray:
+        return model.predict(vectorizer.transform(texts)).astype("int64")
+
+    return predict

@@ -15,6 +15,7 @@ import pandas as pd
 from rnnkit import baselines, persistence, reporting
 from rnnkit.config import ClassifierConfig, ModelConfig, TrainingConfig
 from rnnkit.data import text as text_prep
+from rnnkit.data import text_stream
 from rnnkit.data.reading import line_numbers, read_table, require_columns
 from rnnkit.diagnostics import GradientHealth, probe_batch
 from rnnkit.errors import (
@@ -23,7 +24,6 @@ from rnnkit.errors import (
     NotFittedError,
     RunDirectoryError,
     did_you_mean,
-    format_examples,
 )
 from rnnkit.lr_finder import RangeTestResult, range_test
 from rnnkit.metrics import classification_metrics, confusion, per_class_metrics
@@ -104,11 +104,6 @@ def read_columns(data: DataLike, columns: list[str], fix: str) -> pd.DataFrame:
     return frame
 
 
-def _blank(values: pd.Series) -> pd.Series:
-    """True where a value is missing or only whitespace."""
-    return values.isna() | values.astype("string").str.strip().fillna("").eq("")
-
-
 class TextClassifier:
     """Classifies texts with an embedding and a recurrent network, against baselines.
 
@@ -117,7 +112,9 @@ class TextClassifier:
     at the end to ``sequence_length`` and fed to an Embedding + bidirectional GRU + max
     pooling over time + softmax. The rows are split into stratified train, validation
     (early stopping) and test parts; the test is scored against the majority class and
-    TF-IDF + a linear SVM on the same rows.
+    TF-IDF + a linear SVM on the same rows. A file larger than memory is read, cleaned
+    and encoded in chunks at every epoch instead (``stream``, on its own above 100 MB; see
+    :mod:`rnnkit.streamed_classification`).
 
     Args:
         config: a :class:`~rnnkit.config.ClassifierConfig`; defaults otherwise.
@@ -148,14 +145,16 @@ class TextClassifier:
             "Set --text-column and --label-column (text_column, label_column) to the "
             "columns of texts and labels",
         )
-        no_text = _blank(frame[c.text_column])
-        no_label = _blank(frame[c.label_column])
+        no_text = text_stream.is_blank(frame[c.text_column])
+        no_label = text_stream.is_blank(frame[c.label_column])
         keep = ~(no_text | no_label)
         if not keep.any():
-            raise DataError(
-                f"File '{_source(frame)}' has no row with both a text in '{c.text_column}' "
-                f"and a label in '{c.label_column}' ({int(no_text.sum())} rows without a "
-                f"text, {int(no_label.sum())} without a label). Check the column names."
+            raise text_stream.no_usable_rows_error(
+                _source(frame),
+                c.text_column,
+                c.label_column,
+                int(no_text.sum()),
+                int(no_label.sum()),
             )
         texts = frame[c.text_column][keep].astype(str).tolist()
         cleaned = self.cleaner.clean_all(texts)
@@ -181,39 +180,48 @@ class TextClassifier:
         lines = line_numbers(frame, kept[:3].tolist())
         values = frame[c.text_column].iloc[kept[:3]].tolist()
         word = frame.attrs.get("line_word", "line")
-        removed = "digits, symbols, CFPB masks" + (" and stop words" if c.remove_stopwords else "")
-        return DataError(
-            f"File '{_source(frame)}', column '{c.text_column}': all {len(kept)} texts are "
-            f"empty after cleaning ({removed} removed; "
-            f"{format_examples(lines, values).replace('line', word)}). Check that "
-            "--text-column names the column of texts"
-            + (", or pass --keep-stopwords." if c.remove_stopwords else ".")
+        return text_stream.all_empty_error(
+            _source(frame), c.text_column, len(kept), lines, values, word, c.remove_stopwords
         )
 
     def _choose_classes(self, prepared: LabelledTexts, min_rows: int) -> LabelledTexts:
         """Checks there are two classes or more, each with ``min_rows`` rows (or drops it)."""
-        c = self.config
-        source = prepared.summary["source"]
         counts = pd.Series(prepared.labels).value_counts()
-        rare = counts[counts < min_rows]
-        dropped: dict[str, int] = {}
-        if len(rare) and not c.drop_rare_classes:
-            shown = ", ".join(f"{label!r} ({n})" for label, n in rare.head(5).items())
-            raise DataError(
-                f"File '{source}', column '{c.label_column}': {len(rare)} class(es) have fewer "
-                f"than {min_rows} rows, too few for a stratified train/validation/test split: "
-                f"{shown}{', ...' if len(rare) > 5 else ''}. Add rows, merge these labels "
-                "into others, or pass --drop-rare-classes to leave them out."
-            )
-        if len(rare):
-            dropped = {str(k): int(v) for k, v in rare.items()}
+        dropped = self._check_classes(counts, prepared.summary["source"], min_rows)
+        if dropped:
             keep = [label not in dropped for label in prepared.labels]
             prepared = LabelledTexts(
                 [t for t, k in zip(prepared.cleaned, keep, strict=True) if k],
                 [label for label, k in zip(prepared.labels, keep, strict=True) if k],
                 {**prepared.summary, "rows_used": int(sum(keep))},
             )
-            counts = counts.drop(rare.index)
+        prepared.summary["dropped_classes"] = dropped
+        return prepared
+
+    def _check_classes(
+        self, counts: pd.Series, source: str, min_rows: int, first_lines: dict | None = None
+    ) -> dict[str, int]:
+        """The classes to leave out (rows per class), or an error naming the rare ones.
+
+        ``counts`` are rows per label, most frequent first; ``first_lines`` (streamed
+        files) gives the line where each label first appears, to find the rare ones.
+        """
+        c = self.config
+        rare = counts[counts < min_rows]
+        if len(rare) and not c.drop_rare_classes:
+
+            def where(label: str) -> str:
+                return f", first at line {first_lines[label]}" if first_lines else ""
+
+            shown = ", ".join(f"{label!r} ({n}{where(label)})" for label, n in rare.head(5).items())
+            raise DataError(
+                f"File '{source}', column '{c.label_column}': {len(rare)} class(es) have fewer "
+                f"than {min_rows} rows, too few for a stratified train/validation/test split: "
+                f"{shown}{', ...' if len(rare) > 5 else ''}. Add rows, merge these labels "
+                "into others, or pass --drop-rare-classes to leave them out."
+            )
+        dropped = {str(k): int(v) for k, v in rare.items()}
+        counts = counts.drop(rare.index)
         if len(counts) < 2:
             only = f" ({counts.index[0]!r}, {int(counts.iloc[0])} rows)" if len(counts) else ""
             raise DataError(
@@ -221,8 +229,7 @@ class TextClassifier:
                 + (f" once {len(dropped)} rare class(es) are dropped" if dropped else "")
                 + "; a classifier needs at least two. Check --label-column."
             )
-        prepared.summary["dropped_classes"] = dropped
-        return prepared
+        return dropped
 
     def _known_labels(self, prepared: LabelledTexts) -> tuple[LabelledTexts, np.ndarray]:
         """Rows whose label the model knows, with class ids; unknown ones are counted."""
@@ -236,18 +243,21 @@ class TextClassifier:
             "rows_used": int(sum(known)),
         }
         if not any(known):
-            raise DataError(
-                f"File '{summary['source']}', column '{self.config.label_column}': none of the "
-                f"labels are known to the model (e.g. {unknown.iloc[0]!r}); it knows "
-                f"{', '.join(repr(x) for x in self.classes_[:5])}"
-                f"{', ...' if len(self.classes_) > 5 else ''}. Check --label-column."
-            )
+            raise self._no_known_labels_error(summary["source"], unknown.iloc[0])
         kept = LabelledTexts(
             [t for t, k in zip(prepared.cleaned, known, strict=True) if k],
             [lab for lab, k in zip(prepared.labels, known, strict=True) if k],
             summary,
         )
         return kept, np.array([index[label] for label in kept.labels], dtype="int64")
+
+    def _no_known_labels_error(self, source: str, example: str) -> DataError:
+        return DataError(
+            f"File '{source}', column '{self.config.label_column}': none of the "
+            f"labels are known to the model (e.g. {example!r}); it knows "
+            f"{', '.join(repr(x) for x in self.classes_[:5])}"
+            f"{', ...' if len(self.classes_) > 5 else ''}. Check --label-column."
+        )
 
     # ----------------------------------------------------------------- training
     def fit(
@@ -263,6 +273,10 @@ class TextClassifier:
         range_test_only: bool = False,
     ) -> TextClassifier:
         """Trains on ``data`` (a path or a DataFrame) and scores the held-out test part.
+
+        A file larger than memory is read in chunks at every epoch instead (see
+        ``ClassifierConfig.stream`` and :mod:`rnnkit.streamed_classification`): the same
+        split, vocabulary and sequence length, and the same run directory.
 
         Args:
             data: rows with a text and a label.
@@ -283,8 +297,18 @@ class TextClassifier:
             self, with ``model_``, ``tokenizer_``, ``classes_``, ``sequence_length_``,
             ``history_``, ``metrics_`` and ``evaluation_`` set.
         """
-        from rnnkit import models, training
-        from rnnkit import resume as resume_
+        run = {
+            "checkpoint_path": checkpoint_path,
+            "callbacks": callbacks,
+            "verbose": verbose,
+            "state_path": state_path,
+            "resume": resume,
+            "range_test_only": range_test_only,
+        }
+        if text_stream.should_stream(data, self.config.stream):
+            from rnnkit.streamed_classification import fit_streamed
+
+            return fit_streamed(self, data, test_data, run)
 
         c = self.config
         prepared = self._choose_classes(
@@ -319,57 +343,117 @@ class TextClassifier:
         self.vocabulary_size_ = int(self.tokenizer_.get_vocab_size())
         self.majority_class_ = baselines.majority_class(labels[train])
 
-        class_weight = None
-        if c.class_weight == "balanced":
-            counts = np.bincount(labels[train], minlength=len(self.classes_))
-            class_weight = {
-                i: float(len(train) / (len(self.classes_) * n)) for i, n in enumerate(counts) if n
-            }
-
-        def build():
-            return models.build_text_classifier(
-                self.sequence_length_,
-                self.vocabulary_size_,
-                len(self.classes_),
-                c.model,
-                embedding_dim=c.embedding_dim,
-                spatial_dropout=c.spatial_dropout,
-                pooling=c.pooling,
-            )
-
-        loss = "sparse_categorical_crossentropy"
         train_part = (self._encode(train_texts), labels[train])
         validation_part = (self._encode(val_texts), labels[val])
+        trained = self._train(
+            train_part,
+            validation_part,
+            sample=train_part,
+            fingerprint_arrays=[*train_part, *validation_part],
+            class_weight=self._class_weight(
+                np.bincount(labels[train], minlength=len(self.classes_))
+            ),
+            **run,
+        )
+        if not trained:
+            return self
+
+        self._record_preparation(
+            prepared.summary,
+            test_summary,
+            {
+                "train": np.bincount(labels[train], minlength=len(self.classes_)),
+                "validation": np.bincount(labels[val], minlength=len(self.classes_)),
+                "test": np.bincount(test_labels, minlength=len(self.classes_)),
+            },
+            int((text_prep.token_counts(train_texts) > self.sequence_length_).sum()),
+        )
+        baseline_texts = train_texts + val_texts
+        baseline_labels = np.concatenate([labels[train], labels[val]])
+        self.evaluation_ = self._score(
+            test_texts, test_labels, tfidf=(baseline_texts, baseline_labels)
+        )
+        self.metrics_ = self.evaluation_["metrics"]
+        return self
+
+    def _class_weight(self, train_counts: np.ndarray) -> dict[int, float] | None:
+        """Inverse class frequencies (from training rows per class) when balanced."""
+        if self.config.class_weight != "balanced":
+            return None
+        rows = int(train_counts.sum())
+        return {i: float(rows / (len(self.classes_) * n)) for i, n in enumerate(train_counts) if n}
+
+    def _build_model(self):  # -> keras.Model
+        from rnnkit import models
+
+        c = self.config
+        return models.build_text_classifier(
+            self.sequence_length_,
+            self.vocabulary_size_,
+            len(self.classes_),
+            c.model,
+            embedding_dim=c.embedding_dim,
+            spatial_dropout=c.spatial_dropout,
+            pooling=c.pooling,
+        )
+
+    def _train(
+        self,
+        train_part: Any,
+        validation_part: Any,
+        *,
+        sample: tuple[np.ndarray, np.ndarray],
+        fingerprint_arrays: list[np.ndarray],
+        class_weight: dict[int, float] | None,
+        checkpoint_path: str | os.PathLike[str] | None,
+        callbacks: tuple,
+        verbose: int | None,
+        state_path: str | os.PathLike[str] | None,
+        resume: bool,
+        range_test_only: bool,
+    ) -> bool:
+        """Builds, compiles and trains ``model_``; False when only the range test ran.
+
+        The parts are ``(ids, labels)`` arrays or datasets (streamed); the range test and
+        the gradient probe draw their batches from ``sample``; ``fingerprint_arrays``
+        identify the data of a resumable run.
+        """
+        from rnnkit import resume as resume_
+        from rnnkit import training
+
+        c = self.config
+        loss = "sparse_categorical_crossentropy"
         settings = c.training
         self.learning_rate_range_test_ = None
         if settings.learning_rate == "auto":
             training.seed_everything(settings.seed)
             result = range_test(
-                build(), *train_part, loss, settings.batch_size, clipnorm=settings.clipnorm
+                self._build_model(), *sample, loss, settings.batch_size, clipnorm=settings.clipnorm
             )
             self.learning_rate_range_test_ = result
             settings = settings.replace(learning_rate=result.suggestion)
             if range_test_only:
-                return self
+                return False
         self.learning_rate_ = float(settings.learning_rate)
 
         # Build, compile and fit under one distribution: the variables must be created
         # where the training steps will run.
         with training.distributed(settings.distribute):
             training.seed_everything(settings.seed)
-            self.model_ = build()
+            self.model_ = self._build_model()
             training.compile_model(self.model_, settings, loss, metrics=["accuracy"])
             self.gradient_health_ = None
             if settings.gradient_health:
-                probe = probe_batch(*train_part, settings.batch_size, settings.seed)
+                probe = probe_batch(*sample, settings.batch_size, settings.seed)
                 self.gradient_health_ = GradientHealth(probe, loss)
                 callbacks = (*callbacks, self.gradient_health_)
             resumable = None
             if state_path is not None:
-                arrays = [*train_part, *validation_part]
                 resumable = resume_.ResumableTraining(
                     state_path,
-                    resume_.fingerprint("classify", c.to_dict(), c.training.learning_rate, arrays),
+                    resume_.fingerprint(
+                        "classify", c.to_dict(), c.training.learning_rate, fingerprint_arrays
+                    ),
                     resume,
                 )
             started = time.perf_counter()
@@ -386,36 +470,32 @@ class TextClassifier:
             )
             self.training_seconds_ = time.perf_counter() - started
         self.stopped_on_nan_ = training.stopped_on_nan(self.history_)
+        return True
 
-        counts = {
-            "train": np.bincount(labels[train], minlength=len(self.classes_)),
-            "validation": np.bincount(labels[val], minlength=len(self.classes_)),
-            "test": np.bincount(test_labels, minlength=len(self.classes_)),
-        }
+    def _record_preparation(
+        self,
+        summary: dict[str, Any],
+        test_summary: dict[str, Any] | None,
+        counts: dict[str, np.ndarray],
+        longer: int,
+    ) -> None:
+        """Sets ``preparation_`` and ``split_`` from rows per class in each part."""
+        c = self.config
         self.preparation_ = {
-            **prepared.summary,
-            "test_source": "split" if test_data is None else "test_data",
+            **summary,
+            "test_source": "split" if test_summary is None else "test_data",
             "test_data": test_summary,
             "sequence_length": self.sequence_length_,
             "sequence_length_chosen": c.sequence_length is None,
-            "texts_longer_than_sequence_length": int(
-                (text_prep.token_counts(train_texts) > self.sequence_length_).sum()
-            ),
+            "texts_longer_than_sequence_length": longer,
             "vocabulary_size": self.vocabulary_size_,
-            "class_weight": class_weight,
+            "class_weight": self._class_weight(counts["train"]),
             "label_distribution": [
                 {"label": name, **{part: int(n[i]) for part, n in counts.items()}}
                 for i, name in enumerate(self.classes_)
             ],
         }
-        self.split_ = {"train": len(train), "validation": len(val), "test": len(test_labels)}
-        baseline_texts = train_texts + val_texts
-        baseline_labels = np.concatenate([labels[train], labels[val]])
-        self.evaluation_ = self._score(
-            test_texts, test_labels, tfidf=(baseline_texts, baseline_labels)
-        )
-        self.metrics_ = self.evaluation_["metrics"]
-        return self
+        self.split_ = {part: int(n.sum()) for part, n in counts.items()}
 
     def _encode(self, cleaned: list[str]) -> np.ndarray:
         return text_prep.encode(self.tokenizer_, cleaned)
@@ -498,11 +578,20 @@ class TextClassifier:
             "model": probabilities.argmax(axis=1),
             "majority": np.full(len(labels), self.majority_class_),
         }
+        detail = None
         if tfidf is not None:
             weight = "balanced" if self.config.class_weight == "balanced" else None
             predicted["tfidf_linear"] = baselines.tfidf_linear(
                 tfidf[0], tfidf[1], cleaned, class_weight=weight, seed=self.config.training.seed
             )
+            detail = "fit on the train and validation parts"
+        return self._evaluation(labels, predicted, detail)
+
+    def _evaluation(
+        self, labels: np.ndarray, predicted: dict[str, np.ndarray], tfidf: str | None
+    ) -> dict[str, Any]:
+        """Metrics of each method's predicted class ids; ``tfidf`` says what TF-IDF was fit
+        on (``None``: not fit)."""
         return {
             "metrics": {m: classification_metrics(labels, p) for m, p in predicted.items()},
             "per_class": per_class_metrics(labels, predicted["model"], self.classes_),
@@ -511,7 +600,7 @@ class TextClassifier:
                 "rows": int(len(labels)),
                 "majority_class": self.classes_[self.majority_class_],
                 "tfidf_linear": "TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) + "
-                "LinearSVC(C=1), fit on the train and validation parts"
+                f"LinearSVC(C=1), {tfidf}"
                 if tfidf is not None
                 else "not refit: needs the training texts",
             },

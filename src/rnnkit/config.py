@@ -305,6 +305,13 @@ class ClassifierConfig(_Config):
         validation_size: fraction of the remaining rows used for early stopping.
         drop_rare_classes: leave out (and report) classes with too few rows to appear in
             every split, instead of stopping with an error.
+        stream: read, clean and encode a file in chunks at every epoch instead of holding
+            every text in memory (see :mod:`rnnkit.data.text_stream`): ``True``,
+            ``False``, or ``"auto"``: for a file larger than 100 MB (a gzip or Parquet
+            file larger than 20 MB). The split and the vocabulary are the same either way;
+            the TF-IDF baseline is then fit on a sample of 200,000 texts at most.
+        chunk_rows: rows read at a time when streaming. Memory grows with it; the
+            results do not depend on it.
         model: the recurrent stack (one bidirectional GRU layer of 64 units by default).
         training: epochs, batch size, learning rate, patience, seed. Its ``loss`` field
             is the forecaster's; classification always uses sparse categorical
@@ -330,6 +337,8 @@ class ClassifierConfig(_Config):
     test_size: float = 0.3
     validation_size: float = 0.1
     drop_rare_classes: bool = False
+    stream: bool | str = "auto"
+    chunk_rows: int = 50_000
     model: ModelConfig = dataclasses.field(default_factory=_classifier_model)
     training: TrainingConfig = dataclasses.field(default_factory=_classifier_training)
 
@@ -345,6 +354,9 @@ class ClassifierConfig(_Config):
         for name in ("remove_stopwords", "drop_rare_classes"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}.")
+        if not isinstance(self.stream, bool) and self.stream != "auto":
+            raise ConfigError(f"stream must be true, false or 'auto', got {self.stream!r}.")
+        _check_positive_int("chunk_rows", self.chunk_rows)
         # Two special tokens ([PAD], [UNK]) plus at least one word.
         _check_positive_int("max_tokens", self.max_tokens, minimum=3)
         if self.sequence_length is not None:

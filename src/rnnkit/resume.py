@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import os
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,15 @@ def _finite_or_none(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
+def _process() -> tuple[int, int]:
+    """This process's id and the number of processes training together."""
+    if keras.backend.backend() != "jax":
+        return 0, 1
+    import jax
+
+    return jax.process_index(), jax.process_count()
+
+
 class ResumableTraining(keras.callbacks.Callback):
     """Saves the training state at every epoch end; on resume, restores it before fit.
 
@@ -102,6 +112,11 @@ class ResumableTraining(keras.callbacks.Callback):
         fingerprint: from :func:`fingerprint`; a saved state with another one is refused.
         resume: continue from the state in ``path`` when it exists (otherwise start over
             and overwrite it).
+
+    In a multi-process run (see :func:`rnnkit.training.initialize_processes`) every
+    process takes one, with the same ``path``: process 0 alone writes the state, and on
+    resume every process reads it (restoring is collective), so on several hosts the
+    file must be on a shared filesystem or copied to the same path on each.
 
     Use through :func:`rnnkit.training.fit`, which wires it to early stopping.
     """
@@ -148,6 +163,8 @@ class ResumableTraining(keras.callbacks.Callback):
             ConfigError: the state was saved by a run with another configuration or data.
         """
         self._early_stopping = early_stopping
+        if self.resume:
+            self._check_processes_agree()
         if self.saved_epochs() is None:
             return 0
         meta = self._read_meta()
@@ -179,6 +196,48 @@ class ResumableTraining(keras.callbacks.Callback):
             model.set_weights(best)
         return self.initial_epoch
 
+    def _check_processes_agree(self) -> None:
+        """Stops every process of a multi-process run unless all see the same saved state.
+
+        Restoring assigns the variables, a collective across the processes: a process
+        that found no state, or another one (on another host, say), would not take the
+        same steps as the others, and the run would fail at its first step.
+
+        Raises:
+            ConfigError: on every process, when they do not all see the same state.
+        """
+        process, processes = _process()
+        if processes == 1:
+            return
+        from jax.experimental import multihost_utils
+
+        epochs, digest = -1, 0  # -1: no state; -2: a state that cannot be read
+        if self.path.exists():
+            digest = zlib.crc32(self.path.read_bytes()) & 0x7FFFFFFF
+            try:
+                epochs = self.saved_epochs() or 0
+            except RunDirectoryError:
+                epochs = -2
+        seen = np.asarray(
+            multihost_utils.process_allgather(np.array([epochs, digest], dtype=np.int32))
+        ).reshape(processes, 2)
+        if (seen == seen[0]).all():
+            return
+
+        def describe(row: np.ndarray) -> str:
+            if row[0] < 0:
+                return "no state" if row[0] == -1 else "a state it cannot read"
+            other = " (another file)" if row[1] != seen[0][1] else ""
+            return f"a state after epoch {row[0]}{other}"
+
+        views = "; ".join(f"process {i}: {describe(row)}" for i, row in enumerate(seen))
+        raise ConfigError(
+            f"The processes of this run do not see the same saved training state at "
+            f"'{self.path}' ({views}). With --resume every process reads the state that "
+            "process 0 wrote: on several hosts, keep it on a shared filesystem or copy it to "
+            "the same path on each host; or drop --resume to start over."
+        )
+
     def on_train_begin(self, logs=None) -> None:
         # EarlyStopping resets itself in its own on_train_begin, which runs before this.
         if self._pending is not None and self._early_stopping is not None:
@@ -194,6 +253,8 @@ class ResumableTraining(keras.callbacks.Callback):
         self._save(epoch + 1, finished=bool(self.model.stop_training) or last)
 
     def _save(self, epochs_done: int, finished: bool) -> None:
+        if _process()[0] != 0:
+            return  # process 0 alone writes; the others hold the same (replicated) values
         stopping = self._early_stopping
         best_weights = (stopping.best_weights if stopping is not None else None) or []
         best = None if stopping is None or stopping.best is None else float(stopping.best)

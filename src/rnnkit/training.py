@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import sys
@@ -30,7 +31,8 @@ def compile_model(model: keras.Model, training: TrainingConfig, loss: Any, metri
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
 
 
-# Environment variables naming the process group of a multi-process (multi-host) run.
+# Environment variables naming the process group of a multi-process (multi-host) run; the
+# train commands' --coordinator, --num-processes and --process-id stand for them.
 COORDINATOR_VARIABLE = "RNNKIT_COORDINATOR"
 NUM_PROCESSES_VARIABLE = "RNNKIT_NUM_PROCESSES"
 PROCESS_ID_VARIABLE = "RNNKIT_PROCESS_ID"
@@ -38,53 +40,106 @@ PROCESS_ID_VARIABLE = "RNNKIT_PROCESS_ID"
 _processes_initialized = False
 
 
-def initialize_processes() -> bool:
-    """Joins the multi-process run named by ``RNNKIT_COORDINATOR`` and its siblings.
+@dataclasses.dataclass(frozen=True)
+class ProcessGroup:
+    """The processes that train one model together, and which of them this one is."""
 
-    Must run before anything touches JAX devices (JAX only learns of the other
-    processes' devices at initialisation); later calls do nothing. On CPU the
-    collectives go through gloo, JAX's CPU implementation across processes.
+    coordinator: str  # host:port where process 0 listens
+    num_processes: int
+    process_id: int
+
+
+def process_group(
+    coordinator: str | None = None,
+    num_processes: int | None = None,
+    process_id: int | None = None,
+) -> ProcessGroup | None:
+    """The multi-process run this process belongs to, or ``None`` for a single process.
+
+    Each value comes from its argument (the CLI's ``--coordinator``, ``--num-processes``,
+    ``--process-id``) or, when that is ``None``, from ``RNNKIT_COORDINATOR``,
+    ``RNNKIT_NUM_PROCESSES`` and ``RNNKIT_PROCESS_ID``.
+
+    Example:
+        >>> process_group("10.0.0.1:7777", 2, 1)
+        ProcessGroup(coordinator='10.0.0.1:7777', num_processes=2, process_id=1)
+
+    Raises:
+        ConfigError: only some of the three are given, or one is malformed.
+    """
+    given = (coordinator, num_processes, process_id)
+    names = (COORDINATOR_VARIABLE, NUM_PROCESSES_VARIABLE, PROCESS_ID_VARIABLE)
+    flags = ("--coordinator", "--num-processes", "--process-id")
+    values = [
+        str(value) if value is not None else os.environ.get(name, "").strip()
+        for value, name in zip(given, names)
+    ]
+    labels = [f"{flag} ({name})" for flag, name in zip(flags, names)]
+    if not any(values):
+        return None
+    if not all(values):
+        missing = ", ".join(label for label, value in zip(labels, values) if not value)
+        raise ConfigError(
+            f"A multi-process run needs all of {', '.join(labels)}; {missing} not given. Give "
+            "all three (process 0's host:port, how many processes, this process's id from "
+            "0), or none for a single process."
+        )
+    host, _, port = values[0].rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(
+            f"{labels[0]} is {values[0]!r}; expected process 0's host:port, e.g. "
+            "10.0.0.1:7777 (or 127.0.0.1:7777 for processes on one machine)."
+        )
+    numbers = []
+    for label, value in zip(labels[1:], values[1:]):
+        try:
+            numbers.append(int(value))
+        except ValueError:
+            raise ConfigError(f"{label} must be a whole number, got {value!r}.") from None
+    processes, process = numbers
+    if processes < 1:
+        raise ConfigError(f"{labels[1]} must be at least 1, got {processes}.")
+    if not 0 <= process < processes:
+        raise ConfigError(
+            f"{labels[2]} is {process} but must be from 0 to {processes - 1} for "
+            f"{processes} processes ({labels[1]})."
+        )
+    return ProcessGroup(values[0], processes, process)
+
+
+def initialize_processes(
+    coordinator: str | None = None,
+    num_processes: int | None = None,
+    process_id: int | None = None,
+) -> bool:
+    """Joins the multi-process run named by the arguments or ``RNNKIT_*`` variables.
+
+    See :func:`process_group` for where the values come from. Must run before anything
+    touches JAX devices (JAX only learns of the other processes' devices at
+    initialisation); once a run is joined, later calls do nothing and return True. On
+    CPU the collectives go through gloo, JAX's CPU implementation across processes.
 
     Returns:
         Whether this process is part of a multi-process run.
 
     Raises:
-        ConfigError: only some of the three variables are set, or they are malformed.
+        ConfigError: only some of the three values are given, or they are malformed.
     """
     global _processes_initialized
-    names = (COORDINATOR_VARIABLE, NUM_PROCESSES_VARIABLE, PROCESS_ID_VARIABLE)
-    values = {name: os.environ.get(name, "") for name in names}
-    if not any(values.values()):
+    if _processes_initialized:
+        return True
+    group = process_group(coordinator, num_processes, process_id)
+    if group is None:
         return False
-    if not all(values.values()):
-        missing = ", ".join(name for name, value in values.items() if not value)
-        raise ConfigError(
-            f"A multi-process run needs {', '.join(names)}; {missing} not set. Set all three "
-            "(the coordinator's host:port, how many processes, this process's id from 0), "
-            "or none for a single process."
-        )
-    try:
-        num_processes = int(values[NUM_PROCESSES_VARIABLE])
-        process_id = int(values[PROCESS_ID_VARIABLE])
-    except ValueError as error:
-        raise ConfigError(
-            f"{NUM_PROCESSES_VARIABLE} and {PROCESS_ID_VARIABLE} must be integers: {error}."
-        ) from None
-    if not 0 <= process_id < num_processes:
-        raise ConfigError(
-            f"{PROCESS_ID_VARIABLE}={process_id} must be in [0, {num_processes}) "
-            f"({NUM_PROCESSES_VARIABLE}={num_processes})."
-        )
-    if not _processes_initialized:
-        import jax
+    import jax
 
-        jax.config.update("jax_cpu_collectives_implementation", "gloo")
-        jax.distributed.initialize(
-            coordinator_address=values[COORDINATOR_VARIABLE],
-            num_processes=num_processes,
-            process_id=process_id,
-        )
-        _processes_initialized = True
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(
+        coordinator_address=group.coordinator,
+        num_processes=group.num_processes,
+        process_id=group.process_id,
+    )
+    _processes_initialized = True
     return True
 
 
@@ -152,15 +207,65 @@ class EpochSeed(keras.callbacks.Callback):
         keras.utils.set_random_seed(self.seed + epoch)
 
 
+@contextlib.contextmanager
+def _without_distribution() -> Iterator[None]:
+    """No distribution while the block runs: variables it creates live on this process."""
+    previous = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(previous)
+
+
+class BestModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """Saves the model to ``path`` whenever the validation loss improves.
+
+    Unlike a plain ``ModelCheckpoint``, one process of a multi-process run can run it
+    alone. Saving builds a throwaway optimizer (Keras lists the attributes it skips), and
+    under a distribution over several processes creating its variable is a collective
+    (``jax.device_put`` checks that every process passes the same value) that the other
+    processes would never join: the next collective they do reach is then paired with it
+    and both fail with "passed to device_put is not the same on each process". So saving
+    runs without the distribution; reading the replicated weights needs no other process.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(str(path), monitor="val_loss", save_best_only=True)
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        with _without_distribution():
+            super().on_epoch_end(epoch, logs)
+
+
 def progress_verbosity() -> int:
     """A live progress bar on a terminal, one line per epoch otherwise (logs, CI)."""
     return 1 if sys.stdout.isatty() else 2
 
 
+def _data_arguments(
+    train: tuple[np.ndarray, np.ndarray] | keras.utils.PyDataset,
+    validation: tuple[np.ndarray, np.ndarray] | keras.utils.PyDataset,
+    batch_size: int,
+) -> dict[str, Any]:
+    """``model.fit``'s data arguments: arrays, shuffled by Keras, or datasets that batch
+    and shuffle themselves (``rnnkit.data.text_batches.TextBatches`` makes its batches in
+    order, so Keras must not shuffle their indices)."""
+    if isinstance(train, keras.utils.PyDataset):
+        return {"x": train, "validation_data": validation, "shuffle": False}
+    return {
+        "x": train[0],
+        "y": train[1],
+        "validation_data": validation,
+        "batch_size": batch_size,
+        "shuffle": True,
+    }
+
+
 def fit(
     model: keras.Model,
-    train: tuple[np.ndarray, np.ndarray],
-    validation: tuple[np.ndarray, np.ndarray],
+    train: tuple[np.ndarray, np.ndarray] | keras.utils.PyDataset,
+    validation: tuple[np.ndarray, np.ndarray] | keras.utils.PyDataset,
     training: TrainingConfig,
     checkpoint_path: str | Path | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -174,6 +279,10 @@ def fit(
     ``checkpoint_path`` each time they improve. Training stops at the first NaN loss.
     With ``resumable``, the training state is saved at every epoch end and, when it
     resumes, training continues from the saved epoch (see :mod:`rnnkit.resume`).
+
+    ``train`` and ``validation`` are ``(x, y)`` arrays, or ``keras.utils.PyDataset``s
+    that batch and shuffle themselves (a text corpus streamed from a file; not under
+    :func:`distributed`).
 
     Under :func:`distributed`, ``training.batch_size`` is the global batch: each of the
     processes trains on its share of the rows with ``batch_size / processes`` rows per
@@ -211,11 +320,7 @@ def fit(
         *callbacks,
     ]
     if checkpoint_path is not None:
-        all_callbacks.append(
-            keras.callbacks.ModelCheckpoint(
-                str(checkpoint_path), monitor="val_loss", save_best_only=True
-            )
-        )
+        all_callbacks.append(BestModelCheckpoint(checkpoint_path))
     initial_epoch = 0
     if resumable is not None:
         initial_epoch = resumable.restore(model, early_stopping)
@@ -223,15 +328,11 @@ def fit(
     # A resumed run that had already stopped (early, or on NaN) has nothing left to train.
     if resumable is None or not resumable.finished:
         history = model.fit(
-            train[0],
-            train[1],
-            validation_data=validation,
+            **_data_arguments(train, validation, batch_size),
             epochs=training.epochs,
             initial_epoch=initial_epoch,
-            batch_size=batch_size,
             callbacks=all_callbacks,
             class_weight=class_weight,
-            shuffle=True,
             verbose=progress_verbosity() if verbose is None else verbose,
         )
     source = resumable.history if resumable is not None else history.history

@@ -10,6 +10,7 @@ import typer
 
 from rnnkit.cli.errors import echo, info, user_errors
 from rnnkit.cli.errors import learning_rate as learning_rate_option
+from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
 from rnnkit.config import ClassifierConfig
 
 if TYPE_CHECKING:
@@ -56,6 +57,16 @@ TestData = Annotated[
         help="A fixed test file (same columns); then DATA is split into train and validation only."
     ),
 ]
+Stream = Annotated[
+    bool | None,
+    typer.Option(
+        "--stream/--no-stream",
+        help="Read, clean and encode the file in chunks at every epoch (a corpus larger than "
+        "memory). Default: only for a file over 100 MB (gzip or Parquet: 20 MB).",
+        show_default=False,
+    ),
+]
+ChunkRows = Annotated[int, typer.Option(help="Rows read at a time when streaming.")]
 Cell = Annotated[str, typer.Option(help="lstm, gru or simple_rnn.")]
 Layers = Annotated[int, typer.Option(help="Stacked recurrent layers.")]
 Units = Annotated[int, typer.Option(help="Units per layer (per direction).")]
@@ -116,6 +127,8 @@ def train(
     validation_size: ValSize = _D.validation_size,
     drop_rare_classes: DropRare = _D.drop_rare_classes,
     test_data: TestData = None,
+    stream: Stream = None,
+    chunk_rows: ChunkRows = _D.chunk_rows,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
     units: Units = _M.units,
@@ -129,6 +142,9 @@ def train(
     clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
     distribute: Distribute = _T.distribute,
+    coordinator: Coordinator = None,
+    num_processes: NumProcesses = None,
+    process_id: ProcessId = None,
     out: Out = Path("runs/classify"),
     overwrite: Overwrite = False,
     resume: Resume = False,
@@ -137,7 +153,11 @@ def train(
     from rnnkit.classification import make_config
 
     skip = ("data", "test_data", "out", "overwrite", "resume", "make_config", "skip")
+    skip += ("coordinator", "num_processes", "process_id")
+    skip += ("stream",)
     config = make_config(None, **{k: v for k, v in locals().items() if k not in skip})
+    config = config.replace(stream="auto" if stream is None else stream)  # no flag: auto
+    join_processes(distribute, coordinator, num_processes, process_id)
     run_classify_training(data, config, out, overwrite, test_data=test_data, resume=resume)
 
 
@@ -157,7 +177,7 @@ def run_classify_training(
     from rnnkit.classification import TextClassifier
     from rnnkit.resume import announce, state_path
 
-    if config.training.distribute and _other_process(data, config, out, test_data):
+    if config.training.distribute and _other_process(data, config, out, test_data, resume):
         return None
     persistence.check_output_directory(out, overwrite)
     classifier = TextClassifier(config)
@@ -179,6 +199,9 @@ def run_classify_training(
         f"without a text, {prep['rows_without_label']} without a label, "
         f"{prep['rows_empty_after_cleaning']} empty after cleaning."
     )
+    for kind, lines in prep.get("first_lines", {}).items():  # streamed files only
+        if lines:
+            info(f"first lines {kind.replace('_', ' ')}: {', '.join(map(str, lines))}")
     if prep["dropped_classes"]:
         info(f"classes left out (too few rows): {prep['dropped_classes']}")
     echo(_distribution_table(prep["label_distribution"]))
@@ -361,18 +384,22 @@ def lr_find(
     echo(f"plot: {plot}")
 
 
-def _other_process(data, config, out: Path, test_data: Path | None) -> bool:
+def _other_process(data, config, out: Path, test_data: Path | None, resume: bool) -> bool:
     """In a multi-process run, trains as a process other than 0 and returns True.
 
-    Process 0 alone writes the run directory; the others take their share of every
-    training step (the steps are collective) and then exit.
+    Process 0 alone writes the run directory, the checkpoint and the training state; the
+    others take their share of every training step (the steps are collective), write
+    nothing, and then exit. With ``resume`` they read process 0's state (same path).
     """
     from rnnkit import training
     from rnnkit.classification import TextClassifier
+    from rnnkit.resume import state_path
 
     if not training.initialize_processes() or training.process_index()[0] == 0:
         return False
-    TextClassifier(config).fit(data, test_data=test_data, verbose=0)
+    TextClassifier(config).fit(
+        data, test_data=test_data, verbose=0, state_path=state_path(out), resume=resume
+    )
     process, processes = training.process_index()
     info(f"process {process} of {processes}: trained; process 0 wrote the run to {out}")
     return True

@@ -10,6 +10,7 @@ import typer
 
 from rnnkit.cli.errors import echo, info, user_errors
 from rnnkit.cli.errors import learning_rate as learning_rate_option
+from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
 from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
 from rnnkit.errors import ConfigError
 
@@ -118,13 +119,18 @@ def train(
     clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
     distribute: Distribute = _T.distribute,
+    coordinator: Coordinator = None,
+    num_processes: NumProcesses = None,
+    process_id: ProcessId = None,
     out: Out = Path("runs/forecast"),
     overwrite: Overwrite = False,
     resume: Resume = False,
 ) -> None:
     """Train a forecaster, score it against baselines, write a run directory."""
     skip = ("data", "out", "overwrite", "resume", "skip", "ids")
+    skip += ("coordinator", "num_processes", "process_id")
     config = _config(**{k: v for k, v in locals().items() if k not in skip})
+    join_processes(distribute, coordinator, num_processes, process_id)
     run_forecast_training(data, config, out, overwrite, resume=resume, ids=ids)
 
 
@@ -157,7 +163,7 @@ def run_forecast_training(
     from rnnkit.resume import announce, state_path
 
     selection = _check_ids(config, ids)
-    if config.training.distribute and _other_process(data, config, out, selection):
+    if config.training.distribute and _other_process(data, config, out, selection, resume):
         return
     persistence.check_output_directory(out, overwrite)
     forecaster = _forecaster(config)
@@ -357,17 +363,23 @@ def _describe_panel(forecaster, config: ForecastConfig) -> None:
     )
 
 
-def _other_process(data, config, out: Path, selection: dict | None = None) -> bool:
+def _other_process(
+    data, config, out: Path, selection: dict | None = None, resume: bool = False
+) -> bool:
     """In a multi-process run, trains as a process other than 0 and returns True.
 
-    Process 0 alone writes the run directory; the others take their share of every
-    training step (the steps are collective) and then exit.
+    Process 0 alone writes the run directory, the checkpoint and the training state; the
+    others take their share of every training step (the steps are collective), write
+    nothing, and then exit. With ``resume`` they read process 0's state (same path).
     """
     from rnnkit import training
+    from rnnkit.resume import state_path
 
     if not training.initialize_processes() or training.process_index()[0] == 0:
         return False
-    _forecaster(config).fit(data, verbose=0, **(selection or {}))
+    _forecaster(config).fit(
+        data, verbose=0, state_path=state_path(out), resume=resume, **(selection or {})
+    )
     process, processes = training.process_index()
     info(f"process {process} of {processes}: trained; process 0 wrote the run to {out}")
     return True
