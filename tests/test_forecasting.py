@@ -7,7 +7,7 @@ import pytest
 from conftest import TINY, make_events
 
 from rnnkit import DataError, Forecaster, NotFittedError
-from rnnkit.forecasting import backtest
+from rnnkit.backtesting import backtest
 
 
 def test_fit_returns_self_with_fitted_attributes(trained_forecaster):

@@ -199,7 +199,7 @@ def test_save_and_load_give_the_same_forecasts(trained, tmp_path, panel_rows):
 
 
 def test_backtest_refits_on_every_series(panel_rows):
-    from rnnkit.forecasting import backtest
+    from rnnkit.backtesting import backtest
 
     result = backtest(panel_rows, 2, **{**SETTINGS, "epochs": 1})
     assert [f["test_end"] for f in result["folds"]] == [

@@ -65,6 +65,26 @@ def _fit_arima(history: np.ndarray, order: tuple[int, int, int]):
             return None
 
 
+def forecast_from_origins(
+    values: np.ndarray, origins: list[int], horizon: int, season: int, with_arima: bool = True
+) -> tuple[dict[str, np.ndarray], tuple[int, int, int] | None]:
+    """Naive, seasonal-naive and ARIMA forecasts ``(origins, horizon)`` from each origin.
+
+    The ARIMA order is chosen once, on the history before the first origin, and refit
+    at every origin. ``with_arima=False`` leaves ARIMA out (order ``None``).
+    """
+    names = ["naive", "seasonal_naive", *(["arima"] if with_arima else [])]
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    order = select_arima_order(values[: origins[0]]) if with_arima else None
+    for origin in origins:
+        history = values[:origin]
+        rows["naive"].append(naive(history, horizon))
+        rows["seasonal_naive"].append(seasonal_naive(history, horizon, season))
+        if order is not None:
+            rows["arima"].append(arima(history, horizon, order))
+    return {name: np.stack(forecasts) for name, forecasts in rows.items()}, order
+
+
 # ----------------------------------------------------------------------- classification
 # Text classifiers are shown against the majority class (what accuracy means with no
 # model at all on imbalanced labels) and TF-IDF + a linear SVM (the strong classic).

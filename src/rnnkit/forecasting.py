@@ -376,7 +376,7 @@ class Forecaster:
         origins = evaluation_origins(len(values), test_size, c.horizon)
         windows = np.stack([values[o - c.lookback : o] for o in origins])
         predictions = {"model": self._forecast_windows(windows)}
-        forecasts, arima_order = baseline_forecasts(values, origins, c.horizon, season)
+        forecasts, arima_order = baselines.forecast_from_origins(values, origins, c.horizon, season)
         predictions.update(forecasts)
         actual = np.stack([values[o : o + c.horizon] for o in origins])
         scale = mase_scale(values[: origins[0]], season)
@@ -468,84 +468,3 @@ class Forecaster:
         if (run / "metrics.json").exists():
             self.metrics_ = persistence.read_json(run / "metrics.json")
         return self
-
-
-def baseline_forecasts(
-    values: np.ndarray, origins: list[int], horizon: int, season: int, arima: bool = True
-) -> tuple[dict[str, np.ndarray], tuple[int, int, int] | None]:
-    """Naive, seasonal-naive and ARIMA forecasts ``(origins, horizon)`` from each origin.
-
-    The ARIMA order is chosen once, on the history before the first origin, and refit
-    at every origin. ``arima=False`` leaves ARIMA out (order ``None``).
-    """
-    names = ["naive", "seasonal_naive", *(["arima"] if arima else [])]
-    rows: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    order = baselines.select_arima_order(values[: origins[0]]) if arima else None
-    for origin in origins:
-        history = values[:origin]
-        rows["naive"].append(baselines.naive(history, horizon))
-        rows["seasonal_naive"].append(baselines.seasonal_naive(history, horizon, season))
-        if order is not None:
-            rows["arima"].append(baselines.arima(history, horizon, order))
-    return {name: np.stack(forecasts) for name, forecasts in rows.items()}, order
-
-
-def backtest(
-    data: DataLike,
-    folds: int,
-    config: ForecastConfig | None = None,
-    verbose: int | None = 0,
-    **params: Any,
-) -> dict[str, Any]:
-    """Rolling-origin evaluation: ``folds`` refits, each tested on the next horizon.
-
-    Fold ``k`` (1-based) trains on the series up to ``folds - k + 1`` horizons before its
-    end and tests on the horizon that follows; the scaler and the model are refit per
-    fold. Baselines are scored on the same periods.
-
-    Returns:
-        ``{"folds": [{"fold", "test_start", "metrics"}...], "mean": {method: {...}}}``.
-    """
-    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 1:
-        raise ConfigError(f"folds must be an integer >= 1, got {folds!r}.")
-    c = make_config(config, **params)
-    if c.id_column is not None:
-        from rnnkit.global_forecasting import GlobalForecaster, truncate
-
-        estimator: type[Forecaster] = GlobalForecaster
-    else:
-        estimator = Forecaster
-    template = estimator(c)
-    prepared = template.prepare(data)
-    test = c.test_size or c.horizon
-    results = []
-    for fold in range(1, folds + 1):
-        cut = (folds - fold) * test
-        if c.id_column is None:
-            part = prepared.values.iloc[: len(prepared.values) - cut]
-            if fold == 1:
-                template.split_sizes(len(part))  # too short: the error names what is needed
-            span = part.index
-        else:
-            part = truncate(prepared, cut)
-            span = max(part.values().values(), key=len).index
-        model = estimator(c).fit(part, verbose=verbose)
-        results.append(
-            {
-                "fold": fold,
-                "test_start": str(span[-test]),
-                "test_end": str(span[-1]),
-                "metrics": model.metrics_,
-            }
-        )
-    methods = [m for m in METHODS if all(m in r["metrics"] for r in results)]
-    mean = {
-        method: {
-            key: float(np.nanmean([r["metrics"][method][key] for r in results]))
-            if any(np.isfinite(r["metrics"][method][key]) for r in results)
-            else float("nan")
-            for key in ("mae", "rmse", "mape", "smape", "mase")
-        }
-        for method in methods
-    }
-    return {"folds": results, "mean": mean}

@@ -24,15 +24,10 @@ from rnnkit.data.reading import PARQUET_SUFFIXES, read_table
 from rnnkit.data.scaling import Scaler
 from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
 from rnnkit.data.timeseries import SEASONAL_PERIODS, Panel, future_index
-from rnnkit.data.windows import evaluation_origins, make_windows
+from rnnkit.data.windows import make_windows
 from rnnkit.errors import ConfigError, DataError, NotFittedError
-from rnnkit.forecasting import LEVEL_FLOOR, METHODS, RUN_FILES, Forecaster, baseline_forecasts
-from rnnkit.metrics import forecast_metrics, mase_scale
-
-# ARIMA is selected and refit per series and per origin (about 0.5 s a series here):
-# above this many series it is left out of the baselines, and the report says so.
-ARIMA_MAX_SERIES = 100
-METRIC_KEYS = ("mae", "rmse", "mape", "smape", "mase")
+from rnnkit.forecasting import LEVEL_FLOOR, RUN_FILES, Forecaster
+from rnnkit.panel_scoring import score_panel
 
 DataLike = Panel | pd.DataFrame | str | os.PathLike[str]
 
@@ -270,87 +265,7 @@ class GlobalForecaster(Forecaster):
         return self.last_evaluation_["metrics"]
 
     def _score_panel(self, series: dict[str, pd.Series], tests: dict[str, int]) -> dict:
-        """Scores each series on its last ``tests[key]`` periods; then pools them."""
-        c = self.config
-        season = SEASONAL_PERIODS[c.freq]
-        with_arima = len(series) <= ARIMA_MAX_SERIES
-        methods = [m for m in METHODS if with_arima or m != "arima"]
-        keys, windows, scalings, plans = [], [], [], {}
-        for key, s in series.items():
-            values = s.to_numpy()
-            origins = evaluation_origins(len(values), tests[key], c.horizon)
-            plans[key] = origins
-            scaling = self._scaling(key, values[: origins[0]])
-            for origin in origins:
-                keys.append(key)
-                windows.append(values[origin - c.lookback : origin])
-                scalings.append(scaling)
-        model = self._forecast_panel(np.stack(windows), scalings)
-        row = 0
-        by_series, details, tables = {}, {}, []
-        pooled: dict[str, list[np.ndarray]] = {m: [] for m in ["actual", *methods]}
-        for key, s in series.items():
-            values, origins = s.to_numpy(), plans[key]
-            predictions, order = baseline_forecasts(
-                values, origins, c.horizon, season, arima=with_arima
-            )
-            predictions["model"] = model[row : row + len(origins)]
-            row += len(origins)
-            actual = np.stack([values[o : o + c.horizon] for o in origins])
-            scale = mase_scale(values[: origins[0]], season)
-            by_series[key] = {m: forecast_metrics(actual, predictions[m], scale) for m in methods}
-            details[key] = {
-                "origins": [str(s.index[o]) for o in origins],
-                "mase_scale": scale,
-                "arima_order": None if order is None else list(order),
-            }
-            pooled["actual"].append(actual.ravel())
-            for m in methods:
-                pooled[m].append(predictions[m].ravel())
-            tables.append(
-                pd.DataFrame(
-                    {
-                        c.id_column: key,
-                        c.time_column: np.concatenate(
-                            [s.index[o : o + c.horizon] for o in origins]
-                        ),
-                        "origin": np.repeat([str(s.index[o].date()) for o in origins], c.horizon),
-                        "step": np.tile(np.arange(1, c.horizon + 1), len(origins)),
-                        "actual": actual.ravel(),
-                        **{m: predictions[m].ravel() for m in methods},
-                    }
-                )
-            )
-        actual = np.concatenate(pooled["actual"])
-        overall = {}
-        for m in methods:
-            metrics = forecast_metrics(actual, np.concatenate(pooled[m]), 1.0)
-            mases = [by_series[key][m]["mase"] for key in by_series]
-            finite = [v for v in mases if np.isfinite(v)]
-            metrics["mase"] = float(np.mean(finite)) if finite else float("nan")
-            overall[m] = metrics
-        wins = sum(
-            by_series[key]["model"]["mase"] < by_series[key]["seasonal_naive"]["mase"]
-            for key in by_series
-        )
-        return {
-            "metrics": overall,
-            "by_series": by_series,
-            "predictions": pd.concat(tables, ignore_index=True),
-            "details": {
-                "series_scored": len(by_series),
-                "model_beats_seasonal_naive": int(wins),
-                "test_points": int(actual.size),
-                "zero_actuals_excluded_from_mape": int((actual == 0).sum()),
-                "seasonal_period": season,
-                "arima": "included"
-                if with_arima
-                else f"left out: more than {ARIMA_MAX_SERIES} series",
-                "overall": "MAE, RMSE, MAPE, sMAPE pooled over every test point; MASE the "
-                "mean of the per-series MASE",
-                "by_series": details,
-            },
-        }
+        return score_panel(self, series, tests)
 
     def metrics_frame(self, by_series: dict | None = None) -> pd.DataFrame:
         """Per-series metrics as a long table: id, method, mae, rmse, mape, smape, mase."""

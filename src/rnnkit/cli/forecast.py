@@ -240,7 +240,7 @@ def backtest(
     """Rolling-origin evaluation: refit scaler and model per fold, baselines alongside."""
     values = {k: v for k, v in locals().items() if k not in ("data", "folds", "json_output")}
     from rnnkit import reporting
-    from rnnkit.forecasting import backtest as run_backtest
+    from rnnkit.backtesting import backtest as run_backtest
 
     result = run_backtest(data, folds, _config(**values))
     if json_output:
