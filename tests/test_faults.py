@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 from conftest import TINY, make_events
 
-from rnnkit import Forecaster, persistence
+from rnnkit import Forecaster, TextClassifier, persistence
 from rnnkit.errors import ConfigError
 from rnnkit.resume import ResumableTraining, state_path
 
@@ -28,14 +29,32 @@ RESUME_RTOL, RESUME_ATOL = 1e-5, 1e-6
 
 
 # ----------------------------------------------------------------- resume
-def _train_command(data: Path, out: Path, *extra: str) -> list[str]:
-    return [
+def _forecast_job(tmp_path: Path) -> tuple[list[str], Callable[[Path], np.ndarray]]:
+    data = tmp_path / "events.csv"
+    make_events().to_csv(data, index=False)
+    command = [
         sys.executable, "-m", "rnnkit", "forecast", "train", str(data),
         "--time-column", "created_at", "--target-column", "amount",
         "--lookback", "14", "--horizon", "7", "--num-layers", "1", "--units", "8",
         "--dropout", "0.1", "--batch-size", "8", "--epochs", "6", "--patience", "20",
-        "--seed", "7", "--out", str(out), *extra,
-    ]
+        "--seed", "7",
+    ]  # fmt: skip
+    return command, lambda run: Forecaster.load(run).predict()["forecast"].to_numpy()
+
+
+def _classify_job(tmp_path: Path) -> tuple[list[str], Callable[[Path], np.ndarray]]:
+    from test_classification import make_frame
+
+    data = tmp_path / "texts.csv"
+    make_frame(rows_per_class=120).to_csv(data, index=False)
+    command = [
+        sys.executable, "-m", "rnnkit", "classify", "train", str(data),
+        "--text-column", "text", "--label-column", "label", "--units", "8",
+        "--embedding-dim", "8", "--sequence-length", "12", "--dropout", "0.1",
+        "--batch-size", "8", "--epochs", "6", "--patience", "20", "--seed", "7",
+    ]  # fmt: skip
+    texts = make_frame(rows_per_class=3, seed=1)["text"].tolist()
+    return command, lambda run: TextClassifier.load(run).predict_proba(texts)
 
 
 def _saved_epochs(path: Path) -> int | None:
@@ -45,19 +64,27 @@ def _saved_epochs(path: Path) -> int | None:
         return None
 
 
-# Three real training processes: 59 s on 2 loaded cores, so marked slow (`make test` still
-# runs it; `make test-fast` skips it).
+# Three real training processes per job: about a minute on 2 loaded cores, so marked slow
+# (`make test` still runs it; `make test-fast` skips it).
 @pytest.mark.slow
-def test_training_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path):
-    data = tmp_path / "events.csv"
-    make_events().to_csv(data, index=False)
+@pytest.mark.parametrize("job", [_forecast_job, _classify_job], ids=["forecast", "classify"])
+def test_training_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path, job):
+    command, outputs = job(tmp_path)
     env = {**os.environ, "KERAS_BACKEND": "jax"}
     reference_out, killed_out = tmp_path / "reference", tmp_path / "killed"
     # The reference runs alongside the run that gets killed: two cores, half the wall time.
-    reference = subprocess.Popen(_train_command(data, reference_out), env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    victim = subprocess.Popen(_train_command(data, killed_out), env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    reference = subprocess.Popen(
+        [*command, "--out", str(reference_out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    victim = subprocess.Popen(
+        [*command, "--out", str(killed_out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     state = state_path(killed_out)
     try:
         deadline = time.monotonic() + 120
@@ -74,8 +101,13 @@ def test_training_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path):
     killed_at = _saved_epochs(state)
     assert 2 <= killed_at < 6 and not killed_out.exists()
 
-    resumed = subprocess.run(_train_command(data, killed_out, "--resume"), env=env,
-                             capture_output=True, text=True, timeout=180)
+    resumed = subprocess.run(
+        [*command, "--out", str(killed_out), "--resume"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resuming after epoch {killed_at} from the saved training state" in resumed.stderr
     output, _ = reference.communicate(timeout=180)
@@ -84,13 +116,13 @@ def test_training_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path):
     ours = pd.read_csv(killed_out / "history.csv")
     theirs = pd.read_csv(reference_out / "history.csv")
     assert len(ours) == len(theirs) == 6
-    np.testing.assert_allclose(ours["val_loss"], theirs["val_loss"],
-                               rtol=RESUME_RTOL, atol=RESUME_ATOL)
-    np.testing.assert_allclose(pd.read_csv(killed_out / "forecast.csv")["forecast"],
-                               pd.read_csv(reference_out / "forecast.csv")["forecast"],
-                               rtol=RESUME_RTOL, atol=RESUME_ATOL)
+    np.testing.assert_allclose(
+        ours["val_loss"], theirs["val_loss"], rtol=RESUME_RTOL, atol=RESUME_ATOL
+    )
+    np.testing.assert_allclose(
+        outputs(killed_out), outputs(reference_out), rtol=RESUME_RTOL, atol=RESUME_ATOL
+    )
     assert not state.exists(), "the state is removed once the run is written"
-    Forecaster.load(killed_out)
 
 
 class _Interrupt(keras.callbacks.Callback):
