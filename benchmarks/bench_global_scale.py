@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--days", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args()
 
     from rnnkit import GlobalForecaster
@@ -90,6 +91,7 @@ def main() -> None:
             test_size=28,
             epochs=args.epochs,
             patience=args.epochs,
+            batch_size=args.batch_size,
             gradient_health=False,
         )
         started = time.perf_counter()
