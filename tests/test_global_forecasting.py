@@ -284,3 +284,12 @@ def test_serving_a_global_run_forecasts_the_named_series(trained, tmp_path):
     assert new.status_code == 200, new.text
     direct = trained.forecast_series("new", tail.to_numpy() * 1000)
     np.testing.assert_allclose(new.json()["forecast"], direct, rtol=1e-5)
+
+
+def test_cli_backtest_with_an_id_column_prints_every_fold(tmp_path):
+    data = tmp_path / "panel.csv"
+    make_panel().to_csv(data, index=False)
+    result = runner.invoke(app, ["forecast", "backtest", str(data), *FLAGS, "--folds", "2"])
+    assert result.exit_code == 0, result.output
+    assert "fold 1:" in result.stdout and "fold 2:" in result.stdout
+    assert "mean over 2 folds" in result.stdout

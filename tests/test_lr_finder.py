@@ -4,7 +4,7 @@ import pytest
 from conftest import TINY, make_events
 
 from rnnkit import ConfigError, Forecaster, TrainingConfig
-from rnnkit.lr_finder import range_test, suggest
+from rnnkit.lr_finder import RangeTestResult, loss_fall, range_test, suggest
 
 
 def test_suggestion_is_where_the_loss_falls_fastest():
@@ -28,11 +28,40 @@ def test_range_test_sweeps_up_and_stops_when_the_loss_diverges():
     assert len(result.learning_rates) < 150
     assert np.all(np.diff(result.learning_rates) > 0)
     assert 1e-4 < result.suggestion < 1.0
+    assert result.conclusive
+
+
+def test_a_sweep_whose_loss_never_falls_is_inconclusive():
+    """Targets that are noise independent of the inputs: nothing to learn, so the loss
+    stays at the targets' variance until it diverges, and no rate is suggested."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 8)).astype("float32")
+    y = rng.normal(size=(256, 1)).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1, use_bias=False)])
+    model.build((None, 8))
+    model.set_weights([np.zeros((8, 1), dtype="float32")])
+    result = range_test(model, x, y, "mse", batch_size=32, clipnorm=0, steps=100)
+    assert loss_fall(result.losses) > 0.75
+    assert not result.conclusive
+    assert result.rate_to_use(3e-3) == 3e-3
+
+
+def test_loss_fall_ignores_a_few_extreme_batches():
+    flat_with_spikes = [1.0] * 100
+    for i in range(3, 100, 10):
+        flat_with_spikes[i] = 50.0  # one batch in ten with a huge loss
+    assert loss_fall(flat_with_spikes) == pytest.approx(1.0)
+    falling = list(np.linspace(1.0, 0.2, 100))
+    assert loss_fall(falling) < 0.3
+    result = RangeTestResult([1e-3] * 3, [1.0] * 3, [1.0] * 3, 1e-3, False, conclusive=True)
+    assert result.rate_to_use(3e-3) == 1e-3
 
 
 def test_learning_rate_auto_trains_at_the_suggested_rate(tmp_path):
     f = Forecaster(time_column="created_at", target_column="amount", learning_rate="auto", **TINY)
     f.fit(make_events(), verbose=0)
+    assert f.learning_rate_range_test_.conclusive
     assert f.learning_rate_ == f.learning_rate_range_test_.suggestion
     assert float(f.model_.optimizer.learning_rate) == pytest.approx(f.learning_rate_)
     run = f.save(tmp_path / "run")

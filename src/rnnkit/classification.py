@@ -431,7 +431,9 @@ class TextClassifier:
                 self._build_model(), *sample, loss, settings.batch_size, clipnorm=settings.clipnorm
             )
             self.learning_rate_range_test_ = result
-            settings = settings.replace(learning_rate=result.suggestion)
+            # An inconclusive sweep (the loss never fell) falls back to the tuned default.
+            fallback = float(ClassifierConfig().training.learning_rate)
+            settings = settings.replace(learning_rate=result.rate_to_use(fallback))
             if range_test_only:
                 return False
         self.learning_rate_ = float(settings.learning_rate)

@@ -162,7 +162,9 @@ class Forecaster:
         if settings.learning_rate == "auto":
             result = self._range_test(x_train, y_train, loss)
             self.learning_rate_range_test_ = result
-            settings = settings.replace(learning_rate=result.suggestion)
+            # An inconclusive sweep (the loss never fell) falls back to the tuned default.
+            fallback = float(TrainingConfig().learning_rate)
+            settings = settings.replace(learning_rate=result.rate_to_use(fallback))
         self.learning_rate_ = float(settings.learning_rate)
 
         # Build, compile and fit under one distribution: the variables must be created

@@ -20,6 +20,12 @@ from typing import Any
 import keras
 import numpy as np
 
+# The test is conclusive when the loss falls during the sweep: the median loss of the best
+# tenth of the batches is below this fraction of the first tenth's. Measured: 0.19 on the
+# loans series, 0.40 on CFPB narratives, 0.88 on the sparse daily complaints per product
+# (there the loss is flat for 200 batches and the steepest-descent point is noise).
+CONCLUSIVE_FALL = 0.75
+
 
 @dataclasses.dataclass
 class RangeTestResult:
@@ -30,6 +36,11 @@ class RangeTestResult:
     smoothed: list[float]
     suggestion: float
     diverged: bool
+    conclusive: bool = True
+
+    def rate_to_use(self, fallback: float) -> float:
+        """The suggestion, or ``fallback`` when the loss did not fall during the sweep."""
+        return self.suggestion if self.conclusive else fallback
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -117,7 +128,26 @@ class LearningRateRangeTest(keras.callbacks.Callback):
             smoothed=self.smoothed,
             suggestion=suggest(self.learning_rates[:n], self.smoothed),
             diverged=self.diverged,
+            conclusive=loss_fall(self.losses[:n]) < CONCLUSIVE_FALL,
         )
+
+
+def loss_fall(losses: list[float]) -> float:
+    """Median loss of the best window of a tenth of the batches over the first one's.
+
+    Medians, so that a few batches with extreme losses (sparse series) do not decide.
+
+    Example:
+        >>> round(loss_fall([4.0] * 10 + [1.0] * 10), 2)
+        0.25
+    """
+    values = np.asarray(losses, dtype="float64")
+    width = max(5, len(values) // 10)
+    if len(values) < width:
+        return 1.0
+    first = float(np.median(values[:width]))
+    best = min(float(np.median(values[i : i + width])) for i in range(len(values) - width + 1))
+    return best / first if first > 0 else 1.0
 
 
 def suggest(learning_rates: list[float], smoothed: list[float]) -> float:

@@ -216,6 +216,11 @@ def run_classify_training(
     for finding in health.findings if health is not None else ():
         info(f"warning: {finding.message}")
     if config.training.learning_rate == "auto":
+        if not classifier.learning_rate_range_test_.conclusive:
+            info(
+                "warning: the range test was inconclusive (the loss did not fall during the "
+                "sweep); trained at the default learning rate instead."
+            )
         echo(f"learning rate (range test): {classifier.learning_rate_:.3g}")
     if classifier.stopped_on_nan_:
         info("warning: training stopped on a NaN loss; the best weights before it are kept.")
@@ -381,6 +386,14 @@ def lr_find(
         + (" (stopped: the loss diverged)" if result.diverged else "")
     )
     echo(f"suggested learning rate: {result.suggestion:.3g}")
+    if not result.conclusive:
+        from rnnkit.lr_finder import loss_fall
+
+        echo(
+            "inconclusive: the loss did not fall during the sweep (its best median is "
+            f"{loss_fall(result.losses):.0%} of its start), so the suggestion is noise; keep "
+            "the default --learning-rate or look at the plot."
+        )
     echo(f"plot: {plot}")
 
 
