@@ -30,10 +30,15 @@ def run(name: str, estimator, params: dict, data: pd.DataFrame, metric) -> list[
         started = time.perf_counter()
         extra = {} if rate == "default" else {"learning_rate": "auto"}
         model = estimator(**params, **extra).fit(data, verbose=0)
-        rows.append({
-            "benchmark": name, "learning_rate": rate, "rate_used": model.learning_rate_,
-            "metric": metric(model.metrics_["model"]), "seconds": time.perf_counter() - started,
-        })
+        rows.append(
+            {
+                "benchmark": name,
+                "learning_rate": rate,
+                "rate_used": model.learning_rate_,
+                "metric": metric(model.metrics_["model"]),
+                "seconds": time.perf_counter() - started,
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -42,13 +47,22 @@ def main() -> None:
     loans = pd.read_csv(SHARED / "loans" / "loans.csv")
     loans = loans[(loans.created_at >= "2016-03-01") & (loans.created_at < "2017-07-01")]
     cfpb = pd.read_csv(SHARED / "cfpb" / "cfpb_narratives_combined.csv")
-    rows = run("loans (MASE)", Forecaster,
-               dict(time_column="created_at", target_column="amount", horizon=30), loans,
-               lambda m: m["mase"])
-    rows += run("cfpb (accuracy)", TextClassifier,
-                dict(text_column="Consumer complaint narrative",
-                     label_column="Product_harmonized", seed=42), cfpb,
-                lambda m: m["accuracy"])
+    rows = run(
+        "loans (MASE)",
+        Forecaster,
+        dict(time_column="created_at", target_column="amount", horizon=30),
+        loans,
+        lambda m: m["mase"],
+    )
+    rows += run(
+        "cfpb (accuracy)",
+        TextClassifier,
+        dict(
+            text_column="Consumer complaint narrative", label_column="Product_harmonized", seed=42
+        ),
+        cfpb,
+        lambda m: m["accuracy"],
+    )
     table = pd.DataFrame(rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     out = Path(__file__).parent / "results" / "lr_find.json"

@@ -48,15 +48,28 @@ def train_runs(root: Path) -> dict[str, dict]:
     """Small models on shipped data; returns what the table notes about each."""
     events = pd.read_csv(datasets.path(datasets.COMPLAINT_EVENTS))
     forecaster = Forecaster(
-        time_column="date_received", target_column="complaint_id", agg="count", freq="D",
-        lookback=30, horizon=14, num_layers=1, units=32, epochs=5, patience=2,
+        time_column="date_received",
+        target_column="complaint_id",
+        agg="count",
+        freq="D",
+        lookback=30,
+        horizon=14,
+        num_layers=1,
+        units=32,
+        epochs=5,
+        patience=2,
     ).fit(events, verbose=0)
     forecaster.save(root / "complaints-daily")
     narratives = pd.read_csv(datasets.path(datasets.COMPLAINT_NARRATIVES))
     sample = narratives.sample(n=1500, random_state=0)
     classifier = TextClassifier(
-        text_column="Consumer complaint narrative", label_column="Product_harmonized",
-        sequence_length=128, max_tokens=5000, embedding_dim=32, units=32, epochs=2,
+        text_column="Consumer complaint narrative",
+        label_column="Product_harmonized",
+        sequence_length=128,
+        max_tokens=5000,
+        embedding_dim=32,
+        units=32,
+        epochs=2,
         drop_rare_classes=True,
     ).fit(sample, verbose=0)
     classifier.save(root / "products")
@@ -71,15 +84,15 @@ def train_runs(root: Path) -> dict[str, dict]:
                 for t, v in forecaster.series_.iloc[-forecaster.config.lookback :].items()
             ],
             "model": f"LSTM(32), lookback 30, horizon 14, {forecaster.model_.count_params()} "
-                     "weights",
+            "weights",
         },
         "classify": {
             "path": root / "products",
             "texts": texts.iloc[:32].tolist(),
             "model": f"Embedding({classifier.vocabulary_size_}x32) + "
-                     f"{'Bi' if classifier.config.model.bidirectional else ''}"
-                     f"{classifier.config.model.cell.upper()}(32), 128 tokens, "
-                     f"{len(classifier.classes_)} classes",
+            f"{'Bi' if classifier.config.model.bidirectional else ''}"
+            f"{classifier.config.model.cell.upper()}(32), 128 tokens, "
+            f"{len(classifier.classes_)} classes",
         },
     }
 
@@ -92,9 +105,17 @@ def free_port() -> int:
 
 def start_server(runs: dict[str, dict], port: int, log: Path) -> subprocess.Popen:
     command = [
-        sys.executable, "-m", "rnnkit", "serve",
-        f"sales={runs['forecast']['path']}", f"products={runs['classify']['path']}",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+        sys.executable,
+        "-m",
+        "rnnkit",
+        "serve",
+        f"sales={runs['forecast']['path']}",
+        f"products={runs['classify']['path']}",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
     ]
     env = {k: v for k, v in os.environ.items() if k != "RNNKIT_API_KEY"}
     with log.open("wb") as sink:
@@ -156,13 +177,15 @@ class Connection:
 
 def http_request(port: int, path: str, body: dict) -> bytes:
     payload = json.dumps(body).encode()
-    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
-            ).encode() + payload
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+    ).encode() + payload
 
 
-async def scenario(port: int, path: str, body: dict, clients: int, requests: int,
-                   seconds: float) -> dict:
+async def scenario(
+    port: int, path: str, body: dict, clients: int, requests: int, seconds: float
+) -> dict:
     """``clients`` concurrent connections sharing ``requests`` requests and a time limit."""
     request = http_request(port, path, body)
     latencies: list[float] = []
@@ -219,42 +242,63 @@ def main() -> None:
         server = start_server(runs, port, root / "server.log")
         try:
             cases = {
-                "forecast, one window": ("/models/sales/forecast",
-                                         {"history": runs["forecast"]["history"]}),
-                "classify, 32 texts": ("/models/products/classify",
-                                       {"texts": runs["classify"]["texts"], "top_k": 3}),
+                "forecast, one window": (
+                    "/models/sales/forecast",
+                    {"history": runs["forecast"]["history"]},
+                ),
+                "classify, 32 texts": (
+                    "/models/products/classify",
+                    {"texts": runs["classify"]["texts"], "top_k": 3},
+                ),
             }
             rows = []
             for case, (path, body) in cases.items():
                 for clients in CONCURRENCY:
                     result = asyncio.run(
-                        scenario(port, path, body, clients, args.requests, args.seconds))
+                        scenario(port, path, body, clients, args.requests, args.seconds)
+                    )
                     rows.append({"case": case, **result})
                     print(f"  {case} x{clients}: {result}", file=sys.stderr)
         finally:
             stop_server(server)
         assert server.poll() is not None
 
-    header = (f"{'case':<22} {'clients':>7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} "
-              f"{'p99 ms':>8} {'errors':>6}")
+    header = (
+        f"{'case':<22} {'clients':>7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} "
+        f"{'p99 ms':>8} {'errors':>6}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['case']:<22} {r['clients']:>7} {r['requests']:>8} "
-              f"{r['requests_per_second']:>8.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-              f"{r['errors']:>6}")
+        print(
+            f"{r['case']:<22} {r['clients']:>7} {r['requests']:>8} "
+            f"{r['requests_per_second']:>8.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+            f"{r['errors']:>6}"
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "server": "rnnkit serve, one uvicorn process (h11), access log off, 127.0.0.1",
-        "clients": "one asyncio loop, one keep-alive HTTP/1.1 connection per client, same "
-                   "machine",
-        "load_average_at_end": os.getloadavg(),
-        "models": {job: runs[job]["model"] for job in runs},
-        "limits": {"requests_per_scenario": args.requests, "seconds_per_scenario": args.seconds},
-        "results": rows,
-    }, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                },
+                "server": "rnnkit serve, one uvicorn process (h11), access log off, 127.0.0.1",
+                "clients": "one asyncio loop, one keep-alive HTTP/1.1 connection per client, same "
+                "machine",
+                "load_average_at_end": os.getloadavg(),
+                "models": {job: runs[job]["model"] for job in runs},
+                "limits": {
+                    "requests_per_scenario": args.requests,
+                    "seconds_per_scenario": args.seconds,
+                },
+                "results": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {RESULTS}", file=sys.stderr)
 
 

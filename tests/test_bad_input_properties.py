@@ -27,8 +27,11 @@ from rnnkit.data.timeseries import aggregate
 from rnnkit.errors import RnnkitError
 
 CASES: collections.Counter[str] = collections.Counter()
-FAST = settings(deadline=None, max_examples=300,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    deadline=None,
+    max_examples=300,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -49,10 +52,33 @@ def _expect_only_rnnkit_errors(action):
 # ----------------------------------------------------------------- strategies
 FIELD = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", "NA", "nan", "inf", "-inf", "1e309", "-0", "0x1F", "1,5", " 7 ",
-                     "2024-01-01", "2024-13-45", "9999-12-31", "1677-09-21", "2262-04-12",
-                     "2024-03-10 02:30:00-05:00", "2024-03-10T02:30:00Z", "yesterday",
-                     '"quoted, field"', '"unclosed', "\r", "\x00", "\ufeff"]),
+    st.sampled_from(
+        [
+            "",
+            "NA",
+            "nan",
+            "inf",
+            "-inf",
+            "1e309",
+            "-0",
+            "0x1F",
+            "1,5",
+            " 7 ",
+            "2024-01-01",
+            "2024-13-45",
+            "9999-12-31",
+            "1677-09-21",
+            "2262-04-12",
+            "2024-03-10 02:30:00-05:00",
+            "2024-03-10T02:30:00Z",
+            "yesterday",
+            '"quoted, field"',
+            '"unclosed',
+            "\r",
+            "\x00",
+            "\ufeff",
+        ]
+    ),
     st.integers(-(10**30), 10**30).map(str),
     st.floats().map(repr),
 )
@@ -60,8 +86,9 @@ FIELD = st.one_of(
 
 @st.composite
 def csv_bytes(draw) -> bytes:
-    columns = draw(st.lists(st.sampled_from(["t", "v", "x", " t ", "", "t"]), min_size=1,
-                            max_size=4))
+    columns = draw(
+        st.lists(st.sampled_from(["t", "v", "x", " t ", "", "t"]), min_size=1, max_size=4)
+    )
     rows = draw(st.lists(st.lists(FIELD, min_size=0, max_size=5), max_size=8))
     separator = draw(st.sampled_from([",", ";", "\t"]))
     newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
@@ -71,10 +98,16 @@ def csv_bytes(draw) -> bytes:
 
 
 MIXED = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),
-    st.binary(max_size=8), st.datetimes(min_value=dt.datetime(1, 1, 1)),
-    st.dates(), st.timedeltas(), st.complex_numbers(),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.binary(max_size=8),
+    st.datetimes(min_value=dt.datetime(1, 1, 1)),
+    st.dates(),
+    st.timedeltas(),
+    st.complex_numbers(),
     # Decimal("sNaN") is left out: pandas itself raises on it (pd.isna(Decimal("sNaN"))).
     st.decimals().filter(lambda d: not d.is_snan()),
     st.sampled_from(["2024-01-01", "2024-01-02 10:00", "1e308", "-1e308", "12", "x"]),
@@ -95,17 +128,20 @@ def _read_bytes(content: bytes, suffix: str, columns):
 
 # ----------------------------------------------------------------- read_table
 @FAST
-@given(content=st.binary(min_size=0, max_size=3000),
-       suffix=st.sampled_from([".csv", ".txt", ".csv.gz", ".gz", ".parquet", ".pq", ""]),
-       columns=st.sampled_from([None, ["t"], ["t", "v"]]))
+@given(
+    content=st.binary(min_size=0, max_size=3000),
+    suffix=st.sampled_from([".csv", ".txt", ".csv.gz", ".gz", ".parquet", ".pq", ""]),
+    columns=st.sampled_from([None, ["t"], ["t", "v"]]),
+)
 def test_read_table_on_arbitrary_bytes(content, suffix, columns):
     CASES["read_table bytes"] += 1
     _read_bytes(content, suffix, columns)
 
 
 @FAST
-@given(content=csv_bytes(), compress=st.booleans(),
-       columns=st.sampled_from([None, ["t"], ["t", "v"]]))
+@given(
+    content=csv_bytes(), compress=st.booleans(), columns=st.sampled_from([None, ["t"], ["t", "v"]])
+)
 def test_read_table_on_malformed_csv(content, compress, columns):
     CASES["read_table csv"] += 1
     if compress:
@@ -127,7 +163,7 @@ def test_read_table_on_parquet_with_mixed_types_and_truncation(values, cut):
 
 def test_read_table_on_a_huge_field():
     CASES["read_table huge field"] += 1
-    content = b"t,v\n2024-01-01," + b"9" * 5_000_000 + b"\n\"" + b"x" * 2_000_000 + b'",1\n'
+    content = b"t,v\n2024-01-01," + b"9" * 5_000_000 + b'\n"' + b"x" * 2_000_000 + b'",1\n'
     frame = _read_bytes(content, ".csv", ["t", "v"])
     assert frame is None or len(frame) == 2
 
@@ -148,20 +184,32 @@ def _check_aggregate(frame, freq, agg, fill):
 
 
 @FAST
-@given(times=st.lists(MIXED, min_size=1, max_size=8), values=st.lists(MIXED, min_size=8,
-       max_size=8), freq=FREQS, agg=AGGS, fill=FILLS)
+@given(
+    times=st.lists(MIXED, min_size=1, max_size=8),
+    values=st.lists(MIXED, min_size=8, max_size=8),
+    freq=FREQS,
+    agg=AGGS,
+    fill=FILLS,
+)
 def test_aggregate_on_mixed_types(times, values, freq, agg, fill):
     CASES["aggregate mixed"] += 1
-    frame = pd.DataFrame({"t": pd.Series(times, dtype=object),
-                          "v": pd.Series(values[: len(times)], dtype=object)})
+    frame = pd.DataFrame(
+        {"t": pd.Series(times, dtype=object), "v": pd.Series(values[: len(times)], dtype=object)}
+    )
     _check_aggregate(frame, freq, agg, fill)
 
 
 @FAST
-@given(times=st.lists(NEAR_TIMES, min_size=1, max_size=30),
-       values=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=30,
-                       max_size=30),
-       freq=FREQS, agg=AGGS, fill=FILLS, as_text=st.booleans())
+@given(
+    times=st.lists(NEAR_TIMES, min_size=1, max_size=30),
+    values=st.lists(
+        st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=30, max_size=30
+    ),
+    freq=FREQS,
+    agg=AGGS,
+    fill=FILLS,
+    as_text=st.booleans(),
+)
 def test_aggregate_on_extreme_values(times, values, freq, agg, fill, as_text):
     CASES["aggregate extreme"] += 1
     frame = pd.DataFrame({"t": times, "v": values[: len(times)]})
@@ -171,9 +219,16 @@ def test_aggregate_on_extreme_values(times, values, freq, agg, fill, as_text):
 
 
 @settings(deadline=None, max_examples=60)
-@given(times=st.lists(st.datetimes(min_value=dt.datetime(1677, 9, 22),
-                                   max_value=dt.datetime(2262, 4, 10)), min_size=1, max_size=3),
-       freq=st.sampled_from(["D", "B", "W", "M", "Q", "Y"]), agg=AGGS, fill=FILLS)
+@given(
+    times=st.lists(
+        st.datetimes(min_value=dt.datetime(1677, 9, 22), max_value=dt.datetime(2262, 4, 10)),
+        min_size=1,
+        max_size=3,
+    ),
+    freq=st.sampled_from(["D", "B", "W", "M", "Q", "Y"]),
+    agg=AGGS,
+    fill=FILLS,
+)
 def test_aggregate_at_the_edges_of_the_supported_dates(times, freq, agg, fill):
     CASES["aggregate date edges"] += 1
     # Hourly is left out: ~5 million hourly periods per case would take too long here.
@@ -194,8 +249,18 @@ def test_read_then_aggregate_end_to_end(content, freq, agg, fill):
 TEXTS = st.one_of(
     st.text(max_size=200),
     st.text(alphabet=st.sampled_from("Xx{}$.,0123 9'\u2019`_-\n\tAbc"), max_size=80),
-    st.sampled_from(["XX/XX/XXXX", "{$1,500.00}", "\u0130stanbul", "\ufb01", "\u00df" * 50,
-                     "\x00\x01", "\ud7ff", "a" * 100_000]),
+    st.sampled_from(
+        [
+            "XX/XX/XXXX",
+            "{$1,500.00}",
+            "\u0130stanbul",
+            "\ufb01",
+            "\u00df" * 50,
+            "\x00\x01",
+            "\ud7ff",
+            "a" * 100_000,
+        ]
+    ),
 )
 
 
@@ -216,15 +281,19 @@ def test_text_cleaning_always_gives_clean_words(texts, remove_stopwords):
 
 
 @FAST
-@given(texts=st.lists(TEXTS, min_size=1, max_size=6), max_tokens=st.integers(2, 50),
-       sequence_length=st.integers(1, 40), padding=st.sampled_from(["start", "end"]),
-       truncation=st.sampled_from(["start", "end"]))
-def test_tokenizer_encodes_any_cleaned_text_to_fixed_length(texts, max_tokens, sequence_length,
-                                                           padding, truncation):
+@given(
+    texts=st.lists(TEXTS, min_size=1, max_size=6),
+    max_tokens=st.integers(2, 50),
+    sequence_length=st.integers(1, 40),
+    padding=st.sampled_from(["start", "end"]),
+    truncation=st.sampled_from(["start", "end"]),
+)
+def test_tokenizer_encodes_any_cleaned_text_to_fixed_length(
+    texts, max_tokens, sequence_length, padding, truncation
+):
     CASES["tokenizer"] += 1
     cleaned = text_prep.TextCleaner().clean_all(texts)
-    tokenizer = text_prep.build_tokenizer(cleaned, max_tokens, sequence_length, padding,
-                                          truncation)
+    tokenizer = text_prep.build_tokenizer(cleaned, max_tokens, sequence_length, padding, truncation)
     ids = text_prep.encode(tokenizer, cleaned + ["never seen words"])
     assert ids.shape == (len(cleaned) + 1, sequence_length)
     assert ids.min() >= 0 and ids.max() < max(tokenizer.get_vocab_size(), 2)

@@ -343,8 +343,15 @@ def test_gradient_health_and_learning_rate_auto_reach_the_classifier(tmp_path):
     from rnnkit.classification import find_learning_rate
 
     data = _gh_rows()
-    params = dict(text_column="text", label_column="label", num_layers=1, units=8,
-                  embedding_dim=8, epochs=1, sequence_length=8)
+    params = dict(
+        text_column="text",
+        label_column="label",
+        num_layers=1,
+        units=8,
+        embedding_dim=8,
+        epochs=1,
+        sequence_length=8,
+    )
     clf = TextClassifier(learning_rate="auto", **params).fit(data, verbose=0)
     assert clf.learning_rate_ == clf.learning_rate_range_test_.suggestion
     assert clf.gradient_health_.frame()["step"].nunique() >= 1
@@ -358,7 +365,10 @@ def test_gradient_health_and_learning_rate_auto_reach_the_classifier(tmp_path):
 def _gh_rows():
     import pandas as pd
 
-    words = {"a": "card charge fee interest", "b": "loan mortgage payment house",
-             "c": "account bank deposit check"}
+    words = {
+        "a": "card charge fee interest",
+        "b": "loan mortgage payment house",
+        "c": "account bank deposit check",
+    }
     rows = [(f"{words[k]} {i} number {k}", k) for k in words for i in range(40)]
     return pd.DataFrame(rows, columns=["text", "label"])

@@ -82,7 +82,10 @@ def test_forecaster_writes_gradient_health_into_the_run(tmp_path):
 
 def test_background_compilation_still_records_a_short_run():
     rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(32, 20, 1)).astype("float32"), rng.normal(size=(32, 1)).astype("float32")
+    x, y = (
+        rng.normal(size=(32, 20, 1)).astype("float32"),
+        rng.normal(size=(32, 1)).astype("float32"),
+    )
     model = _simple_rnn()
     model.compile(keras.optimizers.Adam(1e-3), "mse")
     health = GradientHealth((x[:16], y[:16]), "mse", every=1)

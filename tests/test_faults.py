@@ -141,13 +141,18 @@ def test_resume_refuses_a_state_saved_with_other_settings(tmp_path):
     state = tmp_path / ".run.training-state.npz"
     settings = dict(time_column="created_at", target_column="amount", **{**TINY, "epochs": 3})
     with pytest.raises(KeyboardInterrupt):
-        Forecaster(**settings).fit(make_events(), verbose=0, state_path=state,
-                                   callbacks=(_Interrupt(1),))
+        Forecaster(**settings).fit(
+            make_events(), verbose=0, state_path=state, callbacks=(_Interrupt(1),)
+        )
     assert ResumableTraining(state, {}, resume=True).saved_epochs() == 1
-    with pytest.raises(ConfigError, match=r"Cannot resume from .*other settings \(.*"
-                       r"model.units: saved 8, now 16.*drop --resume to start over"):
-        Forecaster(**{**settings, "units": 16}).fit(make_events(), verbose=0,
-                                                    state_path=state, resume=True)
+    with pytest.raises(
+        ConfigError,
+        match=r"Cannot resume from .*other settings \(.*"
+        r"model.units: saved 8, now 16.*drop --resume to start over",
+    ):
+        Forecaster(**{**settings, "units": 16}).fit(
+            make_events(), verbose=0, state_path=state, resume=True
+        )
 
 
 # ----------------------------------------------------------------- atomic run directories
@@ -259,8 +264,11 @@ class _Diverge(keras.callbacks.Callback):
 
 
 def test_nan_loss_stops_training_and_keeps_a_usable_run(tmp_path):
-    settings = dict(time_column="created_at", target_column="amount",
-                    **{**TINY, "epochs": 8, "patience": 20, "gradient_health": False})
+    settings = dict(
+        time_column="created_at",
+        target_column="amount",
+        **{**TINY, "epochs": 8, "patience": 20, "gradient_health": False},
+    )
     forecaster = Forecaster(**settings).fit(make_events(), verbose=0, callbacks=(_Diverge(3),))
     losses = forecaster.history_["loss"]
     assert forecaster.stopped_on_nan_

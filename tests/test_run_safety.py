@@ -37,14 +37,17 @@ def test_an_untouched_run_loads(run):
     Forecaster.load(run)
 
 
-@pytest.mark.parametrize("function", [lambda x: x * 2, keras.ops.relu],
-                         ids=["python-lambda", "named-function"])
+@pytest.mark.parametrize(
+    "function", [lambda x: x * 2, keras.ops.relu], ids=["python-lambda", "named-function"]
+)
 def test_a_model_with_a_lambda_layer_is_refused(run, function):
     # Keras's safe mode alone refuses the Python lambda but loads the named function.
     _lambda_model(function).save(run / "model.keras")
-    with pytest.raises(RunDirectoryError,
-                       match=r"Refusing to load .*'model.keras' holds a Lambda layer "
-                             r"\('sneaky'\), which runs arbitrary Python code"):
+    with pytest.raises(
+        RunDirectoryError,
+        match=r"Refusing to load .*'model.keras' holds a Lambda layer "
+        r"\('sneaky'\), which runs arbitrary Python code",
+    ):
         Forecaster.load(run)
 
 

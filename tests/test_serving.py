@@ -91,8 +91,9 @@ def test_forecast_from_a_history_matches_predict_on_the_same_series(client, runs
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["dates"][0] == "2024-03-21T00:00:00" and len(body["forecast"]) == 7
-    series = pd.Series([p["value"] for p in history],
-                       index=pd.DatetimeIndex([p["time"] for p in history]))
+    series = pd.Series(
+        [p["value"] for p in history], index=pd.DatetimeIndex([p["time"] for p in history])
+    )
     np.testing.assert_allclose(body["forecast"], forecaster.predict(series)["forecast"], rtol=1e-6)
 
 
@@ -103,8 +104,9 @@ def test_classify_returns_labels_probabilities_and_top_k(client, run_dirs):
     body = response.json()
     reference = TextClassifier.load(run_dirs / "complaints")
     assert body["labels"] == list(reference.predict(texts))
-    np.testing.assert_allclose(body["probabilities"], reference.predict_proba(texts).max(axis=1),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        body["probabilities"], reference.predict_proba(texts).max(axis=1), rtol=1e-5
+    )
     assert [len(k) for k in body["top_k"]] == [2, 2]
     assert body["top_k"][0][0]["label"] == body["labels"][0]
 
@@ -112,15 +114,21 @@ def test_classify_returns_labels_probabilities_and_top_k(client, run_dirs):
 def test_openapi_docs_are_served(client):
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/health", "/models", "/models/{name}/forecast", "/models/{name}/classify"} <= set(paths)
+    assert {"/health", "/models", "/models/{name}/forecast", "/models/{name}/classify"} <= set(
+        paths
+    )
 
 
 def test_compiled_model_matches_keras_predict(runs):
     compiled = runs["tickets"].estimator.model_
     assert isinstance(compiled, CompiledModel)
     ids = np.random.default_rng(0).integers(0, 20, size=(5, 12)).astype("int32")
-    np.testing.assert_allclose(compiled.predict(ids, batch_size=2),
-                               compiled.model.predict(ids, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        compiled.predict(ids, batch_size=2),
+        compiled.model.predict(ids, verbose=0),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 # ----------------------------------------------------------------- 422
@@ -174,8 +182,9 @@ def test_forecast_history_must_be_long_regular_and_dated(client, runs):
 
 def test_non_finite_values_in_json_are_422(client):
     body = '{"history": [{"time": "2024-03-01", "value": NaN}]}'
-    response = client.post("/models/sales/forecast", content=body,
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/models/sales/forecast", content=body, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert "finite number" in response.json()["error"]
 
@@ -194,8 +203,13 @@ def test_garbage_bodies_never_give_a_500(client, content):
 # ----------------------------------------------------------------- 404
 @pytest.mark.parametrize(
     "path",
-    ["/models/nope/forecast", "/models/..%2F..%2Fetc/forecast", "/models/%2e%2e/classify",
-     "/models/../../etc/passwd", "/models/sales%00/forecast"],
+    [
+        "/models/nope/forecast",
+        "/models/..%2F..%2Fetc/forecast",
+        "/models/%2e%2e/classify",
+        "/models/../../etc/passwd",
+        "/models/sales%00/forecast",
+    ],
 )
 def test_unknown_models_and_traversal_attempts_are_404(client, path):
     response = client.post(path, json={"texts": ["a"]})
@@ -231,8 +245,9 @@ def test_too_long_a_history_is_413(client, runs):
 
 def test_a_huge_body_is_413_before_it_is_parsed(client):
     content = b'{"texts": ["' + b"a" * (LIMITS.max_body_bytes + 10) + b'"]}'
-    response = client.post("/models/tickets/classify", content=content,
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/models/tickets/classify", content=content, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
     assert "larger than" in response.json()["error"]
 
@@ -240,8 +255,13 @@ def test_a_huge_body_is_413_before_it_is_parsed(client):
 # ----------------------------------------------------------------- 401
 def test_api_key_is_required_on_every_path(runs):
     keyed = TestClient(create_app(runs, LIMITS, api_key="s3cret"))
-    for method, path in [("get", "/health"), ("get", "/models"), ("get", "/docs"),
-                         ("post", "/models/sales/forecast"), ("get", "/nowhere")]:
+    for method, path in [
+        ("get", "/health"),
+        ("get", "/models"),
+        ("get", "/docs"),
+        ("post", "/models/sales/forecast"),
+        ("get", "/nowhere"),
+    ]:
         for headers in ({}, {"X-API-Key": "wrong"}, {"X-API-Key": "s3cret "}):
             response = getattr(keyed, method)(path, headers=headers)
             assert response.status_code == 401, (path, headers)
@@ -331,8 +351,14 @@ def test_serve_starts_uvicorn_with_the_loaded_app(run_dirs, monkeypatch):
 
     started = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
-    result = _serve(f"s={run_dirs / 'sales'}", "--host", "0.0.0.0", "--port", "8123",
-                    env={"RNNKIT_API_KEY": "k"})
+    result = _serve(
+        f"s={run_dirs / 'sales'}",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8123",
+        env={"RNNKIT_API_KEY": "k"},
+    )
     assert result.exit_code == 0, result.output
     assert (started["host"], started["port"]) == ("0.0.0.0", 8123)
     assert TestClient(started["app"]).get("/health", headers={"X-API-Key": "k"}).status_code == 200
@@ -345,23 +371,32 @@ def test_a_huge_chunked_body_without_length_is_413(client):
             yield b"a" * 65536
         yield b'"]}'
 
-    response = client.post("/models/tickets/classify", content=chunks(),
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/models/tickets/classify", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
     assert "larger than" in response.json()["error"]
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.sampled_from(["texts", "top_k", "history", "time", "value", "x"]), inner, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["texts", "top_k", "history", "time", "value", "x"]), inner, max_size=3
+        )
+    ),
     max_leaves=12,
 )
 
 
-@settings(deadline=None, max_examples=150,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    deadline=None, max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(body=JSON, path=st.sampled_from(["/models/tickets/classify", "/models/sales/forecast"]))
 def test_arbitrary_json_bodies_never_give_a_500(client, body, path):
     response = client.post(path, json=body)

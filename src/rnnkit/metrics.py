@@ -33,8 +33,10 @@ def smape(actual: np.ndarray, predicted: np.ndarray) -> float:
     """Symmetric MAPE in percent (0 to 200); a pair of zeros counts as no error."""
     denominator = np.abs(actual) + np.abs(predicted)
     ratio = np.divide(
-        2 * np.abs(actual - predicted), denominator,
-        out=np.zeros_like(denominator, dtype="float64"), where=denominator > 0,
+        2 * np.abs(actual - predicted),
+        denominator,
+        out=np.zeros_like(denominator, dtype="float64"),
+        where=denominator > 0,
     )
     return float(100 * np.mean(ratio))
 
@@ -98,8 +100,13 @@ def per_class_metrics(
         actual, predicted, labels=labels, zero_division=0
     )
     return pd.DataFrame(
-        {"label": class_names, "precision": precision, "recall": recall, "f1": f1,
-         "support": support.astype("int64")}
+        {
+            "label": class_names,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "support": support.astype("int64"),
+        }
     )
 
 

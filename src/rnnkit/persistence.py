@@ -89,7 +89,7 @@ def recover_run_directory(out: str | os.PathLike[str]) -> None:
     except (FileNotFoundError, NotADirectoryError):
         return
     for retired in retired_dirs:
-        staging = out.parent / f".{out.name}.partial-{retired.name[len(prefix):]}"
+        staging = out.parent / f".{out.name}.partial-{retired.name[len(prefix) :]}"
         if not out.exists():
             try:
                 os.replace(staging if staging.is_dir() else retired, out)
@@ -287,15 +287,19 @@ def check_keras_file(path: str | os.PathLike[str]) -> None:
                 raise _unsafe(path.parent, f"'{path.name}' holds a pickle, '{member.filename}'")
             with archive.open(member) as handle:
                 if _is_pickle(handle.read(2)):
-                    raise _unsafe(path.parent, f"'{path.name}' member '{member.filename}' is "
-                                  "a pickle")
+                    raise _unsafe(
+                        path.parent, f"'{path.name}' member '{member.filename}' is a pickle"
+                    )
         try:
             info = archive.getinfo("config.json")
         except KeyError:
             return  # Keras reports the missing config
         if info.file_size > MAX_MODEL_CONFIG_BYTES:
-            raise _unsafe(path.parent, f"'{path.name}' has a {info.file_size}-byte model "
-                          "config, far larger than any rnnkit model's")
+            raise _unsafe(
+                path.parent,
+                f"'{path.name}' has a {info.file_size}-byte model "
+                "config, far larger than any rnnkit model's",
+            )
         try:
             config = json.loads(archive.read(info))
         except (ValueError, UnicodeDecodeError):
@@ -325,8 +329,10 @@ def _code_in_config(node: Any, depth: int = 0) -> str | None:
         if class_name in CODE_LAYERS:
             return f"holds a {class_name} layer{where}, which runs arbitrary Python code"
         if module is not None and not (module == "keras" or str(module).startswith("keras.")):
-            return (f"holds {class_name!r} from module {module!r}{where}; only Keras's own "
-                    "objects are allowed")
+            return (
+                f"holds {class_name!r} from module {module!r}{where}; only Keras's own "
+                "objects are allowed"
+            )
         if registered not in (None, class_name):
             return f"holds the custom object {registered!r}{where}"
     for value in node.values():

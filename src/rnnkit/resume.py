@@ -56,20 +56,27 @@ def announce(path: Path, resume: bool, say: Callable[[str], None]) -> None:
     elif resume:
         say(f"no saved training state at {path}: training from the first epoch")
     elif path.exists():
-        say(f"note: {path} holds the state of an interrupted run; starting over (pass "
-            "--resume to continue it instead)")
+        say(
+            f"note: {path} holds the state of an interrupted run; starting over (pass "
+            "--resume to continue it instead)"
+        )
 
 
-def fingerprint(job: str, config: dict[str, Any], learning_rate: float,
-                arrays: list[np.ndarray]) -> dict[str, Any]:
+def fingerprint(
+    job: str, config: dict[str, Any], learning_rate: float, arrays: list[np.ndarray]
+) -> dict[str, Any]:
     """What must not change between a run and its resumption: config, data, rate."""
     digest = hashlib.sha256()
     for array in arrays:
         array = np.ascontiguousarray(array)
         digest.update(f"{array.dtype}{array.shape}".encode())
         digest.update(array.tobytes())
-    return {"job": job, "config": config, "learning_rate": float(learning_rate),
-            "data_sha256": digest.hexdigest()}
+    return {
+        "job": job,
+        "config": config,
+        "learning_rate": float(learning_rate),
+        "data_sha256": digest.hexdigest(),
+    }
 
 
 def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -86,8 +93,10 @@ def _differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     names = {"data_sha256": "training data", "learning_rate": "learning rate (resolved)"}
     return [
         f"{names.get(key, key)}: saved {old.get(key)!r}, now {new.get(key)!r}"
-        if key != "data_sha256" else "the training data differ"
-        for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)
+        if key != "data_sha256"
+        else "the training data differ"
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
     ]
 
 
@@ -121,8 +130,9 @@ class ResumableTraining(keras.callbacks.Callback):
     Use through :func:`rnnkit.training.fit`, which wires it to early stopping.
     """
 
-    def __init__(self, path: str | os.PathLike[str], fingerprint: dict[str, Any],
-                 resume: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], fingerprint: dict[str, Any], resume: bool = False
+    ) -> None:
         super().__init__()
         self.path = Path(path)
         self.fingerprint = fingerprint
@@ -183,8 +193,9 @@ class ResumableTraining(keras.callbacks.Callback):
         optimizer = model.optimizer
         if not optimizer.built:
             optimizer.build(model.trainable_variables)
-        for variable, i in zip(optimizer.variables, range(meta["optimizer_variables"]),
-                               strict=True):
+        for variable, i in zip(
+            optimizer.variables, range(meta["optimizer_variables"]), strict=True
+        ):
             variable.assign(arrays[f"optimizer_{i}"])
         best = [arrays[f"best_{i}"] for i in range(meta["best_weights"])]
         self.history = meta["history"]
@@ -275,8 +286,9 @@ class ResumableTraining(keras.callbacks.Callback):
             },
         }
         arrays = {f"model_{i}": np.asarray(v) for i, v in enumerate(self.model.variables)}
-        arrays.update({f"optimizer_{i}": np.asarray(v)
-                       for i, v in enumerate(self.model.optimizer.variables)})
+        arrays.update(
+            {f"optimizer_{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)}
+        )
         arrays.update({f"best_{i}": np.asarray(w) for i, w in enumerate(best_weights)})
         arrays["meta"] = np.array(json.dumps(meta, allow_nan=True))
         self.path.parent.mkdir(parents=True, exist_ok=True)

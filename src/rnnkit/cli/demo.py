@@ -23,11 +23,18 @@ def demo(
     started = time.perf_counter()
     echo("== Forecasting: CFPB complaints received per day (one row per complaint) ==")
     config = make_config(
-        time_column="date_received", target_column="complaint_id", agg="count", freq="D",
-        lookback=28, horizon=14, epochs=60, patience=8,
+        time_column="date_received",
+        target_column="complaint_id",
+        agg="count",
+        freq="D",
+        lookback=28,
+        horizon=14,
+        epochs=60,
+        patience=8,
     )
-    run_forecast_training(datasets.path(datasets.COMPLAINT_EVENTS), config,
-                          out / "forecast", overwrite=True)
+    run_forecast_training(
+        datasets.path(datasets.COMPLAINT_EVENTS), config, out / "forecast", overwrite=True
+    )
 
     from rnnkit.classification import make_config as make_classifier_config
     from rnnkit.cli.classify import run_classify_training
@@ -37,9 +44,15 @@ def demo(
     # 6 epochs (the defaults use up to 128 tokens and 20 epochs).
     echo("(demo settings: --sequence-length 96 --epochs 6, to run in about a minute)")
     classifier_config = make_classifier_config(
-        text_column="Consumer complaint narrative", label_column="Product_harmonized",
-        sequence_length=96, epochs=6,
+        text_column="Consumer complaint narrative",
+        label_column="Product_harmonized",
+        sequence_length=96,
+        epochs=6,
     )
-    run_classify_training(datasets.path(datasets.COMPLAINT_NARRATIVES), classifier_config,
-                          out / "classify", overwrite=True)
+    run_classify_training(
+        datasets.path(datasets.COMPLAINT_NARRATIVES),
+        classifier_config,
+        out / "classify",
+        overwrite=True,
+    )
     echo(f"\ndemo finished in {time.perf_counter() - started:.0f} s")
