@@ -225,39 +225,32 @@ def _print(result: dict[str, object]) -> None:
 
 
 def run_events(rows: int, skip_in_memory: bool) -> dict[str, object]:
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "events.csv"
-        started = time.perf_counter()
-        generate(path, rows)
-        generate_seconds = time.perf_counter() - started
-        size_mb = path.stat().st_size / 2**20
-        print(f"{rows:,} rows, {size_mb:.0f} MB, generated in {generate_seconds:.0f} s")
-
-        names = ["import only", "aggregate_file", "pandas chunked read only"]
-        names.append("pyarrow streaming read only")
-        if not skip_in_memory:
-            names.append("read_table + aggregate")
-        results = []
-        for what in names:
-            result = measure(path, what)
-            results.append(result)
-            _print(result)
-    return {"rows": rows, "file_mb": round(size_mb), "results": results}
+    names = ["import only", "aggregate_file", "pandas chunked read only"]
+    names.append("pyarrow streaming read only")
+    if not skip_in_memory:
+        names.append("read_table + aggregate")
+    return _measure_all("events.csv", generate, rows, "rows", names)
 
 
 def run_texts(rows: int, skip_in_memory: bool) -> dict[str, object]:
+    names = ["text: import only", "text: vocabulary pass (streamed)"]
+    names.append("text: streamed fit, 1 epoch")
+    if not skip_in_memory:
+        names.append("text: in-memory read + clean + encode")
+    return _measure_all("texts.csv", generate_texts, rows, "texts", names)
+
+
+def _measure_all(
+    name: str, generate_file, rows: int, unit: str, names: list[str]
+) -> dict[str, object]:
+    """Generates ``rows`` rows into a temporary ``name``, then runs each measurement."""
     with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "texts.csv"
+        path = Path(directory) / name
         started = time.perf_counter()
-        generate_texts(path, rows)
+        generate_file(path, rows)
         generate_seconds = time.perf_counter() - started
         size_mb = path.stat().st_size / 2**20
-        print(f"{rows:,} texts, {size_mb:.0f} MB, generated in {generate_seconds:.0f} s")
-
-        names = ["text: import only", "text: vocabulary pass (streamed)"]
-        names.append("text: streamed fit, 1 epoch")
-        if not skip_in_memory:
-            names.append("text: in-memory read + clean + encode")
+        print(f"{rows:,} {unit}, {size_mb:.0f} MB, generated in {generate_seconds:.0f} s")
         results = []
         for what in names:
             result = measure(path, what)

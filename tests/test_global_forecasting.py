@@ -198,6 +198,12 @@ def test_save_and_load_give_the_same_forecasts(trained, tmp_path, panel_rows):
     assert evaluated["model"]["mase"] == pytest.approx(trained.metrics_["model"]["mase"])
 
 
+def test_a_run_of_one_series_is_not_loaded_as_a_global_model(tmp_path, trained_forecaster):
+    trained_forecaster.save(tmp_path / "single")
+    with pytest.raises(ConfigError, match="run of one series .* load it with Forecaster"):
+        GlobalForecaster.load(tmp_path / "single")
+
+
 def test_backtest_refits_on_every_series(panel_rows):
     from rnnkit.backtesting import backtest
 

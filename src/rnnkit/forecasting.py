@@ -418,19 +418,16 @@ class Forecaster:
         c = self.config
         self.model_.save(directory / "model.keras")
         persistence.write_json(directory / "config.json", c.to_dict())
-        tail = self.series_.iloc[-max(c.lookback, SEASONAL_PERIODS[c.freq]) :]
         persistence.write_json(
             directory / "preprocessing.json",
             {
-                "scaler": self.scaler_.to_dict(),
+                **self._scaling_state(keep=max(c.lookback, SEASONAL_PERIODS[c.freq])),
                 "window_norm": c.window_norm,
-                "epsilon": self.epsilon_,
                 "freq": c.freq,
                 "agg": c.agg,
                 "fill": c.fill_method,
                 "series": getattr(self, "preparation_", None),
                 "split": getattr(self, "split_", None),
-                "tail": {"index": [str(t) for t in tail.index], "values": tail.tolist()},
             },
         )
         persistence.write_json(directory / "metadata.json", persistence.metadata("forecast"))
@@ -441,32 +438,64 @@ class Forecaster:
         persistence.write_training_record(self, directory)
         self.predict().to_csv(directory / "forecast.csv", index=False)
         if hasattr(self, "evaluation_"):
-            reporting.write_forecast_report(self, directory)
+            self._write_report(directory)
+
+    def _scaling_state(self, keep: int) -> dict[str, Any]:
+        """What ``preprocessing.json`` needs to forecast again: the scaler, the level floor
+        and the last ``keep`` periods."""
+        return {
+            "scaler": self.scaler_.to_dict(),
+            "epsilon": self.epsilon_,
+            "tail": tail_state(self.series_, keep),
+        }
+
+    def _restore_scaling(self, pre: dict[str, Any]) -> None:
+        self.scaler_ = Scaler.from_dict(pre["scaler"])
+        self.epsilon_ = float(pre["epsilon"])
+        self.series_ = tail_series(pre["tail"], self.config)
+
+    def _write_report(self, directory: Path) -> None:
+        reporting.write_forecast_report(self, directory)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Forecaster:
-        """Loads a run directory written by :meth:`save` or ``rnnkit forecast train``."""
+        """Loads a run directory written by :meth:`save` or ``rnnkit forecast train``.
+
+        A run of many series (``id_column`` set) loads as a
+        :class:`~rnnkit.global_forecasting.GlobalForecaster`.
+        """
         run = persistence.open_run(path, "forecast", RUN_FILES)
         config = ForecastConfig.from_dict(persistence.read_json(run / "config.json"))
         if config.id_column is not None:
-            # A run of many series: loaded (and usable) as a GlobalForecaster.
             from rnnkit.global_forecasting import GlobalForecaster
 
-            return GlobalForecaster.load_run(run, config)
+            cls = GlobalForecaster
+        elif cls is not Forecaster:
+            raise ConfigError(
+                f"'{path}' is a run of one series (no id_column): load it with Forecaster."
+            )
         pre = persistence.read_json(run / "preprocessing.json")
         self = cls(config)
         self.model_ = persistence.load_keras_model(run / "model.keras")
-        self.scaler_ = Scaler.from_dict(pre["scaler"])
-        self.epsilon_ = float(pre["epsilon"])
+        self._restore_scaling(pre)
         self.preparation_ = pre.get("series")
         self.split_ = pre.get("split")
-        tail = pre["tail"]
-        self.series_ = pd.Series(
-            tail["values"],
-            index=pd.DatetimeIndex(tail["index"], name=config.time_column),
-            name=config.target_column,
-            dtype="float64",
-        )
         if (run / "metrics.json").exists():
             self.metrics_ = persistence.read_json(run / "metrics.json")
         return self
+
+
+def tail_state(series: pd.Series, keep: int) -> dict[str, list]:
+    """The last ``keep`` periods of ``series`` as JSON: ``{"index": [...], "values": [...]}``."""
+    tail = series.iloc[-keep:]
+    return {"index": [str(t) for t in tail.index], "values": tail.tolist()}
+
+
+def tail_series(state: dict[str, list], config: ForecastConfig) -> pd.Series:
+    """The series :func:`tail_state` saved, named as ``config`` names its columns."""
+    return pd.Series(
+        state["values"],
+        index=pd.DatetimeIndex(state["index"], name=config.time_column),
+        name=config.target_column,
+        dtype="float64",
+    )

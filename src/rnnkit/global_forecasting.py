@@ -18,15 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit import persistence
 from rnnkit.config import ForecastConfig
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table
 from rnnkit.data.scaling import Scaler
 from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
-from rnnkit.data.timeseries import SEASONAL_PERIODS, Panel, future_index
+from rnnkit.data.timeseries import Panel, future_index
 from rnnkit.data.windows import make_windows
 from rnnkit.errors import ConfigError, DataError, NotFittedError
-from rnnkit.forecasting import LEVEL_FLOOR, RUN_FILES, Forecaster
+from rnnkit.forecasting import LEVEL_FLOOR, Forecaster, tail_series, tail_state
 from rnnkit.panel_scoring import score_panel
 
 DataLike = Panel | pd.DataFrame | str | os.PathLike[str]
@@ -279,77 +278,23 @@ class GlobalForecaster(Forecaster):
         )
 
     # ----------------------------------------------------------------- persistence
-    def write_run(self, directory: Path) -> None:
-        from rnnkit import global_report
+    def _scaling_state(self, keep: int) -> dict[str, Any]:
+        return {
+            "scalers": {key: s.to_dict() for key, s in self.scalers_.items()},
+            "epsilons": self.epsilons_,
+            "tails": {key: tail_state(s, keep) for key, s in self.series_.items()},
+        }
 
-        c = self.config
-        self.model_.save(directory / "model.keras")
-        persistence.write_json(directory / "config.json", c.to_dict())
-        keep = max(c.lookback, SEASONAL_PERIODS[c.freq])
-        persistence.write_json(
-            directory / "preprocessing.json",
-            {
-                "scalers": {key: s.to_dict() for key, s in self.scalers_.items()},
-                "epsilons": self.epsilons_,
-                "window_norm": c.window_norm,
-                "freq": c.freq,
-                "agg": c.agg,
-                "fill": c.fill_method,
-                "series": getattr(self, "preparation_", None),
-                "split": getattr(self, "split_", None),
-                "tails": {
-                    key: {
-                        "index": [str(t) for t in s.index[-keep:]],
-                        "values": s.iloc[-keep:].tolist(),
-                    }
-                    for key, s in self.series_.items()
-                },
-            },
-        )
-        persistence.write_json(directory / "metadata.json", persistence.metadata("forecast"))
-        if hasattr(self, "evaluation_"):
-            persistence.write_json(directory / "metrics.json", self.evaluation_["metrics"])
-            self.metrics_frame().to_csv(directory / "metrics_by_series.csv", index=False)
-            persistence.write_json(directory / "evaluation.json", self.evaluation_["details"])
-            self.evaluation_["predictions"].to_csv(directory / "test_predictions.csv", index=False)
-        persistence.write_training_record(self, directory)
-        self.predict().to_csv(directory / "forecast.csv", index=False)
-        if hasattr(self, "evaluation_"):
-            global_report.write_global_forecast_report(self, directory)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> GlobalForecaster:
-        """Loads a run directory of ``forecast train --id-column``."""
-        run = persistence.open_run(path, "forecast", RUN_FILES)
-        config = ForecastConfig.from_dict(persistence.read_json(run / "config.json"))
-        if config.id_column is None:
-            raise ConfigError(
-                f"'{path}' is a run of one series (no id_column): load it with Forecaster."
-            )
-        return cls.load_run(run, config)
-
-    @classmethod
-    def load_run(cls, run: Path, config: ForecastConfig) -> GlobalForecaster:
-        """Loads an opened run directory whose config has an ``id_column``."""
-        pre = persistence.read_json(run / "preprocessing.json")
-        self = cls(config)
-        self.model_ = persistence.load_keras_model(run / "model.keras")
+    def _restore_scaling(self, pre: dict[str, Any]) -> None:
         self.scalers_ = {key: Scaler.from_dict(s) for key, s in pre["scalers"].items()}
         self.epsilons_ = {key: float(e) for key, e in pre["epsilons"].items()}
-        self.preparation_ = pre.get("series")
-        self.split_ = pre.get("split")
-        self.series_ = {
-            key: pd.Series(
-                tail["values"],
-                index=pd.DatetimeIndex(tail["index"], name=config.time_column),
-                name=config.target_column,
-                dtype="float64",
-            )
-            for key, tail in pre["tails"].items()
-        }
-        if (run / "metrics.json").exists():
-            self.metrics_ = persistence.read_json(run / "metrics.json")
-        return self
+        self.series_ = {key: tail_series(t, self.config) for key, t in pre["tails"].items()}
+
+    def _write_report(self, directory: Path) -> None:
+        from rnnkit import global_report
+
+        self.metrics_frame().to_csv(directory / "metrics_by_series.csv", index=False)
+        global_report.write_global_forecast_report(self, directory)
 
 
 def _fit_scaling(train: np.ndarray, kind: str) -> tuple[Scaler, float]:
