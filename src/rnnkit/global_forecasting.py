@@ -153,8 +153,8 @@ class GlobalForecaster(Forecaster):
         self.preparation_ = {**panel.summary(), "series_trained": len(self.split_)}
         self.preparation_["skipped"] = self.skipped_
         trained = {key: self.series_[key] for key in self.split_}
-        self.evaluation_ = self._score_panel(
-            trained, {key: split["test"] for key, split in self.split_.items()}
+        self.evaluation_ = score_panel(
+            self, trained, {key: split["test"] for key, split in self.split_.items()}
         )
         self.metrics_by_series_ = self.evaluation_["by_series"]
 
@@ -259,12 +259,9 @@ class GlobalForecaster(Forecaster):
                 f"Evaluation needs at least {c.lookback + test} periods a series (lookback "
                 f"{c.lookback} + test {test}); none of the {len(series)} series has that many."
             )
-        self.last_evaluation_ = self._score_panel(usable, {key: test for key in usable})
+        self.last_evaluation_ = score_panel(self, usable, {key: test for key in usable})
         self.last_evaluation_["details"]["series_too_short"] = sorted(set(series) - set(usable))
         return self.last_evaluation_["metrics"]
-
-    def _score_panel(self, series: dict[str, pd.Series], tests: dict[str, int]) -> dict:
-        return score_panel(self, series, tests)
 
     def metrics_frame(self, by_series: dict | None = None) -> pd.DataFrame:
         """Per-series metrics as a long table: id, method, mae, rmse, mape, smape, mase."""
