@@ -13,7 +13,7 @@ import pandas as pd
 from rnnkit import baselines, persistence, reporting
 from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
-from rnnkit.data.scaling import Scaler, window_statistics
+from rnnkit.data.scaling import Scaler, base_forecast, window_statistics
 from rnnkit.data.streaming import aggregate_file
 from rnnkit.data.timeseries import SEASONAL_PERIODS, PreparedSeries, aggregate, future_index
 from rnnkit.data.windows import evaluation_origins, make_windows
@@ -107,17 +107,24 @@ class Forecaster:
             frame = read_table(data, columns=[c.time_column, c.target_column])
         return aggregate(frame, c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
 
+    def periods_needed(self, length: int) -> int:
+        """Periods a series of ``length`` needs for one training window, the validation
+        and the test."""
+        c = self.config
+        validation = c.validation_size or max(c.horizon, round(0.15 * length))
+        return c.window + self._output_steps() + validation + (c.test_size or c.horizon)
+
     def split_sizes(self, length: int) -> dict[str, int]:
         """Periods in the train, validation and test parts of a series of ``length``."""
         c = self.config
         test = c.test_size or c.horizon
         validation = c.validation_size or max(c.horizon, round(0.15 * length))
-        needed_train = c.lookback + self._output_steps()
+        needed_train = c.window + self._output_steps()
         needed = needed_train + validation + test
         if length < needed:
             raise DataError(
                 f"The series has {length} periods (freq {c.freq}) but needs at least "
-                f"{needed}: lookback {c.lookback} + {needed_train - c.lookback} for one "
+                f"{needed}: lookback {c.window} + {needed_train - c.window} for one "
                 f"training window, validation {validation}, test {test}. Lower --lookback "
                 "or --horizon, choose a shorter --freq, or give more data."
             )
@@ -200,9 +207,28 @@ class Forecaster:
             self.training_seconds_ = time.perf_counter() - started
         self.stopped_on_nan_ = training.stopped_on_nan(self.history_)
         self.gradient_health_ = health
+        self.kept_base_ = self._keep_base_if_better(*data_["validation"], loss)
         self._set_fitted_data(data_)
         self.metrics_ = self.evaluation_["metrics"]
         return self
+
+    def _keep_base_if_better(self, x_val: np.ndarray, y_val: np.ndarray, loss: str) -> bool:
+        """Zeroes the output layers when the base forecast alone (an all-zero correction)
+        has a lower validation loss than the trained network, so the model is never
+        worse than its base on the held-out windows. Returns whether it did."""
+        if getattr(self, "base_", "none") == "none" or len(y_val) == 0:
+            return False
+        import keras
+
+        loss_function = keras.losses.get(loss)
+        base_loss = float(np.mean(loss_function(y_val, np.zeros_like(y_val))))
+        trained_loss = float(np.mean(loss_function(y_val, self.model_.predict_on_batch(x_val))))
+        if trained_loss <= base_loss:
+            return False
+        for layer in self.model_.layers:
+            if layer.name.endswith(("_out", "_linear")):
+                layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+        return True
 
     def _set_fitted_data(self, data_: dict[str, Any]) -> None:
         """Keeps the trained series and its split, and scores the test part."""
@@ -213,11 +239,14 @@ class Forecaster:
         self.evaluation_ = self._score(series.to_numpy(), split["test"], series.index)
 
     def _loss(self) -> str:
-        """The training loss: ``auto`` is MSE for one series (Huber for many)."""
+        """The training loss. ``auto`` is MAE (what MASE measures) when the network
+        corrects a base forecast; without one, MSE for one series and Huber for many."""
         loss = self.config.training.loss
-        if loss == "auto":
-            return "huber" if self.config.id_column is not None else "mse"
-        return loss
+        if loss != "auto":
+            return loss
+        if self.config.base != "none" and self.config.strategy == "direct":
+            return "mae"
+        return "huber" if self.config.id_column is not None else "mse"
 
     def _output_steps(self) -> int:
         return 1 if self.config.strategy == "recursive" else self.config.horizon
@@ -227,8 +256,12 @@ class Forecaster:
 
         c = self.config
         if c.strategy == "seq2seq":
-            return models.build_many_to_many(c.lookback, c.horizon, c.model)
-        return models.build_forecaster(c.lookback, self._output_steps(), c.model)
+            return models.build_many_to_many(c.window, c.horizon, c.model)
+        if c.strategy == "direct" and (c.ensemble_size > 1 or c.linear or c.base != "none"):
+            return models.build_ensemble_forecaster(
+                c.window, c.horizon, c.model, c.ensemble_size, c.linear, c.base != "none"
+            )
+        return models.build_forecaster(c.window, self._output_steps(), c.model)
 
     def _training_data(self, data: DataLike) -> dict[str, Any]:
         """Aggregates, splits, fits the scaler (training part only) and cuts windows."""
@@ -242,17 +275,43 @@ class Forecaster:
         scaled = self.scaler_.transform(values)
         self.epsilon_ = float(LEVEL_FLOOR * np.mean(np.abs(scaled[:n_train])) + 1e-8)
         steps = self._output_steps()
-        x_train, y_train = self._normalised(*make_windows(scaled, c.lookback, steps, 0, n_train))
+        train = make_windows(scaled, c.window, steps, 0, n_train)
+        self.base_ = self._choose_base(*train)
+        x_train, y_train = self._normalised(*train)
         x_val, y_val = self._normalised(
-            *make_windows(scaled, c.lookback, steps, n_train, n_train + n_val)
+            *make_windows(scaled, c.window, steps, n_train, n_train + n_val)
         )
         return {
             "prepared": prepared,
             "series": series,
             "split": split,
-            "train": (x_train[..., None], y_train),
-            "validation": (x_val[..., None], y_val),
+            "train": (x_train[..., None], self._targets(y_train)),
+            "validation": (x_val[..., None], self._targets(y_val)),
         }
+
+    def _choose_base(self, inputs: np.ndarray, targets: np.ndarray) -> str:
+        """The base forecast the network corrects: the configured one, or for ``auto``
+        whichever of naive and seasonal naive has the lower error on the training
+        windows (direct strategy only: the other strategies forecast values)."""
+        c = self.config
+        if c.strategy != "direct" or c.base == "none":
+            return "none"
+        if c.base != "auto":
+            return c.base
+        errors = {
+            kind: float(np.mean(np.abs(targets - base_forecast(inputs, kind, c.season, c.horizon))))
+            for kind in ("naive", "seasonal_naive")
+        }
+        return min(errors, key=errors.get)
+
+    def _targets(self, targets: np.ndarray) -> np.ndarray:
+        """Targets shaped like the model's output: ``(n, 1, horizon)`` for an ensemble,
+        whose ``(n, members, horizon)`` output the loss broadcasts them over."""
+        return targets[:, None, :] if self._ensemble_output() else targets
+
+    def _ensemble_output(self) -> bool:
+        c = self.config
+        return c.strategy == "direct" and (c.ensemble_size > 1 or c.linear or c.base != "none")
 
     def _range_test(self, x: np.ndarray, y: np.ndarray, loss: str) -> RangeTestResult:
         from rnnkit import training
@@ -283,7 +342,16 @@ class Forecaster:
     ) -> tuple[np.ndarray, np.ndarray]:
         epsilon = self.epsilon_ if epsilon is None else epsilon
         center, spread = window_statistics(inputs, self.config.window_norm, epsilon)
-        return (inputs - center) / spread, (targets - center) / spread
+        base = self._base(inputs, center)
+        return (inputs - center) / spread, (targets - base) / spread
+
+    def _base(self, inputs: np.ndarray, center: np.ndarray) -> np.ndarray:
+        """What the network's (normalised) output is added to: the base forecast, or
+        the window's center when there is none."""
+        kind = getattr(self, "base_", "none")
+        if kind == "none":
+            return center
+        return base_forecast(inputs, kind, self.config.season, self.config.horizon)
 
     # ----------------------------------------------------------------- forecasting
     def _check_fitted(self) -> None:
@@ -306,7 +374,8 @@ class Forecaster:
         c = self.config
         if c.strategy != "recursive":  # direct and seq2seq forecast the horizon at once
             center, spread = window_statistics(current, c.window_norm, epsilon)
-            return self._predict_batch((current - center) / spread) * spread + center
+            base = self._base(current, center)
+            return self._predict_batch((current - center) / spread) * spread + base
         steps = []
         for _ in range(c.horizon):
             center, spread = window_statistics(current, c.window_norm, epsilon)
@@ -318,7 +387,9 @@ class Forecaster:
     def _predict_batch(self, inputs: np.ndarray) -> np.ndarray:
         # predict_on_batch runs one compiled (jitted) function: no per-call dataset overhead.
         batch = np.asarray(inputs, dtype="float32")[..., None]
-        return np.asarray(self.model_.predict_on_batch(batch), dtype="float64")
+        output = np.asarray(self.model_.predict_on_batch(batch), dtype="float64")
+        # An ensemble gives one row per member: the forecast is their median.
+        return np.median(output, axis=1) if output.ndim == 3 else output
 
     def predict(self, data: DataLike | None = None) -> pd.DataFrame:
         """Forecasts the ``horizon`` periods after the end of the data.
@@ -334,12 +405,12 @@ class Forecaster:
         self._check_fitted()
         c = self.config
         series = self.prepare(data).values if data is not None else self.series_
-        if len(series) < c.lookback:
+        if len(series) < c.window:
             raise DataError(
-                f"Forecasting needs the last {c.lookback} periods (lookback) but the data has "
+                f"Forecasting needs the last {c.window} periods (lookback) but the data has "
                 f"{len(series)}. Give a longer history."
             )
-        window = series.to_numpy()[-c.lookback :][None, :]
+        window = series.to_numpy()[-c.window :][None, :]
         forecast = self._forecast_windows(window)[0]
         dates = future_index(series.index[-1], c.freq, c.horizon)
         return pd.DataFrame({c.time_column: dates, "forecast": forecast})
@@ -363,10 +434,10 @@ class Forecaster:
             return self.evaluation_["metrics"]
         series = self.prepare(data).values
         test = self.config.test_size or self.config.horizon
-        needed = self.config.lookback + test
+        needed = self.config.window + test
         if len(series) < needed:
             raise DataError(
-                f"Evaluation needs at least {needed} periods (lookback {self.config.lookback} + "
+                f"Evaluation needs at least {needed} periods (lookback {self.config.window} + "
                 f"test {test}); the data has {len(series)}."
             )
         self.last_evaluation_ = self._score(series.to_numpy(), test, series.index)
@@ -376,7 +447,7 @@ class Forecaster:
         c = self.config
         season = SEASONAL_PERIODS[c.freq]
         origins = evaluation_origins(len(values), test_size, c.horizon)
-        windows = np.stack([values[o - c.lookback : o] for o in origins])
+        windows = np.stack([values[o - c.window : o] for o in origins])
         predictions = {"model": self._forecast_windows(windows)}
         forecasts, arima_order = baselines.forecast_from_origins(values, origins, c.horizon, season)
         predictions.update(forecasts)
@@ -421,8 +492,9 @@ class Forecaster:
         persistence.write_json(
             directory / "preprocessing.json",
             {
-                **self._scaling_state(keep=max(c.lookback, SEASONAL_PERIODS[c.freq])),
+                **self._scaling_state(keep=max(c.window, c.season)),
                 "window_norm": c.window_norm,
+                "base": getattr(self, "base_", "none"),
                 "freq": c.freq,
                 "agg": c.agg,
                 "fill": c.fill_method,
@@ -478,6 +550,7 @@ class Forecaster:
         self = cls(config)
         self.model_ = persistence.load_keras_model(run / "model.keras")
         self._restore_scaling(pre)
+        self.base_ = pre.get("base", "none")
         self.preparation_ = pre.get("series")
         self.split_ = pre.get("split")
         if (run / "metrics.json").exists():

@@ -23,7 +23,7 @@ from rnnkit.data.reading import PARQUET_SUFFIXES, read_table
 from rnnkit.data.scaling import Scaler
 from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
 from rnnkit.data.timeseries import Panel, future_index
-from rnnkit.data.windows import make_windows
+from rnnkit.data.windows import last_windows, make_windows
 from rnnkit.errors import ConfigError, DataError, NotFittedError
 from rnnkit.forecasting import LEVEL_FLOOR, Forecaster, tail_series, tail_state
 from rnnkit.panel_scoring import score_panel
@@ -107,15 +107,23 @@ class GlobalForecaster(Forecaster):
         c = self.config
         panel = self.prepare(data)
         steps = self._output_steps()
-        parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"train": [], "validation": []}
-        splits, skipped, self.scalers_, self.epsilons_ = {}, {}, {}, {}
+        raw: dict[str, list[tuple[np.ndarray, np.ndarray, float]]] = {"train": [], "validation": []}
+        splits, skipped, padded, self.scalers_, self.epsilons_ = {}, {}, {}, {}, {}
         for key, prepared in panel.series.items():
             values = prepared.values.to_numpy()
-            try:
-                split = self.split_sizes(len(values))
-            except DataError as error:
-                skipped[key] = str(error)
+            test = c.test_size or c.horizon
+            if len(values) <= test:
+                skipped[key] = (
+                    f"{len(values)} periods: not one before its last {test} (the test part)."
+                )
                 continue
+            needed = self.periods_needed(len(values))
+            if len(values) < needed:
+                # Too short for one training window, the validation and the test: padded
+                # on the left with its first value, so every series is trained on.
+                padded[key] = needed - len(values)
+                values = np.concatenate([np.full(needed - len(values), values[0]), values])
+            split = self.split_sizes(len(values))
             n_train, n_val = split["train"], split["validation"]
             scaler, epsilon = _fit_scaling(values[:n_train], c.scaler)
             scaled = scaler.transform(values)
@@ -124,8 +132,7 @@ class GlobalForecaster(Forecaster):
                 ("train", (0, n_train)),
                 ("validation", (n_train, n_train + n_val)),
             ):
-                windows = make_windows(scaled, c.lookback, steps, start, end)
-                parts[name].append(self._normalised(*windows, epsilon=epsilon))
+                raw[name].append((*make_windows(scaled, c.window, steps, start, end), epsilon))
         if not splits:
             first = next(iter(skipped.items()))
             raise DataError(
@@ -133,6 +140,15 @@ class GlobalForecaster(Forecaster):
                 f"{c.id_column} {first[0]!r}: {first[1]}"
             )
         self.skipped_ = skipped
+        self.padded_ = padded
+        self.base_ = self._choose_base(
+            np.concatenate([x for x, _, _ in raw["train"]]),
+            np.concatenate([y for _, y, _ in raw["train"]]),
+        )
+        parts = {
+            name: [self._normalised(x, y, epsilon=e) for x, y, e in windows]
+            for name, windows in raw.items()
+        }
         return {
             "prepared": panel,
             "series": panel.values(),
@@ -140,7 +156,7 @@ class GlobalForecaster(Forecaster):
             **{
                 name: (
                     np.concatenate([x for x, _ in windows])[..., None],
-                    np.concatenate([y for _, y in windows]),
+                    self._targets(np.concatenate([y for _, y in windows])),
                 )
                 for name, windows in parts.items()
             },
@@ -152,6 +168,7 @@ class GlobalForecaster(Forecaster):
         self.split_ = data_["split"]
         self.preparation_ = {**panel.summary(), "series_trained": len(self.split_)}
         self.preparation_["skipped"] = self.skipped_
+        self.preparation_["padded"] = getattr(self, "padded_", {})
         trained = {key: self.series_[key] for key in self.split_}
         self.evaluation_ = score_panel(
             self, trained, {key: split["test"] for key, split in self.split_.items()}
@@ -180,7 +197,7 @@ class GlobalForecaster(Forecaster):
     def forecast_series(self, key: str, values: np.ndarray) -> np.ndarray:
         """The ``horizon`` values after ``values`` (one series' per-period history, at
         least ``lookback`` long, on the original scale) of the series ``key``."""
-        window = np.asarray(values, dtype="float64")[-self.config.lookback :][None, :]
+        window = last_windows(values, [len(values)], self.config.window)
         return self._forecast_panel(window, [self._scaling(key, values)])[0]
 
     def predict(  # type: ignore[override]
@@ -214,14 +231,12 @@ class GlobalForecaster(Forecaster):
                         f"{', '.join(list(series)[:10])}."
                     )
                 series = {key: series[key] for key in ids}
-        usable = {key: s for key, s in series.items() if len(s) >= c.lookback}
-        self.unforecast_ = sorted(set(series) - set(usable))
-        if not usable:
-            raise DataError(
-                f"Forecasting needs the last {c.lookback} periods (lookback) of a series; "
-                f"none of the {len(series)} series has that many. Give a longer history."
-            )
-        windows = np.stack([s.to_numpy()[-c.lookback :] for s in usable.values()])
+        # Every series is forecast; one shorter than the lookback is padded on the left.
+        usable = series
+        self.unforecast_ = []
+        windows = np.concatenate(
+            [last_windows(s.to_numpy(), [len(s)], c.window) for s in usable.values()]
+        )
         scalings = [self._scaling(key, s.to_numpy()) for key, s in usable.items()]
         forecasts = self._forecast_panel(windows, scalings)
         frames = [
@@ -253,11 +268,11 @@ class GlobalForecaster(Forecaster):
         c = self.config
         test = c.test_size or c.horizon
         series = self.prepare(data, ids).values()
-        usable = {key: s for key, s in series.items() if len(s) >= c.lookback + test}
+        usable = {key: s for key, s in series.items() if len(s) >= c.window + test}
         if not usable:
             raise DataError(
-                f"Evaluation needs at least {c.lookback + test} periods a series (lookback "
-                f"{c.lookback} + test {test}); none of the {len(series)} series has that many."
+                f"Evaluation needs at least {c.window + test} periods a series (lookback "
+                f"{c.window} + test {test}); none of the {len(series)} series has that many."
             )
         self.last_evaluation_ = score_panel(self, usable, {key: test for key in usable})
         self.last_evaluation_["details"]["series_too_short"] = sorted(set(series) - set(usable))

@@ -41,7 +41,7 @@ def recurrent_stack(x, config: ModelConfig, return_sequences: bool = False, name
             layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{name}_{index + 1}")
         x = layer(x)
         if config.dropout > 0:
-            x = keras.layers.Dropout(config.dropout, name=f"dropout_{index + 1}")(x)
+            x = keras.layers.Dropout(config.dropout, name=f"{name}_dropout_{index + 1}".removeprefix("rnn_"))(x)
     return x
 
 
@@ -59,6 +59,71 @@ def build_forecaster(lookback: int, outputs: int, config: ModelConfig) -> keras.
     x = recurrent_stack(inputs, config)
     outputs_ = keras.layers.Dense(outputs, name="forecast")(x)
     return keras.Model(inputs, outputs_, name="forecaster")
+
+
+def member_lookbacks(lookback: int, ensemble_size: int) -> list[int]:
+    """Each member's lookback: evenly spaced from ``lookback`` down to half of it.
+
+    Example:
+        >>> member_lookbacks(56, 5)
+        [56, 49, 42, 35, 28]
+    """
+    if ensemble_size == 1:
+        return [lookback]
+    shortest = max(1, lookback // 2)
+    step = (lookback - shortest) / (ensemble_size - 1)
+    return [round(lookback - k * step) for k in range(ensemble_size)]
+
+
+def build_ensemble_forecaster(
+    lookback: int,
+    horizon: int,
+    config: ModelConfig,
+    ensemble_size: int = 1,
+    linear: bool = False,
+    zero_output: bool = True,
+) -> keras.Model:
+    """``ensemble_size`` forecasters in one model: ``(batch, lookback, 1)`` windows to
+    ``(batch, ensemble_size, horizon)``, one row of forecasts per member.
+
+    Members share nothing but the input: each has its own recurrent stack (drawn with its
+    own initial weights) and reads the last ``member_lookbacks(...)[k]`` steps of the
+    window, so one compiled training step trains them all, each on its own loss (the
+    targets are broadcast over the members). With ``linear``, a Dense map of the
+    flattened window is added to each member's output. With ``zero_output`` the output
+    layers start at zero, so an untrained model forecasts zero: the base forecast when
+    the targets are corrections to it.
+
+    Example:
+        >>> model = build_ensemble_forecaster(56, 28, ModelConfig(num_layers=1, units=16), 3)
+        >>> model.output_shape
+        (None, 3, 28)
+    """
+    initializer = "zeros" if zero_output else "glorot_uniform"
+    inputs = keras.Input(shape=(lookback, 1), name="window")
+    members = []
+    for k, steps in enumerate(member_lookbacks(lookback, ensemble_size)):
+        name = f"member_{k + 1}"
+        x = inputs
+        if steps < lookback:
+            x = keras.layers.Cropping1D((lookback - steps, 0), name=f"{name}_lookback")(x)
+        hidden = recurrent_stack(x, config, name=f"{name}_rnn")
+        output = keras.layers.Dense(horizon, kernel_initializer=initializer, name=f"{name}_out")(
+            hidden
+        )
+        if linear:
+            flat = keras.layers.Flatten(name=f"{name}_flatten")(x)
+            direct = keras.layers.Dense(
+                horizon, kernel_initializer=initializer, name=f"{name}_linear"
+            )(flat)
+            output = keras.layers.Add(name=f"{name}_sum")([output, direct])
+        members.append(keras.layers.Reshape((1, horizon), name=f"{name}_row")(output))
+    outputs = (
+        members[0]
+        if ensemble_size == 1
+        else keras.layers.Concatenate(axis=1, name="members")(members)
+    )
+    return keras.Model(inputs, outputs, name="ensemble_forecaster")
 
 
 def build_text_classifier(

@@ -10,7 +10,7 @@ import pandas as pd
 
 from rnnkit import baselines
 from rnnkit.data.timeseries import SEASONAL_PERIODS
-from rnnkit.data.windows import evaluation_origins
+from rnnkit.data.windows import evaluation_origins, last_windows
 from rnnkit.forecasting import METHODS
 from rnnkit.metrics import forecast_metrics, mase_scale
 
@@ -46,11 +46,10 @@ def score_panel(
         origins = evaluation_origins(len(values), tests[key], c.horizon)
         plans[key] = origins
         scaling = forecaster._scaling(key, values[: origins[0]])
-        for origin in origins:
-            keys.append(key)
-            windows.append(values[origin - c.lookback : origin])
-            scalings.append(scaling)
-    model = forecaster._forecast_panel(np.stack(windows), scalings)
+        windows.append(last_windows(values, origins, c.window))
+        keys.extend([key] * len(origins))
+        scalings.extend([scaling] * len(origins))
+    model = forecaster._forecast_panel(np.concatenate(windows), scalings)
     row = 0
     by_series, details, tables = {}, {}, []
     pooled: dict[str, list[np.ndarray]] = {m: [] for m in ["actual", *methods]}

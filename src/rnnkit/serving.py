@@ -403,11 +403,11 @@ def _history_series(points: list[HistoryPoint], forecaster: Any) -> pd.Series:
     """The request's history as a regular series of the run's frequency, or a 422."""
 
     c = forecaster.config
-    if len(points) < c.lookback:
+    if len(points) < c.window:
         raise HTTPException(
             422,
             f"history has {len(points)} periods; this model needs at least its lookback, "
-            f"{c.lookback}. Send more periods, or no body to forecast from the saved data.",
+            f"{c.window}. Send more periods, or no body to forecast from the saved data.",
         )
     times = pd.to_datetime(
         pd.Series([p.time for p in points]), errors="coerce", format="ISO8601", utc=True
@@ -552,7 +552,7 @@ def create_app(
                     413,
                     f"history has {len(request.history)} periods; this server accepts at "
                     f"most {limits.max_history}. Send only the recent periods (the model "
-                    f"uses the last {forecaster.config.lookback}).",
+                    f"uses the last {forecaster.config.window}).",
                 )
             series = _history_series(request.history, forecaster)
         c = forecaster.config
@@ -570,7 +570,7 @@ def create_app(
         # The estimator's own window-to-forecast step (what predict() calls), without
         # predict()'s DataFrames: a third of the time per request.
         if key is None:
-            values = forecaster._forecast_windows(series.to_numpy()[-c.lookback :][None, :])[0]
+            values = forecaster._forecast_windows(series.to_numpy()[-c.window :][None, :])[0]
         else:
             values = forecaster.forecast_series(key, series.to_numpy())
         if not np.all(np.isfinite(values)):

@@ -276,7 +276,7 @@ def predict(
     forecaster = Forecaster.load(run_dir)
     forecast = forecaster.predict(data, **_check_ids(forecaster.config, ids))
     for key in getattr(forecaster, "unforecast_", []):
-        info(f"not forecast: series {key!r} has fewer than {forecaster.config.lookback} periods")
+        info(f"not forecast: series {key!r} has fewer than {forecaster.config.window} periods")
     if output is None:
         echo(forecast.to_csv(index=False).rstrip("\n"))
     else:

@@ -66,3 +66,23 @@ def window_statistics(
     if kind == "standard":
         return windows.mean(axis=1, keepdims=True), windows.std(axis=1, keepdims=True) + epsilon
     raise ValueError(f"unknown window normalisation {kind!r}")
+
+
+def base_forecast(windows: np.ndarray, kind: str, season: int, horizon: int) -> np.ndarray:
+    """The simple forecast a network corrects, ``(n, horizon)``, from windows ``(n, lookback)``.
+
+    ``naive`` repeats each window's last value, ``seasonal_naive`` its last ``season``
+    values (naive when ``season`` is 1 or longer than the window), ``none`` is zero.
+
+    Example:
+        >>> base_forecast(np.array([[1.0, 2.0, 3.0, 4.0]]), "seasonal_naive", 2, 3).tolist()
+        [[3.0, 4.0, 3.0]]
+    """
+    n, lookback = windows.shape
+    if kind == "none":
+        return np.zeros((n, horizon))
+    if kind == "naive" or season <= 1 or season > lookback:
+        return np.repeat(windows[:, -1:], horizon, axis=1)
+    if kind == "seasonal_naive":
+        return windows[:, -season:][:, np.arange(horizon) % season]
+    raise ValueError(f"unknown base forecast {kind!r}")

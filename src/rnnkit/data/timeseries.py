@@ -12,12 +12,12 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from rnnkit.config import SEASONAL_PERIODS  # noqa: F401  (re-exported: its old home)
 from rnnkit.data.reading import describe_bad_rows
 from rnnkit.errors import DataError
 
 # rnnkit's frequency names -> pandas resampling rules. Periods are labelled by their start.
 PANDAS_RULES = {"H": "h", "D": "D", "B": "B", "W": "W-MON", "M": "MS", "Q": "QS", "Y": "YS"}
-SEASONAL_PERIODS = {"H": 24, "D": 7, "B": 5, "W": 52, "M": 12, "Q": 4, "Y": 1}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -34,3 +34,21 @@ def make_windows(
 def evaluation_origins(length: int, test_size: int, horizon: int) -> list[int]:
     """Forecast origins that tile the last ``test_size`` periods with whole horizons."""
     return list(range(length - test_size, length - horizon + 1, horizon))
+
+
+def last_windows(values: np.ndarray, ends: list[int], lookback: int) -> np.ndarray:
+    """The ``lookback`` values before each of ``ends``, ``(len(ends), lookback)``; a
+    history shorter than ``lookback`` is padded on the left with its first value.
+
+    Example:
+        >>> last_windows(np.array([1.0, 2.0, 3.0]), [2, 3], 4).tolist()
+        [[1.0, 1.0, 1.0, 2.0], [1.0, 1.0, 2.0, 3.0]]
+    """
+    values = np.asarray(values, dtype="float64")
+    rows = []
+    for end in ends:
+        window = values[max(0, end - lookback) : end]
+        if len(window) < lookback:
+            window = np.concatenate([np.full(lookback - len(window), values[0]), window])
+        rows.append(window)
+    return np.stack(rows)

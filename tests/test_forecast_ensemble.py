@@ -1,0 +1,63 @@
+"""The forecaster's ensemble of members that correct a simple base forecast."""
+
+import numpy as np
+import pytest
+from conftest import TINY, make_events
+
+from rnnkit import ConfigError, Forecaster
+from rnnkit.config import ForecastConfig, ModelConfig
+from rnnkit.data.scaling import base_forecast
+from rnnkit.models import build_ensemble_forecaster, member_lookbacks
+
+ENSEMBLE = {**TINY, "ensemble_size": 3, "base": "auto", "linear": True, "loss": "mae"}
+
+
+def test_seasonal_naive_base_repeats_the_last_season():
+    windows = np.array([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]])
+    assert base_forecast(windows, "seasonal_naive", 3, 5).tolist() == [[4, 5, 6, 4, 5]]
+    assert base_forecast(windows, "naive", 3, 2).tolist() == [[6, 6]]
+
+
+def test_seasonal_base_longer_than_the_window_falls_back_to_naive():
+    windows = np.array([[1.0, 2.0, 3.0]])
+    assert base_forecast(windows, "seasonal_naive", 7, 2).tolist() == [[3, 3]]
+
+
+def test_member_lookbacks_run_from_the_whole_window_down_to_half():
+    assert member_lookbacks(20, 1) == [20]
+    assert member_lookbacks(20, 3) == [20, 15, 10]
+
+
+def test_untrained_ensemble_outputs_zero_corrections_for_every_member():
+    model = build_ensemble_forecaster(12, 4, ModelConfig(num_layers=1, units=4), 3, True)
+    output = model.predict_on_batch(np.random.default_rng(0).normal(size=(5, 12, 1)))
+    assert output.shape == (5, 3, 4)
+    assert np.all(output == 0)
+
+
+def test_automatic_lookback_follows_horizon_and_season():
+    assert ForecastConfig(lookback=None, horizon=28, freq="D").window == 56
+    assert ForecastConfig(lookback=None, horizon=6, freq="M").window == 24
+    assert ForecastConfig(lookback=None, horizon=2, freq="Y").window == 8
+    assert ForecastConfig(lookback=30, horizon=28).window == 30
+
+
+def test_unknown_base_is_refused_with_the_choices():
+    with pytest.raises(ConfigError, match="base='snaive' is not one of none, naive"):
+        Forecaster(base="snaive")
+
+
+def test_automatic_base_picks_seasonal_naive_on_a_weekly_cycle():
+    f = Forecaster(time_column="created_at", target_column="amount", **ENSEMBLE)
+    f.fit(make_events(days=140), verbose=0)
+    assert f.base_ == "seasonal_naive"
+    assert f.model_.output_shape == (None, 3, TINY["horizon"])
+
+
+def test_ensemble_forecasts_are_identical_after_save_and_load(tmp_path):
+    f = Forecaster(time_column="created_at", target_column="amount", **ENSEMBLE)
+    f.fit(make_events(), verbose=0)
+    f.save(tmp_path / "run")
+    loaded = Forecaster.load(tmp_path / "run")
+    assert loaded.base_ == f.base_
+    np.testing.assert_allclose(loaded.predict()["forecast"], f.predict()["forecast"], rtol=1e-6)
