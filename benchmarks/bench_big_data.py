@@ -98,15 +98,15 @@ path, what = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
 figures = {}
 if what == "text: vocabulary pass (streamed)":
-    from rnnkit.streamed_classification import prepare_streamed
+    from rnnkit.classification.streamed import prepare_streamed
     classifier = TextClassifier(text_column="text", label_column="label")
-    prepared = prepare_streamed(classifier, path)
-    counts = prepared.counts(len(classifier.classes_))
+    prepared = prepare_streamed(classifier.config, classifier.cleaner, path)
+    counts = prepared.counts(len(prepared.classes))
     figures = {
         "rows_used": prepared.summary["rows_used"],
         "split": {part: int(n.sum()) for part, n in counts.items()},
-        "vocabulary_size": classifier.vocabulary_size_,
-        "sequence_length": classifier.sequence_length_,
+        "vocabulary_size": int(prepared.tokenizer.get_vocab_size()),
+        "sequence_length": prepared.sequence_length,
         "baseline_sample_rows": len(prepared.sample_texts),
     }
 elif what == "text: in-memory read + clean + encode":

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit import ClassifierConfig, TextClassifier, models
-from rnnkit.classification import stratified_split
+from rnnkit import ClassifierConfig, TextClassifier
+from rnnkit.classification.preparation import stratified_split
 from rnnkit.config import ModelConfig
+from rnnkit.core import models
 from rnnkit.errors import ConfigError, DataError, NotFittedError, RunDirectoryError
 
 WORDS = {

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rnnkit import TextClassifier
-from rnnkit.classification import RUN_FILES
+from rnnkit.classification.classifier import RUN_FILES
+from rnnkit.classification.streamed import known_test_labels
 from rnnkit.cli.main import app
 from rnnkit.config import ClassifierConfig
 from rnnkit.data import text as text_prep
@@ -18,7 +19,6 @@ from rnnkit.data import text_stream
 from rnnkit.data.text_batches import TextBatches
 from rnnkit.data.text_stream import TRAIN, VALIDATION
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.streamed_classification import _known_labels
 
 WORDS = {
     "card": ["card", "stolen", "pin", "atm"],
@@ -253,7 +253,9 @@ def test_fixed_test_file_counts_unknown_labels_as_in_memory(tmp_path):
     classifier.classes_ = ["card", "loan", "mortgage"]
     in_memory, labels = classifier._known_labels(classifier.prepare(path))
     table = text_stream.open_table(path, ["text", "label"], "fix", 6)
-    row_labels, summary = _known_labels(classifier, table)
+    row_labels, summary = known_test_labels(
+        classifier.config, classifier.cleaner, classifier.classes_, table
+    )
     assert row_labels[row_labels >= 0].tolist() == labels.tolist()
     summary.pop("first_lines")
     assert summary == in_memory.summary

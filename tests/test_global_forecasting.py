@@ -8,7 +8,7 @@ import pytest
 from conftest import TINY, make_events
 from typer.testing import CliRunner
 
-from rnnkit import ConfigError, DataError, Forecaster, GlobalForecaster
+from rnnkit import ConfigError, DataError, Forecaster, GlobalForecaster, forecasting
 from rnnkit.cli.main import app
 from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
 from rnnkit.data.timeseries import aggregate
@@ -188,7 +188,7 @@ def test_no_series_long_enough_is_an_error_naming_one():
 
 def test_save_and_load_give_the_same_forecasts(trained, tmp_path, panel_rows):
     trained.save(tmp_path / "run")
-    loaded = Forecaster.load(tmp_path / "run")  # a global run loads as a GlobalForecaster
+    loaded = forecasting.load(tmp_path / "run")  # a global run loads as a GlobalForecaster
     assert isinstance(loaded, GlobalForecaster)
     pd.testing.assert_frame_equal(loaded.predict(), trained.predict())
     by_series = pd.read_csv(tmp_path / "run" / "metrics_by_series.csv")
@@ -198,6 +198,12 @@ def test_save_and_load_give_the_same_forecasts(trained, tmp_path, panel_rows):
     assert evaluated["model"]["mase"] == pytest.approx(trained.metrics_["model"]["mase"])
 
 
+def test_a_global_run_is_not_loaded_as_a_forecaster_of_one_series(trained, tmp_path):
+    trained.save(tmp_path / "run")
+    with pytest.raises(ConfigError, match="run of many series .* load it with GlobalForecaster"):
+        Forecaster.load(tmp_path / "run")
+
+
 def test_a_run_of_one_series_is_not_loaded_as_a_global_model(tmp_path, trained_forecaster):
     trained_forecaster.save(tmp_path / "single")
     with pytest.raises(ConfigError, match="run of one series .* load it with Forecaster"):
@@ -205,7 +211,7 @@ def test_a_run_of_one_series_is_not_loaded_as_a_global_model(tmp_path, trained_f
 
 
 def test_backtest_refits_on_every_series(panel_rows):
-    from rnnkit.backtesting import backtest
+    from rnnkit.forecasting.backtesting import backtest
 
     result = backtest(panel_rows, 2, **{**SETTINGS, "epochs": 1})
     assert [f["test_end"] for f in result["folds"]] == [

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.config import CELLS, ModelConfig, TrainingConfig
+from rnnkit.core.models import build_forecaster
+from rnnkit.core.training import compile_model
 from rnnkit.errors import ConfigError, did_you_mean
-from rnnkit.models import build_forecaster
-from rnnkit.training import compile_model
 
 TRAIN_LEARNING_RATE = 1e-2  # the brief training: ten times rnnkit's default
 THRESHOLD = 1e-3  # the memory horizon: where the gradient falls below this share of its value at T

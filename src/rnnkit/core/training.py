@@ -15,8 +15,8 @@ import keras
 import numpy as np
 
 from rnnkit.config import TrainingConfig
+from rnnkit.core.resume import ResumableTraining
 from rnnkit.errors import ConfigError, TrainingError
-from rnnkit.resume import ResumableTraining
 
 
 def seed_everything(seed: int) -> None:
@@ -278,7 +278,7 @@ def fit(
     The best weights (lowest validation loss) are restored at the end, and written to
     ``checkpoint_path`` each time they improve. Training stops at the first NaN loss.
     With ``resumable``, the training state is saved at every epoch end and, when it
-    resumes, training continues from the saved epoch (see :mod:`rnnkit.resume`).
+    resumes, training continues from the saved epoch (see :mod:`rnnkit.core.resume`).
 
     ``train`` and ``validation`` are ``(x, y)`` arrays, or ``keras.utils.PyDataset``s
     that batch and shuffle themselves (a text corpus streamed from a file; not under
