@@ -1,10 +1,11 @@
-"""The package's shape: starting up stays light."""
+"""The package's shape: the import contracts hold, and starting up stays light."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 import rnnkit
 from rnnkit.cli.main import app
 
+ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("keras", "jax", "matplotlib", "sklearn")
 
 
@@ -23,6 +25,18 @@ def _modules_loaded_by(code: str) -> list[str]:
     )
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     return [name for name in HEAVY if name in loaded]
+
+
+def test_import_contracts_hold():
+    # The contracts live in pyproject.toml; lint-imports exits non-zero if one is broken.
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
 
 
 def test_import_rnnkit_loads_no_heavy_library():
