@@ -9,7 +9,7 @@ says what to fix. Model names are keys of a dictionary of loaded runs, never pat
 
 Example:
     >>> from fastapi.testclient import TestClient  # doctest: +SKIP
-    >>> app = create_app(load_runs(["runs/forecast", "complaints=runs/classify"]))
+    >>> app = create_app(load_runs(["runs/forecast", "complaints=runs/classify"]))  # doctest: +SKIP
     >>> TestClient(app).post("/models/forecast/forecast").json()["forecast"]  # doctest: +SKIP
 """
 
