@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY, make_events
+from conftest import TINY, make_events, make_texts
 
 from rnnkit import Forecaster, TextClassifier
 from rnnkit.core import persistence
@@ -44,17 +44,15 @@ def _forecast_job(tmp_path: Path) -> tuple[list[str], Callable[[Path], np.ndarra
 
 
 def _classify_job(tmp_path: Path) -> tuple[list[str], Callable[[Path], np.ndarray]]:
-    from test_classification import make_frame
-
     data = tmp_path / "texts.csv"
-    make_frame(rows_per_class=120).to_csv(data, index=False)
+    make_texts(rows_per_class=120).to_csv(data, index=False)
     command = [
         sys.executable, "-m", "rnnkit", "classify", "train", str(data),
         "--text-column", "text", "--label-column", "label", "--units", "8",
         "--embedding-dim", "8", "--sequence-length", "12", "--dropout", "0.1",
         "--batch-size", "8", "--epochs", "6", "--patience", "20", "--seed", "7",
     ]  # fmt: skip
-    texts = make_frame(rows_per_class=3, seed=1)["text"].tolist()
+    texts = make_texts(rows_per_class=3, seed=1)["text"].tolist()
     return command, lambda run: TextClassifier.load(run).predict_proba(texts)
 
 
