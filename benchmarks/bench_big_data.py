@@ -11,7 +11,8 @@ Events (``--only events``): a CSV of events over about three years, aggregated p
   leaves it out on a machine that cannot hold it);
 - reading only, with pandas' chunked reader and with pyarrow's streaming reader, to pick
   the reader ``aggregate_file`` uses;
-- ``import only``: the interpreter with rnnkit (and Keras) imported, the floor of the others.
+- ``import only``: the interpreter with rnnkit's data modules imported (no Keras: ``import
+  rnnkit`` loads it on first use only), the floor of the others.
 
 Texts (``--only text``): synthetic complaints of 10 classes of unequal size, each text a
 template (300 per class, 6 to 40 words of a 4,000-word vocabulary) with a few words added,

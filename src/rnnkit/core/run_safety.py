@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +85,6 @@ def check_keras_file(path: str | os.PathLike[str]) -> None:
     Raises:
         RunDirectoryError: naming what was found.
     """
-    import zipfile
-
     path = Path(path)
     try:
         archive = zipfile.ZipFile(path)
