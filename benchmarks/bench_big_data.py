@@ -11,7 +11,8 @@ Events (``--only events``): a CSV of events over about three years, aggregated p
   leaves it out on a machine that cannot hold it);
 - reading only, with pandas' chunked reader and with pyarrow's streaming reader, to pick
   the reader ``aggregate_file`` uses;
-- ``import only``: the interpreter with rnnkit (and Keras) imported, the floor of the others.
+- ``import only``: the interpreter with rnnkit's data modules imported (no Keras: ``import
+  rnnkit`` loads it on first use only), the floor of the others.
 
 Texts (``--only text``): synthetic complaints of 10 classes of unequal size, each text a
 template (300 per class, 6 to 40 words of a 4,000-word vocabulary) with a few words added,
@@ -98,15 +99,15 @@ path, what = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
 figures = {}
 if what == "text: vocabulary pass (streamed)":
-    from rnnkit.streamed_classification import prepare_streamed
+    from rnnkit.classification.streamed import prepare_streamed
     classifier = TextClassifier(text_column="text", label_column="label")
-    prepared = prepare_streamed(classifier, path)
-    counts = prepared.counts(len(classifier.classes_))
+    prepared = prepare_streamed(classifier.config, classifier.cleaner, path)
+    counts = prepared.counts(len(prepared.classes))
     figures = {
         "rows_used": prepared.summary["rows_used"],
         "split": {part: int(n.sum()) for part, n in counts.items()},
-        "vocabulary_size": classifier.vocabulary_size_,
-        "sequence_length": classifier.sequence_length_,
+        "vocabulary_size": int(prepared.tokenizer.get_vocab_size()),
+        "sequence_length": prepared.sequence_length,
         "baseline_sample_rows": len(prepared.sample_texts),
     }
 elif what == "text: in-memory read + clean + encode":

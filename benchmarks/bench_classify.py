@@ -32,9 +32,11 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import pandas as pd  # noqa: E402
 
-from rnnkit import baselines  # noqa: E402
-from rnnkit.classification import TextClassifier  # noqa: E402
-from rnnkit.persistence import write_json  # noqa: E402
+from rnnkit.classification import (
+    TextClassifier,  # noqa: E402
+    baselines,  # noqa: E402
+)
+from rnnkit.core.persistence import write_json  # noqa: E402
 
 GUIDE = dict(
     max_tokens=5000,

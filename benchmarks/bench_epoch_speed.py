@@ -29,10 +29,10 @@ import keras
 import numpy as np
 import pandas as pd
 
-from rnnkit import training
 from rnnkit.config import ModelConfig, TrainingConfig
+from rnnkit.core import training
+from rnnkit.core.models import build_forecaster
 from rnnkit.data.windows import make_windows
-from rnnkit.models import build_forecaster
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from rnnkit import Forecaster
-from rnnkit.persistence import _clean
+from rnnkit.core.persistence import json_safe as _clean
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -153,7 +153,8 @@ def main() -> None:
     for assignment in args.set:  # ad-hoc candidates: --set wide.units=128
         key, value = assignment.split("=", 1)
         name, field = key.split(".", 1)
-        variants.setdefault(name, {})[field] = json.loads(value) if value[0] in "0123456789-[{tf" else value
+        parsed = json.loads(value) if value[0] in "0123456789-[{tfn" else value
+        variants.setdefault(name, {})[field] = parsed
     cases = [
         c
         for c in suite.CASES
@@ -181,9 +182,12 @@ def main() -> None:
                 "seconds": statistics.median(seconds),
                 "epochs": epochs,
             }
-            print(f"  {case.name:16s} {name:12s} mase {row[name]['mase']:.3f} "
-                  f"seeds {[round(s, 3) for s in scores]} {row[name]['seconds']:.1f}s "
-                  f"epochs {epochs}", flush=True)
+            print(
+                f"  {case.name:16s} {name:12s} mase {row[name]['mase']:.3f} "
+                f"seeds {[round(s, 3) for s in scores]} {row[name]['seconds']:.1f}s "
+                f"epochs {epochs}",
+                flush=True,
+            )
         rows.append(row)
     methods = [*PEERS, *variants]
     print()
@@ -212,20 +216,33 @@ def main() -> None:
             "max_seed_spread": max((row[m].get("spread", 0.0) for row in rows), default=0.0),
             "median_seconds": statistics.median(row[m].get("seconds", 0.0) for row in rows),
         }
-    print(f"{'geo-mean MASE':16s} " + " ".join(
-        f"{summary[m]['geometric_mean_mase']:12.3f}" for m in methods))
+    print(
+        f"{'geo-mean MASE':16s} "
+        + " ".join(f"{summary[m]['geometric_mean_mase']:12.3f}" for m in methods)
+    )
     print(f"{'wins':16s} " + " ".join(f"{summary[m]['wins']:12d}" for m in methods))
-    print(f"{'beats (s)naive':16s} " + " ".join(
-        f"{summary[m]['beats_naive_and_seasonal_naive']:9d}/{len(rows):<2d}" for m in methods))
-    print(f"{'max seed spread':16s} " + " ".join(
-        f"{summary[m]['max_seed_spread'] * 100:11.0f}%" for m in methods))
-    print(f"{'median train s':16s} " + " ".join(
-        f"{summary[m]['median_seconds']:12.1f}" for m in methods))
+    print(
+        f"{'beats (s)naive':16s} "
+        + " ".join(
+            f"{summary[m]['beats_naive_and_seasonal_naive']:9d}/{len(rows):<2d}" for m in methods
+        )
+    )
+    print(
+        f"{'max seed spread':16s} "
+        + " ".join(f"{summary[m]['max_seed_spread'] * 100:11.0f}%" for m in methods)
+    )
+    print(
+        f"{'median train s':16s} "
+        + " ".join(f"{summary[m]['median_seconds']:12.1f}" for m in methods)
+    )
     RESULTS.mkdir(exist_ok=True)
     suffix = f"_{args.group}" if args.group != "all" else ""
     out = RESULTS / f"forecast_suite{suffix}{args.tag}.json"
-    out.write_text(json.dumps({"variants": variants, "seeds": seeds, "rows": rows,
-                               "summary": summary}, indent=1))
+    out.write_text(
+        json.dumps(
+            {"variants": variants, "seeds": seeds, "rows": rows, "summary": summary}, indent=1
+        )
+    )
     print(f"\nwrote {out}")
 
 

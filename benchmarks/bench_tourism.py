@@ -92,8 +92,9 @@ def network(panel: str, series, seed: int, params: dict) -> tuple[list[np.ndarra
         values = np.concatenate([x, xx])
         # Every series ends on the same (made-up) period; only the order matters.
         index = pd.date_range(end="2000-01-01", periods=len(values), freq=rule, name="date")
-        prepared[key] = PreparedSeries(pd.Series(values, index=index, name="value"),
-                                       len(values), 0, 0)
+        prepared[key] = PreparedSeries(
+            pd.Series(values, index=index, name="value"), len(values), 0, 0
+        )
     forecaster = GlobalForecaster(
         id_column="id", freq=freq, horizon=horizon, seed=seed, gradient_health=False, **params
     )

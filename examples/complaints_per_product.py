@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from rnnkit import GlobalForecaster
-from rnnkit.reporting import FORECAST_COLUMNS, metrics_table
+from rnnkit.core.report import metrics_table
+from rnnkit.forecasting.report import FORECAST_COLUMNS
 
 SOURCE = (
     Path(__file__).resolve().parents[1]

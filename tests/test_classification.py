@@ -7,45 +7,18 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TINY_CLASSIFIER, make_texts
 
-from rnnkit import ClassifierConfig, TextClassifier, models
-from rnnkit.classification import stratified_split
+from rnnkit import ClassifierConfig, TextClassifier
+from rnnkit.classification.preparation import stratified_split
 from rnnkit.config import ModelConfig
+from rnnkit.core import models
 from rnnkit.errors import ConfigError, DataError, NotFittedError, RunDirectoryError
-
-WORDS = {
-    "card": ["card", "stolen", "pin", "atm", "declined", "limit"],
-    "loan": ["loan", "interest", "payment", "lender", "repay", "term"],
-    "mortgage": ["mortgage", "escrow", "house", "servicer", "foreclosure", "appraisal"],
-}
-FILLER = ["the", "my", "bank", "please", "help", "account", "XXXX", "on", "XX/XX/XXXX", "tax"]
-TINY = dict(
-    text_column="text",
-    label_column="label",
-    units=8,
-    embedding_dim=8,
-    epochs=2,
-    batch_size=16,
-    sequence_length=12,
-    seed=3,
-)
-
-
-def make_frame(rows_per_class: int = 30, seed: int = 0) -> pd.DataFrame:
-    """Short synthetic complaints whose words depend on their label."""
-    rng = np.random.default_rng(seed)
-    records = []
-    for label, words in WORDS.items():
-        for _ in range(rows_per_class):
-            picked = list(rng.choice(words, 3)) + list(rng.choice(FILLER, 4))
-            rng.shuffle(picked)
-            records.append({"text": " ".join(picked) + f" {rng.integers(100)}", "label": label})
-    return pd.DataFrame(records).sample(frac=1.0, random_state=seed).reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
 def fitted() -> TextClassifier:
-    return TextClassifier(**TINY).fit(make_frame(), verbose=0)
+    return TextClassifier(**TINY_CLASSIFIER).fit(make_texts(), verbose=0)
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +36,8 @@ def test_fit_returns_self_with_fitted_attributes(fitted):
 
 
 def test_fit_returns_the_same_object():
-    classifier = TextClassifier(**{**TINY, "epochs": 1})
-    assert classifier.fit(make_frame(10), verbose=0) is classifier
+    classifier = TextClassifier(**{**TINY_CLASSIFIER, "epochs": 1})
+    assert classifier.fit(make_texts(10), verbose=0) is classifier
 
 
 def test_predict_before_fit_says_what_to_call():
@@ -165,16 +138,16 @@ def test_unknown_parameter_suggests_the_closest_name():
 
 
 def test_same_seed_gives_the_same_probabilities(fitted):
-    again = TextClassifier(**TINY).fit(make_frame(), verbose=0)
+    again = TextClassifier(**TINY_CLASSIFIER).fit(make_texts(), verbose=0)
     texts = ["stolen card", "escrow house", "loan"]
     np.testing.assert_array_equal(again.predict_proba(texts), fitted.predict_proba(texts))
 
 
 def test_labels_of_any_type_round_trip_as_names(tmp_path):
-    frame = make_frame(10).assign(
+    frame = make_texts(10).assign(
         label=lambda f: f["label"].map({"card": 7, "loan": 8, "mortgage": 9})
     )
-    classifier = TextClassifier(**{**TINY, "epochs": 1}).fit(frame, verbose=0)
+    classifier = TextClassifier(**{**TINY_CLASSIFIER, "epochs": 1}).fit(frame, verbose=0)
     assert classifier.classes_ == ["7", "8", "9"]
     loaded = TextClassifier.load(classifier.save(tmp_path / "run"))
     assert loaded.classes_ == ["7", "8", "9"]
@@ -183,12 +156,12 @@ def test_labels_of_any_type_round_trip_as_names(tmp_path):
 
 # ----------------------------------------------------------------- data handling
 def test_rows_without_text_or_label_are_dropped_and_counted(fitted):
-    frame = make_frame(10)
+    frame = make_texts(10)
     frame.loc[0, "text"] = None
     frame.loc[1, "text"] = "   "
     frame.loc[2, "label"] = None
     frame.loc[3, "text"] = "1234 XXXX !!"
-    classifier = TextClassifier(**{**TINY, "epochs": 1}).fit(frame, verbose=0)
+    classifier = TextClassifier(**{**TINY_CLASSIFIER, "epochs": 1}).fit(frame, verbose=0)
     prep = classifier.preparation_
     assert (prep["rows_without_text"], prep["rows_without_label"]) == (2, 1)
     assert prep["rows_empty_after_cleaning"] == 1
@@ -211,10 +184,10 @@ def test_stratified_split_holds_out_each_class_in_proportion():
 
 def test_fixed_test_data_is_scored_and_unknown_labels_left_out():
     test = pd.concat(
-        [make_frame(5, seed=9), pd.DataFrame({"text": ["a new thing"], "label": ["pension"]})]
+        [make_texts(5, seed=9), pd.DataFrame({"text": ["a new thing"], "label": ["pension"]})]
     )
-    classifier = TextClassifier(**{**TINY, "epochs": 1}).fit(
-        make_frame(10), test_data=test, verbose=0
+    classifier = TextClassifier(**{**TINY_CLASSIFIER, "epochs": 1}).fit(
+        make_texts(10), test_data=test, verbose=0
     )
     assert classifier.split_["test"] == 15
     assert classifier.preparation_["test_data"]["unknown_labels"] == {"pension": 1}
@@ -224,7 +197,7 @@ def test_fixed_test_data_is_scored_and_unknown_labels_left_out():
 def test_evaluate_on_new_data_reports_and_excludes_unknown_labels(fitted):
     new = pd.concat(
         [
-            make_frame(4, seed=5),
+            make_texts(4, seed=5),
             pd.DataFrame({"text": ["gold coins"] * 2, "label": ["bullion"] * 2}),
         ]
     )
@@ -237,11 +210,11 @@ def test_evaluate_on_new_data_reports_and_excludes_unknown_labels(fitted):
 def test_balanced_class_weight_weights_rare_classes_more():
     frame = pd.concat(
         [
-            make_frame(30)[lambda f: f.label != "mortgage"],
-            make_frame(6)[lambda f: f.label == "mortgage"],
+            make_texts(30)[lambda f: f.label != "mortgage"],
+            make_texts(6)[lambda f: f.label == "mortgage"],
         ]
     )
-    classifier = TextClassifier(**{**TINY, "epochs": 1, "class_weight": "balanced"})
+    classifier = TextClassifier(**{**TINY_CLASSIFIER, "epochs": 1, "class_weight": "balanced"})
     weights = classifier.fit(frame, verbose=0).preparation_["class_weight"]
     assert weights[2] > 3 * weights[0]
 
@@ -275,34 +248,34 @@ def test_guides_network_is_expressible_with_the_config():
 # ----------------------------------------------------------------- bad input
 def test_missing_text_column_names_the_closest_one(tmp_path):
     path = tmp_path / "data.csv"
-    make_frame(5).rename(columns={"text": "Text"}).to_csv(path, index=False)
+    make_texts(5).rename(columns={"text": "Text"}).to_csv(path, index=False)
     with pytest.raises(DataError, match=r"no column 'text'\. Did you mean 'Text'\?.*--text-column"):
-        TextClassifier(**TINY).fit(path)
+        TextClassifier(**TINY_CLASSIFIER).fit(path)
 
 
 def test_missing_label_column_names_the_closest_one():
-    frame = make_frame(5).rename(columns={"label": "labels"})
+    frame = make_texts(5).rename(columns={"label": "labels"})
     with pytest.raises(DataError, match=r"no column 'label'\. Did you mean 'labels'\?"):
-        TextClassifier(**TINY).fit(frame)
+        TextClassifier(**TINY_CLASSIFIER).fit(frame)
 
 
 def test_single_class_is_rejected():
-    frame = make_frame(5).assign(label="card")
+    frame = make_texts(5).assign(label="card")
     with pytest.raises(DataError, match=r"single class \('card', 15 rows\).*at least two"):
-        TextClassifier(**TINY).fit(frame)
+        TextClassifier(**TINY_CLASSIFIER).fit(frame)
 
 
 def test_class_with_too_few_rows_is_named():
     frame = pd.concat(
-        [make_frame(5), pd.DataFrame({"text": ["rare one", "rare two"], "label": ["pension"] * 2})]
+        [make_texts(5), pd.DataFrame({"text": ["rare one", "rare two"], "label": ["pension"] * 2})]
     )
     with pytest.raises(DataError, match=r"'pension' \(2\).*--drop-rare-classes"):
-        TextClassifier(**TINY).fit(frame)
+        TextClassifier(**TINY_CLASSIFIER).fit(frame)
 
 
 def test_rare_classes_are_dropped_and_reported_when_asked():
-    frame = pd.concat([make_frame(5), pd.DataFrame({"text": ["rare one"], "label": ["pension"]})])
-    classifier = TextClassifier(**{**TINY, "epochs": 1, "drop_rare_classes": True})
+    frame = pd.concat([make_texts(5), pd.DataFrame({"text": ["rare one"], "label": ["pension"]})])
+    classifier = TextClassifier(**{**TINY_CLASSIFIER, "epochs": 1, "drop_rare_classes": True})
     classifier.fit(frame, verbose=0)
     assert classifier.preparation_["dropped_classes"] == {"pension": 1}
     assert "pension" not in classifier.classes_
@@ -318,14 +291,14 @@ def test_all_texts_empty_after_cleaning_names_lines(tmp_path):
         match=r"column 'text': all 3 texts are empty after cleaning"
         r".*line 2: '1234'",
     ):
-        TextClassifier(**TINY).fit(path)
+        TextClassifier(**TINY_CLASSIFIER).fit(path)
 
 
 def test_non_utf8_file_is_reported_with_a_fix(tmp_path):
     path = tmp_path / "latin1.csv"
     path.write_bytes("text,label\ncaf\xe9 loan,loan\n".encode("latin-1"))
     with pytest.raises(DataError, match=r"not UTF-8 text \(line 2.*iconv"):
-        TextClassifier(**TINY).fit(path)
+        TextClassifier(**TINY_CLASSIFIER).fit(path)
 
 
 def test_load_refuses_a_forecast_run(tmp_path):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_complaints
 from typer.testing import CliRunner
 
 from rnnkit.cli.main import app
 
 runner = CliRunner()
-TINY = [
+TINY_FLAGS = [
     "--units",
     "8",
     "--embedding-dim",
@@ -24,17 +24,6 @@ TINY = [
     "--sequence-length",
     "12",
 ]
-
-
-def make_frame(rows_per_class: int = 20, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    words = {"card": ["card", "stolen", "pin", "atm"], "loan": ["loan", "interest", "repay"]}
-    records = [
-        {"complaint": " ".join(rng.choice(w, 4)) + " XXXX on XX/XX/XXXX", "product": label}
-        for label, w in words.items()
-        for _ in range(rows_per_class)
-    ]
-    return pd.DataFrame(records)
 
 
 def run(*args: str):
@@ -52,7 +41,7 @@ def train_args(data, out, *extra):
         "product",
         "--out",
         out,
-        *TINY,
+        *TINY_FLAGS,
         *extra,
     ]
 
@@ -61,7 +50,7 @@ def train_args(data, out, *extra):
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cli")
     data = folder / "complaints.csv"
-    make_frame().to_csv(data, index=False)
+    make_complaints().to_csv(data, index=False)
     out = folder / "run"
     result = run(*train_args(data, out))
     assert result.exit_code == 0, result.output
@@ -113,7 +102,7 @@ def test_predict_input_file_to_output_file(trained):
 def test_evaluate_table_and_json(trained):
     folder, _, out, _ = trained
     new = folder / "new.csv"
-    frame = make_frame(5, seed=4)
+    frame = make_complaints(5, seed=4)
     frame.loc[0, "product"] = "pension"
     frame.to_csv(new, index=False)
     table = run("classify", "evaluate", out, "--data", new)
@@ -147,14 +136,14 @@ def assert_user_error(result, pattern: str, out=None):
 
 def test_missing_label_column_suggests_the_closest(tmp_path):
     data = tmp_path / "d.csv"
-    make_frame(5).rename(columns={"product": "Product"}).to_csv(data, index=False)
+    make_complaints(5).rename(columns={"product": "Product"}).to_csv(data, index=False)
     result = run(*train_args(data, tmp_path / "run"))
     assert_user_error(result, r"no column 'product'\. Did you mean 'Product'\?", tmp_path / "run")
 
 
 def test_single_class_is_a_user_error(tmp_path):
     data = tmp_path / "d.csv"
-    make_frame(5).assign(product="card").to_csv(data, index=False)
+    make_complaints(5).assign(product="card").to_csv(data, index=False)
     assert_user_error(
         run(*train_args(data, tmp_path / "run")), r"single class \('card'", tmp_path / "run"
     )
@@ -162,7 +151,9 @@ def test_single_class_is_a_user_error(tmp_path):
 
 def test_class_with_too_few_rows_is_named(tmp_path):
     data = tmp_path / "d.csv"
-    frame = pd.concat([make_frame(5), pd.DataFrame({"complaint": ["gold"], "product": ["coin"]})])
+    frame = pd.concat(
+        [make_complaints(5), pd.DataFrame({"complaint": ["gold"], "product": ["coin"]})]
+    )
     frame.to_csv(data, index=False)
     assert_user_error(run(*train_args(data, tmp_path / "run")), r"'coin' \(1\)", tmp_path / "run")
 

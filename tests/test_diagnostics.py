@@ -3,7 +3,7 @@ import numpy as np
 from conftest import TINY, make_events
 
 from rnnkit import Forecaster
-from rnnkit.diagnostics import GradientHealth
+from rnnkit.core.gradient_health import GradientHealth
 
 
 def _simple_rnn(units=8):

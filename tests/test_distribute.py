@@ -21,8 +21,9 @@ import pandas as pd
 import pytest
 from conftest import make_events
 
-from rnnkit import Forecaster, training
+from rnnkit import Forecaster
 from rnnkit.config import TrainingConfig
+from rnnkit.core import training
 from rnnkit.errors import ConfigError
 
 TESTS = Path(__file__).parent
@@ -40,7 +41,8 @@ SCRIPT = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     import jax, keras
     from conftest import TINY, make_events
-    from rnnkit import Forecaster, training
+    from rnnkit import Forecaster
+    from rnnkit.core import training
 
     distribute = sys.argv[1] == "1"
     shown = {{}}

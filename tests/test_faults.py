@@ -16,11 +16,12 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY, make_events
+from conftest import TINY, make_events, make_texts
 
-from rnnkit import Forecaster, TextClassifier, persistence
+from rnnkit import Forecaster, TextClassifier
+from rnnkit.core import persistence
+from rnnkit.core.resume import ResumableTraining, state_path
 from rnnkit.errors import ConfigError
-from rnnkit.resume import ResumableTraining, state_path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 # Resumed and uninterrupted runs repeat the same float32 arithmetic in the same order,
@@ -43,17 +44,15 @@ def _forecast_job(tmp_path: Path) -> tuple[list[str], Callable[[Path], np.ndarra
 
 
 def _classify_job(tmp_path: Path) -> tuple[list[str], Callable[[Path], np.ndarray]]:
-    from test_classification import make_frame
-
     data = tmp_path / "texts.csv"
-    make_frame(rows_per_class=120).to_csv(data, index=False)
+    make_texts(rows_per_class=120).to_csv(data, index=False)
     command = [
         sys.executable, "-m", "rnnkit", "classify", "train", str(data),
         "--text-column", "text", "--label-column", "label", "--units", "8",
         "--embedding-dim", "8", "--sequence-length", "12", "--dropout", "0.1",
         "--batch-size", "8", "--epochs", "6", "--patience", "20", "--seed", "7",
     ]  # fmt: skip
-    texts = make_frame(rows_per_class=3, seed=1)["text"].tolist()
+    texts = make_texts(rows_per_class=3, seed=1)["text"].tolist()
     return command, lambda run: TextClassifier.load(run).predict_proba(texts)
 
 
@@ -201,12 +200,9 @@ def test_the_old_run_is_put_back_when_the_new_one_is_gone(tmp_path):
 
 CHILD = textwrap.dedent(
     """
-    import os, sys, time, types
-    # Import rnnkit.persistence without the package's __init__ (Keras): a fast start.
-    package = types.ModuleType("rnnkit")
-    package.__path__ = [sys.argv[1] + "/rnnkit"]
-    sys.modules["rnnkit"] = package
-    from rnnkit import persistence
+    import os, sys, time
+    sys.path.insert(0, sys.argv[1])
+    from rnnkit.core import persistence  # a fast start: `import rnnkit` loads no Keras
 
     class SlowOs:  # widens the window between the two renames, so kills land in it
         def __getattr__(self, name):

@@ -6,8 +6,8 @@ from conftest import TINY, make_events
 
 from rnnkit import ConfigError, Forecaster
 from rnnkit.config import ForecastConfig, ModelConfig
+from rnnkit.core.models import build_ensemble_forecaster, member_lookbacks
 from rnnkit.data.scaling import base_forecast
-from rnnkit.models import build_ensemble_forecaster, member_lookbacks
 
 ENSEMBLE = {**TINY, "ensemble_size": 3, "base": "auto", "linear": True, "loss": "mae"}
 

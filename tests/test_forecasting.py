@@ -7,7 +7,7 @@ import pytest
 from conftest import TINY, make_events
 
 from rnnkit import DataError, Forecaster, NotFittedError
-from rnnkit.backtesting import backtest
+from rnnkit.forecasting.backtesting import backtest
 
 
 def test_fit_returns_self_with_fitted_attributes(trained_forecaster):
@@ -121,7 +121,7 @@ def test_recursive_strategy_returns_the_whole_horizon():
 
 def test_the_guides_network_is_expressible_without_its_defects():
     from rnnkit.config import ModelConfig
-    from rnnkit.models import build_forecaster
+    from rnnkit.core.models import build_forecaster
 
     model = build_forecaster(60, 1, ModelConfig(num_layers=4, units=50, dropout=0.2))
     lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]

@@ -8,7 +8,7 @@ import pytest
 from conftest import TINY, make_events
 from typer.testing import CliRunner
 
-from rnnkit import ConfigError, DataError, Forecaster, GlobalForecaster
+from rnnkit import ConfigError, DataError, Forecaster, GlobalForecaster, forecasting
 from rnnkit.cli.main import app
 from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
 from rnnkit.data.timeseries import aggregate
@@ -113,10 +113,12 @@ def test_id_column_needs_the_global_forecaster_and_back():
         GlobalForecaster(time_column="t", target_column="v", id_column="t")
 
 
-def test_the_default_loss_is_huber_for_many_series_mse_for_one():
-    assert GlobalForecaster(**SETTINGS)._loss() == "huber"
+def test_the_default_loss_is_mae_with_a_base_else_huber_for_many_series_mse_for_one():
+    assert GlobalForecaster(**SETTINGS)._loss() == "mae"
+    assert Forecaster(time_column="t", target_column="v")._loss() == "mae"
+    assert GlobalForecaster(**SETTINGS, base="none")._loss() == "huber"
+    assert Forecaster(time_column="t", target_column="v", base="none")._loss() == "mse"
     assert GlobalForecaster(**SETTINGS, loss="mse")._loss() == "mse"
-    assert Forecaster(time_column="t", target_column="v")._loss() == "mse"
 
 
 def test_every_series_is_scored_and_the_overall_metrics_pool_them(trained):
@@ -172,23 +174,24 @@ def test_predict_gives_the_horizon_of_every_series_or_the_named_ones(trained):
         trained.predict(ids=["b9"])
 
 
-def test_a_short_series_is_skipped_from_training_but_forecast(panel_rows):
+def test_a_short_series_is_padded_trained_scored_and_forecast(panel_rows):
     short = make_events(days=20, seed=5, start="2024-03-20").assign(branch="short")
     model = GlobalForecaster(**SETTINGS).fit(pd.concat([panel_rows, short]), verbose=0)
-    assert "short" in model.skipped_
-    assert "short" not in model.metrics_by_series_
+    assert model.padded_["short"] > 0 and not model.skipped_
+    assert "short" in model.metrics_by_series_
     assert set(model.predict()["branch"]) == {"b0", "b1", "b2", "short"}
 
 
-def test_no_series_long_enough_is_an_error_naming_one():
-    rows = make_panel(days=30)
-    with pytest.raises(DataError, match=r"No series is long enough .*branch 'b0': The series"):
+def test_a_series_with_nothing_before_its_test_part_is_skipped():
+    days = TINY["horizon"]
+    rows = pd.concat([make_events(days=days, seed=i).assign(branch=f"b{i}") for i in range(2)])
+    with pytest.raises(DataError, match=r"No series is long enough .*branch 'b0': 7 periods: not"):
         GlobalForecaster(**SETTINGS).fit(rows, verbose=0)
 
 
 def test_save_and_load_give_the_same_forecasts(trained, tmp_path, panel_rows):
     trained.save(tmp_path / "run")
-    loaded = Forecaster.load(tmp_path / "run")  # a global run loads as a GlobalForecaster
+    loaded = forecasting.load(tmp_path / "run")  # a global run loads as a GlobalForecaster
     assert isinstance(loaded, GlobalForecaster)
     pd.testing.assert_frame_equal(loaded.predict(), trained.predict())
     by_series = pd.read_csv(tmp_path / "run" / "metrics_by_series.csv")
@@ -198,6 +201,12 @@ def test_save_and_load_give_the_same_forecasts(trained, tmp_path, panel_rows):
     assert evaluated["model"]["mase"] == pytest.approx(trained.metrics_["model"]["mase"])
 
 
+def test_a_global_run_is_not_loaded_as_a_forecaster_of_one_series(trained, tmp_path):
+    trained.save(tmp_path / "run")
+    with pytest.raises(ConfigError, match="run of many series .* load it with GlobalForecaster"):
+        Forecaster.load(tmp_path / "run")
+
+
 def test_a_run_of_one_series_is_not_loaded_as_a_global_model(tmp_path, trained_forecaster):
     trained_forecaster.save(tmp_path / "single")
     with pytest.raises(ConfigError, match="run of one series .* load it with Forecaster"):
@@ -205,7 +214,7 @@ def test_a_run_of_one_series_is_not_loaded_as_a_global_model(tmp_path, trained_f
 
 
 def test_backtest_refits_on_every_series(panel_rows):
-    from rnnkit.backtesting import backtest
+    from rnnkit.forecasting.backtesting import backtest
 
     result = backtest(panel_rows, 2, **{**SETTINGS, "epochs": 1})
     assert [f["test_end"] for f in result["folds"]] == [

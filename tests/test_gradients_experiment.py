@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from rnnkit.cli.main import app
 from rnnkit.errors import ConfigError
-from rnnkit.gradients_experiment import (
+from rnnkit.experiments.gradients import (
     exploding_gradients,
     memory_horizon,
     summarize_gradients,

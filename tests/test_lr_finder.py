@@ -4,7 +4,7 @@ import pytest
 from conftest import TINY, make_events
 
 from rnnkit import ConfigError, Forecaster, TrainingConfig
-from rnnkit.lr_finder import RangeTestResult, loss_fall, range_test, suggest
+from rnnkit.core.range_test import RangeTestResult, loss_fall, range_test, suggest
 
 
 def test_suggestion_is_where_the_loss_falls_fastest():

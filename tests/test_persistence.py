@@ -1,7 +1,7 @@
 import pytest
 
 from rnnkit import RunDirectoryError
-from rnnkit.persistence import open_run, staged_directory, write_json
+from rnnkit.core.persistence import open_run, staged_directory, write_json
 
 
 def test_failed_write_leaves_nothing_behind(tmp_path):

@@ -10,7 +10,8 @@ import zipfile
 import keras
 import pytest
 
-from rnnkit import Forecaster, RunDirectoryError, persistence
+from rnnkit import Forecaster, RunDirectoryError
+from rnnkit.core import persistence
 
 
 @pytest.fixture(scope="module")

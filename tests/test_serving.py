@@ -8,12 +8,10 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY, make_events
+from conftest import TINY, TINY_CLASSIFIER, make_events, make_texts
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_classification import TINY as CLASSIFIER_TINY
-from test_classification import make_frame
 from typer.testing import CliRunner
 
 from rnnkit import Forecaster, TextClassifier
@@ -37,7 +35,7 @@ def run_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("serve")
     forecaster = Forecaster(time_column="created_at", target_column="amount", **TINY)
     forecaster.fit(make_events(), verbose=0).save(root / "sales")
-    TextClassifier(**CLASSIFIER_TINY).fit(make_frame(), verbose=0).save(root / "complaints")
+    TextClassifier(**TINY_CLASSIFIER).fit(make_texts(), verbose=0).save(root / "complaints")
     return root
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rnnkit.config import ModelConfig
-from rnnkit.models import build_many_to_many, build_one_to_many, build_one_to_one
+from rnnkit.core.models import build_many_to_many, build_one_to_many, build_one_to_one
 
 SMALL = ModelConfig(num_layers=1, units=4)
 
@@ -47,7 +47,7 @@ def test_topology_saves_and_loads_in_safe_mode_with_identical_outputs(name, tmp_
 
 
 def test_many_to_many_is_a_drop_in_for_the_direct_forecaster():
-    from rnnkit.models import build_forecaster
+    from rnnkit.core.models import build_forecaster
 
     seq2seq, direct = build_many_to_many(14, 7, SMALL), build_forecaster(14, 7, SMALL)
     assert seq2seq.input_shape == direct.input_shape == (None, 14, 1)

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from rnnkit import baselines
 from rnnkit.data.scaling import Scaler, window_statistics
 from rnnkit.data.windows import evaluation_origins, make_windows
-from rnnkit.metrics import forecast_metrics, mape, mase_scale, smape
+from rnnkit.forecasting import baselines
+from rnnkit.forecasting.metrics import forecast_metrics, mape, mase_scale, smape
 
 
 def test_windows_targets_stay_inside_their_part():

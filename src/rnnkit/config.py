@@ -123,7 +123,7 @@ class TrainingConfig(_Config):
             with Keras's ``DataParallel``; ``batch_size`` stays the global batch. With
             ``RNNKIT_COORDINATOR``, ``RNNKIT_NUM_PROCESSES`` and ``RNNKIT_PROCESS_ID`` set,
             several processes (or hosts) train one model together (see
-            :func:`rnnkit.training.distributed`).
+            :func:`rnnkit.core.training.distributed`).
     """
 
     epochs: int = 100
@@ -212,7 +212,7 @@ class ForecastConfig(_Config):
             (default: the larger of ``2 * horizon`` and 15% of the series).
         id_column: the column naming the series of each row (branch, product...): one
             global model is then trained across every series (see
-            :class:`~rnnkit.global_forecasting.GlobalForecaster`); ``None`` for one series.
+            :class:`~rnnkit.forecasting.GlobalForecaster`); ``None`` for one series.
         base: the simple forecast the network corrects (direct strategy): ``naive``
             (the last value), ``seasonal_naive`` (the last season repeated), ``auto``
             (whichever of the two forecasts the training part better) or ``none`` (the

@@ -9,9 +9,25 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from rnnkit.cli.errors import echo, info, user_errors
-from rnnkit.cli.errors import learning_rate as learning_rate_option
+from rnnkit.cli.options import (
+    LR,
+    Bidir,
+    Cell,
+    Clip,
+    Distribute,
+    Dropout,
+    Epochs,
+    Layers,
+    Out,
+    Overwrite,
+    Patience,
+    PlotPath,
+    Resume,
+    Seed,
+)
 from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
 from rnnkit.config import ClassifierConfig
+from rnnkit.errors import ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,43 +83,11 @@ Stream = Annotated[
     ),
 ]
 ChunkRows = Annotated[int, typer.Option(help="Rows read at a time when streaming.")]
-Cell = Annotated[str, typer.Option(help="lstm, gru or simple_rnn.")]
-Layers = Annotated[int, typer.Option(help="Stacked recurrent layers.")]
 Units = Annotated[int, typer.Option(help="Units per layer (per direction).")]
-Dropout = Annotated[float, typer.Option(help="Dropout after each recurrent layer.")]
 RecDropout = Annotated[
     float, typer.Option(help="Dropout on the recurrent state (slow: rules out fused kernels).")
 ]
-Bidir = Annotated[
-    bool, typer.Option("--bidirectional/--unidirectional", help="Bidirectional layers.")
-]
-Epochs = Annotated[int, typer.Option(help="Most epochs; early stopping usually ends sooner.")]
 Batch = Annotated[int, typer.Option(help="Texts per step.")]
-LR = Annotated[
-    str,
-    typer.Option(
-        help="Adam learning rate, or 'auto' (the range test's suggestion).",
-        parser=learning_rate_option,
-    ),
-]
-Patience = Annotated[int, typer.Option(help="Epochs without a better validation loss.")]
-Clip = Annotated[float, typer.Option(help="Gradient norm clipping (0: off).")]
-Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives the same run.")]
-Distribute = Annotated[
-    bool,
-    typer.Option(
-        help="Data-parallel training on every local device (and every process named by "
-        "RNNKIT_COORDINATOR, RNNKIT_NUM_PROCESSES, RNNKIT_PROCESS_ID); --batch-size is global."
-    ),
-]
-Out = Annotated[Path, typer.Option(help="Run directory to write.")]
-Overwrite = Annotated[bool, typer.Option(help="Replace --out if it exists.")]
-Resume = Annotated[
-    bool,
-    typer.Option(
-        help="Continue an interrupted run of this same command from its last completed epoch."
-    ),
-]
 RunDir = Annotated[Path, typer.Argument(help="A run directory from `classify train`.")]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -173,9 +157,11 @@ def run_classify_training(
 
     Returns ``None`` in a multi-process run's processes other than 0, which write nothing.
     """
-    from rnnkit import persistence, reporting
     from rnnkit.classification import TextClassifier
-    from rnnkit.resume import announce, state_path
+    from rnnkit.classification.report import CLASSIFICATION_COLUMNS
+    from rnnkit.core import persistence
+    from rnnkit.core.report import metrics_table
+    from rnnkit.core.resume import announce, state_path
 
     if config.training.distribute and _other_process(data, config, out, test_data, resume):
         return None
@@ -211,7 +197,7 @@ def run_classify_training(
         f"sequence length {prep['sequence_length']}{length_note}, vocabulary "
         f"{prep['vocabulary_size']} tokens; test: {classifier.split_['test']} texts."
     )
-    echo(reporting.metrics_table(classifier.metrics_, reporting.CLASSIFICATION_COLUMNS))
+    echo(metrics_table(classifier.metrics_, CLASSIFICATION_COLUMNS))
     health = classifier.gradient_health_
     for finding in health.findings if health is not None else ():
         info(f"warning: {finding.message}")
@@ -255,7 +241,6 @@ def predict(
 ) -> None:
     """Label texts with a saved run: label and probability, as CSV (or JSON)."""
     from rnnkit.classification import TextClassifier
-    from rnnkit.errors import ConfigError
 
     if (text is None) == (input_file is None):
         raise ConfigError('Give texts to classify: one or more --text "...", or --input FILE.')
@@ -264,7 +249,7 @@ def predict(
     if input_file is not None:
         import pandas as pd
 
-        from rnnkit.classification import read_columns
+        from rnnkit.classification.preparation import read_columns
 
         frame = read_columns(
             input_file, [column], "Pass --text-column with the name of the column of texts"
@@ -323,9 +308,10 @@ def evaluate(
     ] = False,
 ) -> None:
     """Metrics of a saved run (and the majority baseline) on new labelled data."""
-    from rnnkit import reporting
     from rnnkit.classification import TextClassifier
-    from rnnkit.persistence import _clean
+    from rnnkit.classification.report import CLASSIFICATION_COLUMNS
+    from rnnkit.core.persistence import json_safe
+    from rnnkit.core.report import metrics_table
 
     classifier = TextClassifier.load(run_dir)
     metrics = classifier.evaluate(data)
@@ -340,9 +326,9 @@ def evaluate(
         "it needs the training texts."
     )
     if json_output:
-        echo(json.dumps(_clean(metrics), indent=2))
+        echo(json.dumps(json_safe(metrics), indent=2))
     else:
-        echo(reporting.metrics_table(metrics, reporting.CLASSIFICATION_COLUMNS))
+        echo(metrics_table(metrics, CLASSIFICATION_COLUMNS))
 
 
 @app.command(name="lr-find")
@@ -370,16 +356,16 @@ def lr_find(
     batch_size: Batch = _T.batch_size,
     clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
-    plot: Annotated[Path, typer.Option(help="Where to write the loss-vs-rate plot.")] = Path(
-        "lr_find.png"
-    ),
+    plot: PlotPath = Path("lr_find.png"),
 ) -> None:
     """Learning-rate range test: sweep the rate per batch, suggest where loss falls fastest."""
     values = {k: v for k, v in locals().items() if k not in ("data", "plot")}
-    from rnnkit.classification import TextClassifier, find_learning_rate, make_config
+    from rnnkit.classification import TextClassifier, make_config
+    from rnnkit.core.range_test import loss_fall
+    from rnnkit.core.report import plot_range_test
 
-    result = find_learning_rate(TextClassifier(make_config(None, **values)), data)
-    result.plot(plot)
+    result = TextClassifier(make_config(None, **values)).find_learning_rate(data)
+    plot_range_test(result, plot)
     echo(
         f"swept {result.learning_rates[0]:.1e} .. {result.learning_rates[-1]:.1e} in "
         f"{len(result.learning_rates)} batches"
@@ -387,8 +373,6 @@ def lr_find(
     )
     echo(f"suggested learning rate: {result.suggestion:.3g}")
     if not result.conclusive:
-        from rnnkit.lr_finder import loss_fall
-
         echo(
             "inconclusive: the loss did not fall during the sweep (its best median is "
             f"{loss_fall(result.losses):.0%} of its start), so the suggestion is noise; keep "
@@ -404,9 +388,9 @@ def _other_process(data, config, out: Path, test_data: Path | None, resume: bool
     others take their share of every training step (the steps are collective), write
     nothing, and then exit. With ``resume`` they read process 0's state (same path).
     """
-    from rnnkit import training
     from rnnkit.classification import TextClassifier
-    from rnnkit.resume import state_path
+    from rnnkit.core import training
+    from rnnkit.core.resume import state_path
 
     if not training.initialize_processes() or training.process_index()[0] == 0:
         return False

@@ -8,7 +8,10 @@ from typing import Annotated
 
 import typer
 
+from rnnkit import datasets
+from rnnkit.cli.classify import run_classify_training
 from rnnkit.cli.errors import echo, user_errors
+from rnnkit.cli.forecast import run_forecast_training
 
 
 @user_errors
@@ -16,8 +19,6 @@ def demo(
     out: Annotated[Path, typer.Option(help="Where the demo runs are written.")] = Path("runs/demo"),
 ) -> None:
     """Train and evaluate on shipped CFPB complaint data; print metrics and report paths."""
-    from rnnkit import datasets
-    from rnnkit.cli.forecast import run_forecast_training
     from rnnkit.forecasting import make_config
 
     started = time.perf_counter()
@@ -37,7 +38,6 @@ def demo(
     )
 
     from rnnkit.classification import make_config as make_classifier_config
-    from rnnkit.cli.classify import run_classify_training
 
     echo("\n== Text classification: CFPB complaint narratives by product ==")
     # Kept under a minute and a half on two CPU cores: texts cut to 96 tokens and at most

@@ -39,13 +39,3 @@ def echo(text: str = "") -> None:
 def info(text: str) -> None:
     """Progress and notes go to stderr, so stdout stays clean for CSV and JSON."""
     print(text, file=sys.stderr, flush=True)
-
-
-def learning_rate(value: str) -> float | str:
-    """Parses ``--learning-rate``: a number, or ``auto`` for the range test's suggestion."""
-    if value.strip().lower() == "auto":
-        return "auto"
-    try:
-        return float(value)
-    except ValueError:
-        raise typer.BadParameter(f"expected a number or 'auto', got {value!r}") from None

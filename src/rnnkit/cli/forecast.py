@@ -9,7 +9,22 @@ from typing import Annotated
 import typer
 
 from rnnkit.cli.errors import echo, info, user_errors
-from rnnkit.cli.errors import learning_rate as learning_rate_option
+from rnnkit.cli.options import (
+    LR,
+    Bidir,
+    Cell,
+    Clip,
+    Distribute,
+    Dropout,
+    Epochs,
+    Layers,
+    Out,
+    Overwrite,
+    Patience,
+    PlotPath,
+    Resume,
+    Seed,
+)
 from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
 from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
 from rnnkit.errors import ConfigError
@@ -45,41 +60,9 @@ Ids = Annotated[
     list[str] | None,
     typer.Option("--id", help="With --id-column: only this series (repeat for several)."),
 ]
-Cell = Annotated[str, typer.Option(help="lstm, gru or simple_rnn.")]
-Layers = Annotated[int, typer.Option(help="Stacked recurrent layers.")]
 Units = Annotated[int, typer.Option(help="Units per layer.")]
-Dropout = Annotated[float, typer.Option(help="Dropout after each recurrent layer.")]
-Bidir = Annotated[
-    bool, typer.Option("--bidirectional/--unidirectional", help="Bidirectional layers.")
-]
-Epochs = Annotated[int, typer.Option(help="Most epochs; early stopping usually ends sooner.")]
 Batch = Annotated[int, typer.Option(help="Windows per step.")]
-LR = Annotated[
-    str,
-    typer.Option(
-        help="Adam learning rate, or 'auto' (the range test's suggestion).",
-        parser=learning_rate_option,
-    ),
-]
-Patience = Annotated[int, typer.Option(help="Epochs without a better validation loss.")]
 Loss = Annotated[str, typer.Option(help="auto (mse; huber with --id-column), mse or huber.")]
-Clip = Annotated[float, typer.Option(help="Gradient norm clipping (0: off).")]
-Seed = Annotated[int, typer.Option(help="Random seed: the same seed gives the same run.")]
-Distribute = Annotated[
-    bool,
-    typer.Option(
-        help="Data-parallel training on every local device (and every process named by "
-        "RNNKIT_COORDINATOR, RNNKIT_NUM_PROCESSES, RNNKIT_PROCESS_ID); --batch-size is global."
-    ),
-]
-Out = Annotated[Path, typer.Option(help="Run directory to write.")]
-Overwrite = Annotated[bool, typer.Option(help="Replace --out if it exists.")]
-Resume = Annotated[
-    bool,
-    typer.Option(
-        help="Continue an interrupted run of this same command from its last completed epoch."
-    ),
-]
 
 
 def _config(**values) -> ForecastConfig:
@@ -136,8 +119,7 @@ def train(
 
 def _forecaster(config: ForecastConfig):
     """The estimator for ``config``: one series, or a global model with ``id_column``."""
-    from rnnkit.forecasting import Forecaster
-    from rnnkit.global_forecasting import GlobalForecaster
+    from rnnkit.forecasting import Forecaster, GlobalForecaster
 
     return GlobalForecaster(config) if config.id_column else Forecaster(config)
 
@@ -159,8 +141,10 @@ def run_forecast_training(
     resume: bool = False,
     ids: list[str] | None = None,
 ) -> None:
-    from rnnkit import persistence, reporting
-    from rnnkit.resume import announce, state_path
+    from rnnkit.core import persistence
+    from rnnkit.core.report import metrics_table
+    from rnnkit.core.resume import announce, state_path
+    from rnnkit.forecasting.report import FORECAST_COLUMNS
 
     selection = _check_ids(config, ids)
     if config.training.distribute and _other_process(data, config, out, selection, resume):
@@ -193,7 +177,7 @@ def run_forecast_training(
         )
     else:
         _describe_panel(forecaster, config)
-    echo(reporting.metrics_table(forecaster.metrics_, reporting.FORECAST_COLUMNS))
+    echo(metrics_table(forecaster.metrics_, FORECAST_COLUMNS))
     if config.id_column is not None:
         echo(
             f"The model beats seasonal naive (MASE) on {details['model_beats_seasonal_naive']} "
@@ -244,21 +228,21 @@ def backtest(
 ) -> None:
     """Rolling-origin evaluation: refit scaler and model per fold, baselines alongside."""
     values = {k: v for k, v in locals().items() if k not in ("data", "folds", "json_output")}
-    from rnnkit import reporting
-    from rnnkit.backtesting import backtest as run_backtest
+    from rnnkit.core.persistence import json_safe
+    from rnnkit.core.report import metrics_table
+    from rnnkit.forecasting.backtesting import backtest as run_backtest
+    from rnnkit.forecasting.report import FORECAST_COLUMNS
 
     result = run_backtest(data, folds, _config(**values))
     if json_output:
-        from rnnkit.persistence import _clean
-
-        echo(json.dumps(_clean(result), indent=2))
+        echo(json.dumps(json_safe(result), indent=2))
         return
     for fold in result["folds"]:
         echo(f"fold {fold['fold']}: test {fold['test_start']} .. {fold['test_end']}")
-        echo(reporting.metrics_table(fold["metrics"], reporting.FORECAST_COLUMNS))
+        echo(metrics_table(fold["metrics"], FORECAST_COLUMNS))
         echo()
     echo(f"mean over {folds} folds")
-    echo(reporting.metrics_table(result["mean"], reporting.FORECAST_COLUMNS))
+    echo(metrics_table(result["mean"], FORECAST_COLUMNS))
 
 
 @app.command()
@@ -271,9 +255,9 @@ def predict(
 ) -> None:
     """Forecast the horizon after the end of the data, as CSV (every series of a global
     model, or those named with --id)."""
-    from rnnkit.forecasting import Forecaster
+    from rnnkit import forecasting
 
-    forecaster = Forecaster.load(run_dir)
+    forecaster = forecasting.load(run_dir)
     forecast = forecaster.predict(data, **_check_ids(forecaster.config, ids))
     for key in getattr(forecaster, "unforecast_", []):
         info(f"not forecast: series {key!r} has fewer than {forecaster.config.window} periods")
@@ -297,16 +281,17 @@ def evaluate(
     ids: Ids = None,
 ) -> None:
     """Metrics of a saved run and the baselines on the last test periods of DATA."""
-    from rnnkit import reporting
-    from rnnkit.forecasting import Forecaster
-    from rnnkit.persistence import _clean
+    from rnnkit import forecasting
+    from rnnkit.core.persistence import json_safe
+    from rnnkit.core.report import metrics_table
+    from rnnkit.forecasting.report import FORECAST_COLUMNS
 
-    forecaster = Forecaster.load(run_dir)
+    forecaster = forecasting.load(run_dir)
     metrics = forecaster.evaluate(data, **_check_ids(forecaster.config, ids))
     if json_output:
-        echo(json.dumps(_clean(metrics), indent=2))
+        echo(json.dumps(json_safe(metrics), indent=2))
     else:
-        echo(reporting.metrics_table(metrics, reporting.FORECAST_COLUMNS))
+        echo(metrics_table(metrics, FORECAST_COLUMNS))
 
 
 @app.command(name="lr-find")
@@ -332,14 +317,15 @@ def lr_find(
     batch_size: Batch = _T.batch_size,
     clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
-    plot: Annotated[Path, typer.Option(help="Where to write the loss-vs-rate plot.")] = Path(
-        "lr_find.png"
-    ),
+    plot: PlotPath = Path("lr_find.png"),
 ) -> None:
     """Learning-rate range test: sweep the rate per batch, suggest where loss falls fastest."""
     values = {k: v for k, v in locals().items() if k not in ("data", "plot")}
+    from rnnkit.core.range_test import loss_fall
+    from rnnkit.core.report import plot_range_test
+
     result = _forecaster(_config(**values)).find_learning_rate(data)
-    result.plot(plot)
+    plot_range_test(result, plot)
     echo(
         f"swept {result.learning_rates[0]:.1e} .. {result.learning_rates[-1]:.1e} in "
         f"{len(result.learning_rates)} batches"
@@ -347,8 +333,6 @@ def lr_find(
     )
     echo(f"suggested learning rate: {result.suggestion:.3g}")
     if not result.conclusive:
-        from rnnkit.lr_finder import loss_fall
-
         echo(
             "inconclusive: the loss did not fall during the sweep (its best median is "
             f"{loss_fall(result.losses):.0%} of its start), so the suggestion is noise; keep "
@@ -385,8 +369,8 @@ def _other_process(
     others take their share of every training step (the steps are collective), write
     nothing, and then exit. With ``resume`` they read process 0's state (same path).
     """
-    from rnnkit import training
-    from rnnkit.resume import state_path
+    from rnnkit.core import training
+    from rnnkit.core.resume import state_path
 
     if not training.initialize_processes() or training.process_index()[0] == 0:
         return False

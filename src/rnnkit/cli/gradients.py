@@ -47,9 +47,9 @@ def gradients(
 
     Needs the JAX backend (the default).
     """
-    from rnnkit import gradients_experiment as experiment
-    from rnnkit import gradients_report as report
-    from rnnkit import persistence
+    from rnnkit.core import persistence
+    from rnnkit.experiments import gradients as experiment
+    from rnnkit.experiments import gradients_report as report
 
     started = time.perf_counter()
     settings = dict(

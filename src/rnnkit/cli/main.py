@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import Annotated
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import typer  # noqa: E402
 
+from rnnkit import __version__  # noqa: E402
 from rnnkit.cli import classify, demo, forecast, gradients, serve  # noqa: E402
 
 app = typer.Typer(
@@ -18,6 +20,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"rnnkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Recurrent neural networks from a CSV: forecasting and text classification."""
+
+
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(classify.app, name="classify")
 app.command(name="demo")(demo.demo)

@@ -2,7 +2,7 @@
 
 ``--coordinator``, ``--num-processes`` and ``--process-id`` stand for the
 ``RNNKIT_COORDINATOR``, ``RNNKIT_NUM_PROCESSES`` and ``RNNKIT_PROCESS_ID`` variables (a
-flag wins over its variable); see :func:`rnnkit.training.process_group`.
+flag wins over its variable); see :func:`rnnkit.core.training.process_group`.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def join_processes(
         typer.BadParameter: the flags (or variables) are incomplete or malformed, or
             given without ``--distribute`` (exit code 2).
     """
-    from rnnkit import training
+    from rnnkit.core import training
 
     flags = {
         "--coordinator": coordinator,

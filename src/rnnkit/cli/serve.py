@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from rnnkit.cli.errors import info, user_errors
-from rnnkit.serving import API_KEY_ENV, API_KEY_HEADER, ServeLimits
+from rnnkit.serving.guard import API_KEY_ENV, API_KEY_HEADER, ServeLimits
 
 _L = ServeLimits()
 
@@ -49,13 +49,15 @@ def serve(
     """Serve saved runs over HTTP (FastAPI): /health, /models, forecast, classify, /docs."""
     import uvicorn
 
-    from rnnkit import serving
+    from rnnkit.serving.app import create_app
+    from rnnkit.serving.guard import check_exposure
+    from rnnkit.serving.runs import load_runs, warm_up
 
-    serving.check_exposure(host, api_key)
+    check_exposure(host, api_key)
     limits = ServeLimits(max_texts, max_text_length, max_history)
-    runs = serving.load_runs(run_dirs)
-    serving.warm_up(runs)
-    app = serving.create_app(runs, limits, api_key=api_key or None)
+    runs = load_runs(run_dirs)
+    warm_up(runs)
+    app = create_app(runs, limits, api_key=api_key or None)
     names = ", ".join(f"{name} ({run.job})" for name, run in runs.items())
     info(
         f"serving {names} on http://{host}:{port} (API docs: /docs"

@@ -26,6 +26,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rnnkit import datasets
+
 PAD = "[PAD]"
 UNK = "[UNK]"
 PAD_ID = 0
@@ -49,8 +51,6 @@ def load_stopwords() -> frozenset[str]:
         >>> "the" in load_stopwords() and "dont" in load_stopwords()
         True
     """
-    from rnnkit import datasets
-
     words = datasets.path(datasets.STOPWORDS).read_text(encoding="utf-8").split()
     return frozenset(_normalise(word) for word in words if _normalise(word))
 

@@ -23,11 +23,11 @@ class TextBatches(keras.utils.PyDataset):
     part smaller than the buffer is thus shuffled whole, as in memory; a file sorted by
     label is only mixed within about ``shuffle_rows`` rows (shuffle such a file once
     beforehand). The order is drawn from NumPy's global generator as the epoch starts,
-    which :class:`rnnkit.training.EpochSeed` seeds from ``seed + epoch``: the same seed
+    which :class:`rnnkit.core.training.EpochSeed` seeds from ``seed + epoch``: the same seed
     gives the same batches, in a resumed run too, whatever ``chunk_rows``.
 
     Batches are made in order: Keras asks for them so with one worker and
-    ``shuffle=False``, as :func:`rnnkit.training.fit` passes a dataset. Asking for
+    ``shuffle=False``, as :func:`rnnkit.core.training.fit` passes a dataset. Asking for
     another batch restarts the epoch and skips to it: correct, but slow.
 
     Args:

@@ -12,9 +12,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from rnnkit.config import SEASONAL_PERIODS  # noqa: F401  (re-exported: its old home)
 from rnnkit.data.reading import describe_bad_rows
-from rnnkit.errors import DataError
+from rnnkit.errors import DataError, did_you_mean
 
 # rnnkit's frequency names -> pandas resampling rules. Periods are labelled by their start.
 PANDAS_RULES = {"H": "h", "D": "D", "B": "B", "W": "W-MON", "M": "MS", "Q": "QS", "Y": "YS"}
@@ -69,8 +68,6 @@ class Panel:
 
     def select(self, ids: list[str] | tuple[str, ...], id_column: str) -> Panel:
         """The named series only; an unknown id is an error naming the closest ones."""
-        from rnnkit.errors import did_you_mean
-
         unknown = [key for key in ids if key not in self.series]
         if unknown:
             hint = did_you_mean(unknown[0], self.series)

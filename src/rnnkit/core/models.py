@@ -41,7 +41,9 @@ def recurrent_stack(x, config: ModelConfig, return_sequences: bool = False, name
             layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{name}_{index + 1}")
         x = layer(x)
         if config.dropout > 0:
-            x = keras.layers.Dropout(config.dropout, name=f"{name}_dropout_{index + 1}".removeprefix("rnn_"))(x)
+            # "dropout_1" for the default stack (the names saved runs have), prefixed else.
+            dropout_name = f"{name}_dropout_{index + 1}".removeprefix("rnn_")
+            x = keras.layers.Dropout(config.dropout, name=dropout_name)(x)
     return x
 
 

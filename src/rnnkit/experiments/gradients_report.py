@@ -1,7 +1,7 @@
 """Tables, figures and the run directory of the gradient experiment (``rnnkit gradients``).
 
-Kept apart from :mod:`rnnkit.gradients_experiment` so the measurement stays free of
-plotting, and from :mod:`rnnkit.reporting`, which holds the two jobs' reports.
+Kept apart from :mod:`rnnkit.experiments.gradients` so the measurement stays free of
+plotting, and from :mod:`rnnkit.core.report`, which holds the parts every report shares.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.persistence import write_json
-from rnnkit.reporting import format_number, frame_html, image_html, plt, save_figure, write_html
+from rnnkit.core.persistence import write_json
+from rnnkit.core.report import format_number, frame_html, image_html, plt, save_figure, write_html
 
-# plt comes from rnnkit.reporting, where the file-only Agg backend is chosen before pyplot.
+# plt comes from rnnkit.core.report, where the file-only Agg backend is chosen before pyplot.
 
 GUIDE_STEPS = (5, 10)  # the guide: simple RNNs "fail to learn beyond about 5-10 steps"
 
@@ -79,7 +79,7 @@ def exploding_frame(exploding: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def text_table(frame: pd.DataFrame) -> str:
-    """A plain-text table, numbers as :func:`rnnkit.reporting.format_number` writes them."""
+    """A plain-text table, numbers as :func:`rnnkit.core.report.format_number` writes them."""
     cells = [[str(c) for c in frame.columns]]
     cells += [
         [format_number(v) if isinstance(v, float) else str(v) for v in row]

@@ -10,22 +10,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit import baselines, persistence, reporting
 from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
+from rnnkit.core import models, persistence, training
+from rnnkit.core import resume as resume_
+from rnnkit.core.gradient_health import GradientHealth, probe_batch
+from rnnkit.core.range_test import RangeTestResult, range_test
+from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
 from rnnkit.data.scaling import Scaler, base_forecast, window_statistics
 from rnnkit.data.streaming import aggregate_file
-from rnnkit.data.timeseries import SEASONAL_PERIODS, PreparedSeries, aggregate, future_index
-from rnnkit.data.windows import evaluation_origins, make_windows
-from rnnkit.diagnostics import GradientHealth, probe_batch
+from rnnkit.data.timeseries import PreparedSeries, aggregate, future_index
+from rnnkit.data.windows import make_windows
 from rnnkit.errors import ConfigError, DataError, NotFittedError, did_you_mean
-from rnnkit.lr_finder import RangeTestResult, range_test
-from rnnkit.metrics import forecast_metrics, mase_scale
+from rnnkit.forecasting.report import write_forecast_report
+from rnnkit.forecasting.scoring import score_series
 
 # Window spreads are floored at this fraction of the training part's mean level, so that
 # windows of near-zero values do not blow up into huge normalised targets.
 LEVEL_FLOOR = 1e-3
-METHODS = ("model", "naive", "seasonal_naive", "arima")
 RUN_FILES = ("model.keras", "config.json", "preprocessing.json", "metadata.json")
 
 DataLike = pd.DataFrame | pd.Series | str | os.PathLike[str]
@@ -149,7 +151,7 @@ class Forecaster:
             callbacks: extra Keras callbacks.
             verbose: Keras verbosity (default: a progress bar on a terminal).
             state_path: save the training state here at every epoch end (see
-                :mod:`rnnkit.resume`), so that an interrupted fit can be resumed.
+                :mod:`rnnkit.core.resume`), so that an interrupted fit can be resumed.
             resume: continue from the state in ``state_path`` if there is one; a state
                 saved with another configuration or other data is refused.
 
@@ -157,9 +159,6 @@ class Forecaster:
             self, with ``model_``, ``scaler_``, ``series_``, ``history_`` and
             ``metrics_`` set.
         """
-        from rnnkit import resume as resume_
-        from rnnkit import training
-
         c = self.config
         data_ = self._training_data(data)
         x_train, y_train = data_["train"]
@@ -252,8 +251,6 @@ class Forecaster:
         return 1 if self.config.strategy == "recursive" else self.config.horizon
 
     def _build_model(self):
-        from rnnkit import models
-
         c = self.config
         if c.strategy == "seq2seq":
             return models.build_many_to_many(c.window, c.horizon, c.model)
@@ -314,8 +311,6 @@ class Forecaster:
         return c.strategy == "direct" and (c.ensemble_size > 1 or c.linear or c.base != "none")
 
     def _range_test(self, x: np.ndarray, y: np.ndarray, loss: str) -> RangeTestResult:
-        from rnnkit import training
-
         training.seed_everything(self.config.training.seed)
         return range_test(
             self._build_model(),
@@ -361,8 +356,13 @@ class Forecaster:
                 "first."
             )
 
-    def _forecast_windows(self, windows: np.ndarray) -> np.ndarray:
-        """Forecasts ``horizon`` steps (original scale) from raw windows ``(n, lookback)``."""
+    def forecast_windows(self, windows: np.ndarray) -> np.ndarray:
+        """Forecasts ``horizon`` steps (original scale) from raw windows ``(n, lookback)``.
+
+        The step :meth:`predict` takes once it has the series' last ``lookback`` values,
+        without its DataFrames (a server calls it once per request).
+        """
+        self._check_fitted()
         scaled = self._forecast_scaled(self.scaler_.transform(windows), self.epsilon_)
         return self.scaler_.inverse_transform(scaled)
 
@@ -411,7 +411,7 @@ class Forecaster:
                 f"{len(series)}. Give a longer history."
             )
         window = series.to_numpy()[-c.window :][None, :]
-        forecast = self._forecast_windows(window)[0]
+        forecast = self.forecast_windows(window)[0]
         dates = future_index(series.index[-1], c.freq, c.horizon)
         return pd.DataFrame({c.time_column: dates, "forecast": forecast})
 
@@ -444,37 +444,7 @@ class Forecaster:
         return self.last_evaluation_["metrics"]
 
     def _score(self, values: np.ndarray, test_size: int, index: pd.DatetimeIndex) -> dict:
-        c = self.config
-        season = SEASONAL_PERIODS[c.freq]
-        origins = evaluation_origins(len(values), test_size, c.horizon)
-        windows = np.stack([values[o - c.window : o] for o in origins])
-        predictions = {"model": self._forecast_windows(windows)}
-        forecasts, arima_order = baselines.forecast_from_origins(values, origins, c.horizon, season)
-        predictions.update(forecasts)
-        actual = np.stack([values[o : o + c.horizon] for o in origins])
-        scale = mase_scale(values[: origins[0]], season)
-        metrics = {m: forecast_metrics(actual, predictions[m], scale) for m in METHODS}
-        table = pd.DataFrame(
-            {
-                c.time_column: np.concatenate([index[o : o + c.horizon] for o in origins]),
-                "origin": np.repeat([str(index[o].date()) for o in origins], c.horizon),
-                "step": np.tile(np.arange(1, c.horizon + 1), len(origins)),
-                "actual": actual.ravel(),
-                **{m: predictions[m].ravel() for m in METHODS},
-            }
-        )
-        return {
-            "metrics": metrics,
-            "predictions": table,
-            "details": {
-                "origins": [str(index[o]) for o in origins],
-                "test_points": int(actual.size),
-                "zero_actuals_excluded_from_mape": int((actual == 0).sum()),
-                "seasonal_period": season,
-                "mase_scale": scale,
-                "arima_order": list(arima_order),
-            },
-        }
+        return score_series(self.forecast_windows, values, test_size, index, self.config)
 
     # ----------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
@@ -507,10 +477,20 @@ class Forecaster:
             persistence.write_json(directory / "metrics.json", self.evaluation_["metrics"])
             persistence.write_json(directory / "evaluation.json", self.evaluation_["details"])
             self.evaluation_["predictions"].to_csv(directory / "test_predictions.csv", index=False)
-        persistence.write_training_record(self, directory)
-        self.predict().to_csv(directory / "forecast.csv", index=False)
+        write_training_record(directory, self._training_record())
+        future = self.predict()
+        future.to_csv(directory / "forecast.csv", index=False)
         if hasattr(self, "evaluation_"):
-            self._write_report(directory)
+            self._write_report(directory, future)
+
+    def _training_record(self) -> TrainingRecord:
+        return TrainingRecord(
+            history=getattr(self, "history_", None),
+            seconds=getattr(self, "training_seconds_", float("nan")),
+            stopped_on_nan=getattr(self, "stopped_on_nan_", False),
+            gradient_health=getattr(self, "gradient_health_", None),
+            range_test=getattr(self, "learning_rate_range_test_", None),
+        )
 
     def _scaling_state(self, keep: int) -> dict[str, Any]:
         """What ``preprocessing.json`` needs to forecast again: the scaler, the level floor
@@ -526,26 +506,37 @@ class Forecaster:
         self.epsilon_ = float(pre["epsilon"])
         self.series_ = tail_series(pre["tail"], self.config)
 
-    def _write_report(self, directory: Path) -> None:
-        reporting.write_forecast_report(self, directory)
+    def _write_report(self, directory: Path, future: pd.DataFrame) -> None:
+        write_forecast_report(
+            directory,
+            self.config,
+            series=self.series_,
+            preparation=self.preparation_,
+            split=self.split_,
+            evaluation=self.evaluation_,
+            future=future,
+            training=self._training_record(),
+        )
+
+    @classmethod
+    def _check_run_config(cls, config: ForecastConfig, path: str | os.PathLike[str]) -> None:
+        """Refuses a run of many series: :meth:`GlobalForecaster.load` reads those."""
+        if config.id_column is not None:
+            raise ConfigError(
+                f"'{path}' is a run of many series (id_column {config.id_column!r}): load it "
+                "with GlobalForecaster, or with rnnkit.forecasting.load, which reads either."
+            )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Forecaster:
         """Loads a run directory written by :meth:`save` or ``rnnkit forecast train``.
 
-        A run of many series (``id_column`` set) loads as a
-        :class:`~rnnkit.global_forecasting.GlobalForecaster`.
+        A run of many series (``id_column`` set) is loaded by
+        :meth:`GlobalForecaster.load`; :func:`rnnkit.forecasting.load` reads either kind.
         """
         run = persistence.open_run(path, "forecast", RUN_FILES)
-        config = ForecastConfig.from_dict(persistence.read_json(run / "config.json"))
-        if config.id_column is not None:
-            from rnnkit.global_forecasting import GlobalForecaster
-
-            cls = GlobalForecaster
-        elif cls is not Forecaster:
-            raise ConfigError(
-                f"'{path}' is a run of one series (no id_column): load it with Forecaster."
-            )
+        config = read_run_config(run)
+        cls._check_run_config(config, path)
         pre = persistence.read_json(run / "preprocessing.json")
         self = cls(config)
         self.model_ = persistence.load_keras_model(run / "model.keras")
@@ -556,6 +547,11 @@ class Forecaster:
         if (run / "metrics.json").exists():
             self.metrics_ = persistence.read_json(run / "metrics.json")
         return self
+
+
+def read_run_config(run_dir: str | os.PathLike[str]) -> ForecastConfig:
+    """The configuration saved in a forecast run directory (``config.json``)."""
+    return ForecastConfig.from_dict(persistence.read_json(Path(run_dir) / "config.json"))
 
 
 def tail_state(series: pd.Series, keep: int) -> dict[str, list]:

@@ -7,14 +7,14 @@ Learning Rates"): it finds a good rate, it is not a schedule to train with.
 
 Here the sweep runs per batch on a throw-away copy of the model, from ``min_lr`` up to
 ``max_lr``, stops once the loss diverges, and suggests the rate where the smoothed loss
-falls fastest. Training then starts again from fresh weights at that rate.
+falls fastest. Training then starts again from fresh weights at that rate. (Its plot is
+:func:`rnnkit.core.report.plot_range_test`.)
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -44,28 +44,6 @@ class RangeTestResult:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-    def plot(self, path: Path) -> str:
-        """Smoothed loss against learning rate (log scale), suggestion marked; base64 PNG."""
-        import matplotlib.pyplot as plt
-
-        from rnnkit.reporting import save_figure
-
-        figure, axis = plt.subplots(figsize=(7, 4))
-        axis.plot(self.learning_rates, self.losses, color="#bbb", lw=0.8, label="batch loss")
-        axis.plot(self.learning_rates, self.smoothed, color="C0", label="smoothed")
-        axis.axvline(self.suggestion, color="C3", ls="--", label=f"suggested {self.suggestion:.2g}")
-        axis.set_xscale("log")
-        finite = [v for v in self.smoothed if math.isfinite(v)]
-        if finite:
-            low, high = min(finite), finite[0]
-            axis.set_ylim(low - 0.1 * (high - low), high + 0.6 * (high - low) + 1e-12)
-        axis.set_xlabel("learning rate")
-        axis.set_ylabel("loss")
-        axis.set_title("learning-rate range test")
-        axis.legend()
-        axis.grid(alpha=0.3)
-        return save_figure(figure, path)
 
 
 class LearningRateRangeTest(keras.callbacks.Callback):

@@ -9,7 +9,7 @@ history so far, and a fingerprint of the configuration and the training data.
 
 Resuming rebuilds the model exactly as a new run would, loads all of that, and calls
 ``model.fit(initial_epoch=k)``. Because every epoch re-seeds the random generators from
-``seed + epoch`` (:class:`rnnkit.training.EpochSeed`), the resumed epochs shuffle and drop
+``seed + epoch`` (:class:`rnnkit.core.training.EpochSeed`), the resumed epochs shuffle and drop
 out exactly as the uninterrupted run does, and the two end with the same weights.
 
 Example:
@@ -122,12 +122,12 @@ class ResumableTraining(keras.callbacks.Callback):
         resume: continue from the state in ``path`` when it exists (otherwise start over
             and overwrite it).
 
-    In a multi-process run (see :func:`rnnkit.training.initialize_processes`) every
+    In a multi-process run (see :func:`rnnkit.core.training.initialize_processes`) every
     process takes one, with the same ``path``: process 0 alone writes the state, and on
     resume every process reads it (restoring is collective), so on several hosts the
     file must be on a shared filesystem or copied to the same path on each.
 
-    Use through :func:`rnnkit.training.fit`, which wires it to early stopping.
+    Use through :func:`rnnkit.core.training.fit`, which wires it to early stopping.
     """
 
     def __init__(

@@ -25,8 +25,9 @@ from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
 from rnnkit.data.timeseries import Panel, future_index
 from rnnkit.data.windows import last_windows, make_windows
 from rnnkit.errors import ConfigError, DataError, NotFittedError
-from rnnkit.forecasting import LEVEL_FLOOR, Forecaster, tail_series, tail_state
-from rnnkit.panel_scoring import score_panel
+from rnnkit.forecasting.forecaster import LEVEL_FLOOR, Forecaster, tail_series, tail_state
+from rnnkit.forecasting.global_report import write_global_forecast_report
+from rnnkit.forecasting.panel_scoring import score_panel
 
 DataLike = Panel | pd.DataFrame | str | os.PathLike[str]
 
@@ -170,20 +171,20 @@ class GlobalForecaster(Forecaster):
         self.preparation_["skipped"] = self.skipped_
         self.preparation_["padded"] = getattr(self, "padded_", {})
         trained = {key: self.series_[key] for key in self.split_}
-        self.evaluation_ = score_panel(
-            self, trained, {key: split["test"] for key, split in self.split_.items()}
+        self.evaluation_ = self._score_panel(
+            trained, {key: split["test"] for key, split in self.split_.items()}
         )
         self.metrics_by_series_ = self.evaluation_["by_series"]
 
     # ----------------------------------------------------------------- forecasting
-    def _scaling(self, key: str, history: np.ndarray) -> tuple[Scaler, float]:
+    def scaling(self, key: str, history: np.ndarray) -> tuple[Scaler, float]:
         """The series' scaler and level floor: saved ones for a trained series, else fit
         on ``history`` (a new series, or one too short to train on)."""
         if key in self.scalers_:
             return self.scalers_[key], self.epsilons_[key]
         return _fit_scaling(history, self.config.scaler)
 
-    def _forecast_panel(
+    def forecast_panel(
         self, windows: np.ndarray, scalings: list[tuple[Scaler, float]]
     ) -> np.ndarray:
         """Forecasts (original scale) raw windows ``(n, lookback)``, row ``i`` scaled by
@@ -198,7 +199,7 @@ class GlobalForecaster(Forecaster):
         """The ``horizon`` values after ``values`` (one series' per-period history, at
         least ``lookback`` long, on the original scale) of the series ``key``."""
         window = last_windows(values, [len(values)], self.config.window)
-        return self._forecast_panel(window, [self._scaling(key, values)])[0]
+        return self.forecast_panel(window, [self.scaling(key, values)])[0]
 
     def predict(  # type: ignore[override]
         self, data: DataLike | None = None, ids: list[str] | None = None
@@ -237,8 +238,8 @@ class GlobalForecaster(Forecaster):
         windows = np.concatenate(
             [last_windows(s.to_numpy(), [len(s)], c.window) for s in usable.values()]
         )
-        scalings = [self._scaling(key, s.to_numpy()) for key, s in usable.items()]
-        forecasts = self._forecast_panel(windows, scalings)
+        scalings = [self.scaling(key, s.to_numpy()) for key, s in usable.items()]
+        forecasts = self.forecast_panel(windows, scalings)
         frames = [
             pd.DataFrame(
                 {
@@ -274,9 +275,12 @@ class GlobalForecaster(Forecaster):
                 f"Evaluation needs at least {c.window + test} periods a series (lookback "
                 f"{c.window} + test {test}); none of the {len(series)} series has that many."
             )
-        self.last_evaluation_ = score_panel(self, usable, {key: test for key in usable})
+        self.last_evaluation_ = self._score_panel(usable, {key: test for key in usable})
         self.last_evaluation_["details"]["series_too_short"] = sorted(set(series) - set(usable))
         return self.last_evaluation_["metrics"]
+
+    def _score_panel(self, series: dict[str, pd.Series], tests: dict[str, int]) -> dict:
+        return score_panel(self.config, self.scaling, self.forecast_panel, series, tests)
 
     def metrics_frame(self, by_series: dict | None = None) -> pd.DataFrame:
         """Per-series metrics as a long table: id, method, mae, rmse, mape, smape, mase."""
@@ -302,11 +306,25 @@ class GlobalForecaster(Forecaster):
         self.epsilons_ = {key: float(e) for key, e in pre["epsilons"].items()}
         self.series_ = {key: tail_series(t, self.config) for key, t in pre["tails"].items()}
 
-    def _write_report(self, directory: Path) -> None:
-        from rnnkit import global_report
-
+    def _write_report(self, directory: Path, future: pd.DataFrame) -> None:
         self.metrics_frame().to_csv(directory / "metrics_by_series.csv", index=False)
-        global_report.write_global_forecast_report(self, directory)
+        write_global_forecast_report(
+            directory,
+            self.config,
+            series=self.series_,
+            preparation=self.preparation_,
+            evaluation=self.evaluation_,
+            future=future,
+            training=self._training_record(),
+        )
+
+    @classmethod
+    def _check_run_config(cls, config: ForecastConfig, path: str | os.PathLike[str]) -> None:
+        """Refuses a run of one series: :meth:`Forecaster.load` reads those."""
+        if config.id_column is None:
+            raise ConfigError(
+                f"'{path}' is a run of one series (no id_column): load it with Forecaster."
+            )
 
 
 def _fit_scaling(train: np.ndarray, kind: str) -> tuple[Scaler, float]:

@@ -8,7 +8,9 @@ import numpy as np
 
 from rnnkit.config import ForecastConfig
 from rnnkit.errors import ConfigError
-from rnnkit.forecasting import METHODS, DataLike, Forecaster, make_config
+from rnnkit.forecasting.forecaster import DataLike, Forecaster, make_config
+from rnnkit.forecasting.global_forecaster import GlobalForecaster, truncate
+from rnnkit.forecasting.scoring import METHODS
 
 
 def backtest(
@@ -31,8 +33,6 @@ def backtest(
         raise ConfigError(f"folds must be an integer >= 1, got {folds!r}.")
     c = make_config(config, **params)
     if c.id_column is not None:
-        from rnnkit.global_forecasting import GlobalForecaster, truncate
-
         estimator: type[Forecaster] = GlobalForecaster
     else:
         estimator = Forecaster

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections.abc import Iterable
@@ -12,21 +11,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit import baselines, persistence, reporting
+from rnnkit.classification import baselines, streamed
+from rnnkit.classification.metrics import classification_metrics, confusion, per_class_metrics
+from rnnkit.classification.preparation import (
+    MIN_CLASS_ROWS,
+    DataLike,
+    LabelledTexts,
+    check_classes,
+    class_weight,
+    no_known_labels_error,
+    read_columns,
+    source_of,
+    stratified_split,
+)
+from rnnkit.classification.report import write_classification_report
 from rnnkit.config import ClassifierConfig, ModelConfig, TrainingConfig
+from rnnkit.core import models, persistence, training
+from rnnkit.core import resume as resume_
+from rnnkit.core.gradient_health import GradientHealth, probe_batch
+from rnnkit.core.range_test import RangeTestResult, range_test
+from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data import text as text_prep
 from rnnkit.data import text_stream
-from rnnkit.data.reading import line_numbers, read_table, require_columns
-from rnnkit.diagnostics import GradientHealth, probe_batch
-from rnnkit.errors import (
-    ConfigError,
-    DataError,
-    NotFittedError,
-    RunDirectoryError,
-    did_you_mean,
-)
-from rnnkit.lr_finder import RangeTestResult, range_test
-from rnnkit.metrics import classification_metrics, confusion, per_class_metrics
+from rnnkit.data.reading import line_numbers
+from rnnkit.data.text_stream import TRAIN, VALIDATION
+from rnnkit.errors import ConfigError, DataError, NotFittedError, RunDirectoryError, did_you_mean
 
 METHODS = ("model", "majority", "tfidf_linear")
 RUN_FILES = (
@@ -36,10 +45,7 @@ RUN_FILES = (
     "tokenizer.json",
     "metadata.json",
 )
-# One row each for the train, validation and test parts of a stratified split.
-MIN_CLASS_ROWS = 3
 
-DataLike = pd.DataFrame | str | os.PathLike[str]
 Texts = str | Iterable[str]
 
 
@@ -69,41 +75,6 @@ def make_config(config: ClassifierConfig | None = None, **params: Any) -> Classi
     )
 
 
-@dataclasses.dataclass
-class LabelledTexts:
-    """Usable rows of a table: cleaned texts and their labels, plus what was dropped."""
-
-    cleaned: list[str]
-    labels: list[str]
-    summary: dict[str, Any]
-
-
-def _source(frame: pd.DataFrame) -> str:
-    return str(frame.attrs.get("source", "the data"))
-
-
-def read_columns(data: DataLike, columns: list[str], fix: str) -> pd.DataFrame:
-    """``data`` (a path or a DataFrame) checked to have ``columns`` and some rows.
-
-    A missing column is reported with its closest existing name, followed by ``fix``
-    (which says which option names the column).
-    """
-    if isinstance(data, pd.DataFrame):
-        frame = data.copy()
-        frame.attrs.setdefault("source", "the DataFrame")
-        frame.attrs.setdefault("line_offset", 0)  # DataFrame rows are counted from 0
-        frame.attrs.setdefault("line_word", "row")
-    else:
-        frame = read_table(data)
-    try:
-        require_columns(frame, columns)
-    except DataError as err:
-        raise DataError(f"{err}. {fix}.") from None
-    if len(frame) == 0:
-        raise DataError(f"'{_source(frame)}' has no rows. Give at least a few labelled texts.")
-    return frame
-
-
 class TextClassifier:
     """Classifies texts with an embedding and a recurrent network, against baselines.
 
@@ -114,7 +85,7 @@ class TextClassifier:
     (early stopping) and test parts; the test is scored against the majority class and
     TF-IDF + a linear SVM on the same rows. A file larger than memory is read, cleaned
     and encoded in chunks at every epoch instead (``stream``, on its own above 100 MB; see
-    :mod:`rnnkit.streamed_classification`).
+    :mod:`rnnkit.classification.streamed`).
 
     Args:
         config: a :class:`~rnnkit.config.ClassifierConfig`; defaults otherwise.
@@ -150,7 +121,7 @@ class TextClassifier:
         keep = ~(no_text | no_label)
         if not keep.any():
             raise text_stream.no_usable_rows_error(
-                _source(frame),
+                source_of(frame),
                 c.text_column,
                 c.label_column,
                 int(no_text.sum()),
@@ -165,7 +136,7 @@ class TextClassifier:
         cleaned = [t for t, e in zip(cleaned, empty, strict=True) if not e]
         labels = [label for label, e in zip(labels, empty, strict=True) if not e]
         summary = {
-            "source": _source(frame),
+            "source": source_of(frame),
             "rows_read": int(len(frame)),
             "rows_without_text": int(no_text.sum()),
             "rows_without_label": int((no_label & ~no_text).sum()),
@@ -181,13 +152,16 @@ class TextClassifier:
         values = frame[c.text_column].iloc[kept[:3]].tolist()
         word = frame.attrs.get("line_word", "line")
         return text_stream.all_empty_error(
-            _source(frame), c.text_column, len(kept), lines, values, word, c.remove_stopwords
+            source_of(frame), c.text_column, len(kept), lines, values, word, c.remove_stopwords
         )
 
     def _choose_classes(self, prepared: LabelledTexts, min_rows: int) -> LabelledTexts:
         """Checks there are two classes or more, each with ``min_rows`` rows (or drops it)."""
         counts = pd.Series(prepared.labels).value_counts()
-        dropped = self._check_classes(counts, prepared.summary["source"], min_rows)
+        c = self.config
+        dropped = check_classes(
+            counts, prepared.summary["source"], min_rows, c.label_column, c.drop_rare_classes
+        )
         if dropped:
             keep = [label not in dropped for label in prepared.labels]
             prepared = LabelledTexts(
@@ -197,39 +171,6 @@ class TextClassifier:
             )
         prepared.summary["dropped_classes"] = dropped
         return prepared
-
-    def _check_classes(
-        self, counts: pd.Series, source: str, min_rows: int, first_lines: dict | None = None
-    ) -> dict[str, int]:
-        """The classes to leave out (rows per class), or an error naming the rare ones.
-
-        ``counts`` are rows per label, most frequent first; ``first_lines`` (streamed
-        files) gives the line where each label first appears, to find the rare ones.
-        """
-        c = self.config
-        rare = counts[counts < min_rows]
-        if len(rare) and not c.drop_rare_classes:
-
-            def where(label: str) -> str:
-                return f", first at line {first_lines[label]}" if first_lines else ""
-
-            shown = ", ".join(f"{label!r} ({n}{where(label)})" for label, n in rare.head(5).items())
-            raise DataError(
-                f"File '{source}', column '{c.label_column}': {len(rare)} class(es) have fewer "
-                f"than {min_rows} rows, too few for a stratified train/validation/test split: "
-                f"{shown}{', ...' if len(rare) > 5 else ''}. Add rows, merge these labels "
-                "into others, or pass --drop-rare-classes to leave them out."
-            )
-        dropped = {str(k): int(v) for k, v in rare.items()}
-        counts = counts.drop(rare.index)
-        if len(counts) < 2:
-            only = f" ({counts.index[0]!r}, {int(counts.iloc[0])} rows)" if len(counts) else ""
-            raise DataError(
-                f"File '{source}', column '{c.label_column}' has a single class{only}"
-                + (f" once {len(dropped)} rare class(es) are dropped" if dropped else "")
-                + "; a classifier needs at least two. Check --label-column."
-            )
-        return dropped
 
     def _known_labels(self, prepared: LabelledTexts) -> tuple[LabelledTexts, np.ndarray]:
         """Rows whose label the model knows, with class ids; unknown ones are counted."""
@@ -243,21 +184,15 @@ class TextClassifier:
             "rows_used": int(sum(known)),
         }
         if not any(known):
-            raise self._no_known_labels_error(summary["source"], unknown.iloc[0])
+            raise no_known_labels_error(
+                summary["source"], self.config.label_column, self.classes_, unknown.iloc[0]
+            )
         kept = LabelledTexts(
             [t for t, k in zip(prepared.cleaned, known, strict=True) if k],
             [lab for lab, k in zip(prepared.labels, known, strict=True) if k],
             summary,
         )
         return kept, np.array([index[label] for label in kept.labels], dtype="int64")
-
-    def _no_known_labels_error(self, source: str, example: str) -> DataError:
-        return DataError(
-            f"File '{source}', column '{self.config.label_column}': none of the "
-            f"labels are known to the model (e.g. {example!r}); it knows "
-            f"{', '.join(repr(x) for x in self.classes_[:5])}"
-            f"{', ...' if len(self.classes_) > 5 else ''}. Check --label-column."
-        )
 
     # ----------------------------------------------------------------- training
     def fit(
@@ -270,12 +205,11 @@ class TextClassifier:
         verbose: int | None = None,
         state_path: str | os.PathLike[str] | None = None,
         resume: bool = False,
-        range_test_only: bool = False,
     ) -> TextClassifier:
         """Trains on ``data`` (a path or a DataFrame) and scores the held-out test part.
 
         A file larger than memory is read in chunks at every epoch instead (see
-        ``ClassifierConfig.stream`` and :mod:`rnnkit.streamed_classification`): the same
+        ``ClassifierConfig.stream`` and :mod:`rnnkit.classification.streamed`): the same
         split, vocabulary and sequence length, and the same run directory.
 
         Args:
@@ -287,11 +221,9 @@ class TextClassifier:
             callbacks: extra Keras callbacks.
             verbose: Keras verbosity (default: a progress bar on a terminal).
             state_path: save the training state here at every epoch end (see
-                :mod:`rnnkit.resume`), so that an interrupted fit can be resumed.
+                :mod:`rnnkit.core.resume`), so that an interrupted fit can be resumed.
             resume: continue from the state in ``state_path`` if there is one; a state
                 saved with another configuration or other data is refused.
-            range_test_only: prepare the data and run the learning-rate range test, then
-                stop (see :func:`find_learning_rate`); nothing is trained.
 
         Returns:
             self, with ``model_``, ``tokenizer_``, ``classes_``, ``sequence_length_``,
@@ -303,12 +235,45 @@ class TextClassifier:
             "verbose": verbose,
             "state_path": state_path,
             "resume": resume,
-            "range_test_only": range_test_only,
         }
-        if text_stream.should_stream(data, self.config.stream):
-            from rnnkit.streamed_classification import fit_streamed
+        return self._fit(data, test_data, run)
 
-            return fit_streamed(self, data, test_data, run)
+    def find_learning_rate(self, data: DataLike) -> RangeTestResult:
+        """Runs the learning-rate range test on this configuration's model and ``data``.
+
+        The data is prepared exactly as ``fit`` prepares it (cleaning, split, vocabulary
+        from the training part); the sweep runs on a fresh model and nothing is trained.
+
+        Example:
+            >>> c = TextClassifier(text_column="text", label_column="label")
+            >>> c.find_learning_rate("complaints.csv").suggestion  # doctest: +SKIP
+        """
+        config = self.config
+        probe = TextClassifier(
+            config.replace(training=config.training.replace(learning_rate="auto"))
+        )
+        run = {
+            "checkpoint_path": None,
+            "callbacks": (),
+            "verbose": 0,
+            "state_path": None,
+            "resume": False,
+        }
+        probe._fit(data, None, run, range_test_only=True)
+        return probe.learning_rate_range_test_
+
+    def _fit(
+        self,
+        data: DataLike,
+        test_data: DataLike | None,
+        run: dict[str, Any],
+        range_test_only: bool = False,
+    ) -> TextClassifier:
+        """``fit``, or with ``range_test_only`` the data prepared as ``fit`` prepares it
+        and the range test run on it, nothing trained (:meth:`find_learning_rate`)."""
+        run = {**run, "range_test_only": range_test_only}
+        if text_stream.should_stream(data, self.config.stream):
+            return self._fit_streamed(data, test_data, run)
 
         c = self.config
         prepared = self._choose_classes(
@@ -376,16 +341,81 @@ class TextClassifier:
         self.metrics_ = self.evaluation_["metrics"]
         return self
 
+    def _fit_streamed(
+        self, data: DataLike, test_data: DataLike | None, run: dict[str, Any]
+    ) -> TextClassifier:
+        """``fit`` on a file read in chunks at every epoch (see
+        :mod:`rnnkit.classification.streamed`); ``run`` holds ``fit``'s keywords."""
+        c = self.config
+        if c.training.distribute:
+            raise ConfigError(
+                "--distribute does not work with a streamed file yet. Pass --no-stream (the "
+                "file is then read into memory) or train on one device."
+            )
+        prepared = streamed.prepare_streamed(c, self.cleaner, data, test_data)
+        self.classes_ = prepared.classes
+        self.sequence_length_ = prepared.sequence_length
+        self.tokenizer_ = prepared.tokenizer
+        self.vocabulary_size_ = int(prepared.tokenizer.get_vocab_size())
+        self.majority_class_ = prepared.majority_class
+        probe_rows = min(prepared.sample_training_rows, streamed.PROBE_ROWS)
+        probe = (
+            self._encode(prepared.sample_texts[:probe_rows]),
+            prepared.sample_labels[:probe_rows],
+        )
+        counts = prepared.counts(len(self.classes_))
+        tokenizer_json = text_prep.tokenizer_to_json(self.tokenizer_).encode("utf-8")
+        trained = self._train(
+            streamed.training_batches(prepared, c, self.cleaner, TRAIN, text_stream.SHUFFLE_ROWS),
+            streamed.training_batches(prepared, c, self.cleaner, VALIDATION),
+            sample=probe,
+            # The labels and the split of every row, and the vocabulary, identify the data.
+            fingerprint_arrays=[
+                prepared.row_labels,
+                prepared.parts,
+                np.frombuffer(tokenizer_json, dtype="uint8"),
+            ],
+            class_weight=self._class_weight(counts["train"]),
+            **run,
+        )
+        if not trained:
+            return self
+
+        sampled = len(prepared.sample_texts)
+        prepared.summary["streamed"] = {
+            "chunk_rows": c.chunk_rows,
+            "shuffle_rows": text_stream.SHUFFLE_ROWS,
+            "baseline_sample_rows": sampled,
+        }
+        longer = int(prepared.histogram[self.sequence_length_ + 1 :].sum())
+        self._record_preparation(prepared.summary, prepared.test_summary, counts, longer)
+
+        weight = "balanced" if c.class_weight == "balanced" else None
+        predict_tfidf = baselines.fit_tfidf_linear(
+            prepared.sample_texts, prepared.sample_labels, class_weight=weight, seed=c.training.seed
+        )
+        prepared.sample_texts = []  # the vectorizer keeps what it needs
+        truth, predicted = streamed.predict_in_chunks(
+            streamed.test_chunks(prepared, c, self.cleaner),
+            self._probabilities,
+            predict_tfidf,
+            self.majority_class_,
+        )
+        train_and_validation = int(counts["train"].sum() + counts["validation"].sum())
+        fit_on = (
+            "fit on the train and validation parts"
+            if sampled == train_and_validation
+            else f"fit on a random sample of {sampled} of the {train_and_validation} train and "
+            "validation texts (streamed training)"
+        )
+        self.evaluation_ = self._evaluation(truth, predicted, fit_on)
+        self.metrics_ = self.evaluation_["metrics"]
+        return self
+
     def _class_weight(self, train_counts: np.ndarray) -> dict[int, float] | None:
-        """Inverse class frequencies (from training rows per class) when balanced."""
-        if self.config.class_weight != "balanced":
-            return None
-        rows = int(train_counts.sum())
-        return {i: float(rows / (len(self.classes_) * n)) for i, n in enumerate(train_counts) if n}
+        return class_weight(train_counts, self.config.class_weight)
 
     def _build_model(self):  # -> keras.Model
-        from rnnkit import models
-
         c = self.config
         return models.build_text_classifier(
             self.sequence_length_,
@@ -418,9 +448,6 @@ class TextClassifier:
         the gradient probe draw their batches from ``sample``; ``fingerprint_arrays``
         identify the data of a resumable run.
         """
-        from rnnkit import resume as resume_
-        from rnnkit import training
-
         c = self.config
         loss = "sparse_categorical_crossentropy"
         settings = c.training
@@ -655,9 +682,24 @@ class TextClassifier:
                 },
             )
             evaluation["per_class"].to_csv(directory / "per_class.csv", index=False)
-        persistence.write_training_record(self, directory)
+        record = TrainingRecord(
+            history=getattr(self, "history_", None),
+            seconds=getattr(self, "training_seconds_", float("nan")),
+            stopped_on_nan=getattr(self, "stopped_on_nan_", False),
+            gradient_health=getattr(self, "gradient_health_", None),
+            range_test=getattr(self, "learning_rate_range_test_", None),
+        )
+        write_training_record(directory, record)
         if hasattr(self, "evaluation_"):
-            reporting.write_classification_report(self, directory)
+            write_classification_report(
+                directory,
+                self.config,
+                classes=self.classes_,
+                preparation=self.preparation_,
+                split=self.split_,
+                evaluation=self.evaluation_,
+                training=record,
+            )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TextClassifier:
@@ -697,40 +739,12 @@ def _as_texts(texts: Texts) -> list[str]:
     return ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
 
 
-def stratified_split(
-    labels: np.ndarray, fraction: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positions ``(kept, held_out)`` with about ``fraction`` of every class held out.
-
-    Each class with two rows or more keeps at least one row and holds out at least one,
-    so every class appears on both sides; a class of one row stays on the kept side.
-
-    Example:
-        >>> kept, held = stratified_split(np.array([0, 0, 0, 1, 1, 1]), 0.3,
-        ...                               np.random.default_rng(0))
-        >>> len(kept), len(held)
-        (4, 2)
-    """
-    kept, held = [], []
-    for label in np.unique(labels):
-        positions = np.flatnonzero(labels == label)
-        rng.shuffle(positions)
-        n_held = min(max(1, round(len(positions) * fraction)), len(positions) - 1)
-        held.append(positions[:n_held])
-        kept.append(positions[n_held:])
-    return np.sort(np.concatenate(kept)), np.sort(np.concatenate(held))
-
-
 def find_learning_rate(classifier: TextClassifier, data: DataLike) -> RangeTestResult:
-    """Runs the learning-rate range test on ``classifier``'s model and ``data``.
-
-    The data is prepared exactly as ``fit`` prepares it (cleaning, split, vocabulary from
-    the training part); the sweep runs on a fresh model and nothing is trained.
+    """Runs the learning-rate range test on ``classifier``'s model and ``data`` (see
+    :meth:`TextClassifier.find_learning_rate`).
 
     Example:
         >>> c = TextClassifier(text_column="text", label_column="label")
         >>> find_learning_rate(c, "complaints.csv").suggestion  # doctest: +SKIP
     """
-    config = classifier.config
-    probe = TextClassifier(config.replace(training=config.training.replace(learning_rate="auto")))
-    return probe.fit(data, verbose=0, range_test_only=True).learning_rate_range_test_
+    return classifier.find_learning_rate(data)

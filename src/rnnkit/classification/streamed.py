@@ -1,8 +1,10 @@
 """Training a TextClassifier on a file read in chunks: a corpus larger than memory.
 
-:func:`fit_streamed` is what ``TextClassifier.fit`` runs when ``ClassifierConfig.stream``
-says so. Every pass over the file holds one chunk of rows (see
-:mod:`rnnkit.data.text_stream`), and the run is the one the in-memory path gives:
+``TextClassifier.fit`` trains from these functions when ``ClassifierConfig.stream`` says
+so: :func:`prepare_streamed` makes the first passes, :func:`training_batches` feeds
+training, :func:`predict_in_chunks` scores the test part. Every pass over the file holds
+one chunk of rows (see :mod:`rnnkit.data.text_stream`), and the run is the one the
+in-memory path gives:
 
 - the same rows are dropped, and the same rows go to train, validation and test: the
   first pass keeps a label code per row and the in-memory stratified split runs on them;
@@ -21,20 +23,26 @@ and the gradient probe draw their batches from that sample's training texts.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rnnkit import baselines
+from rnnkit.classification import baselines
+from rnnkit.classification.preparation import (
+    MIN_CLASS_ROWS,
+    DataLike,
+    check_classes,
+    no_known_labels_error,
+    stratified_split,
+)
+from rnnkit.config import ClassifierConfig
 from rnnkit.data import text as text_prep
 from rnnkit.data import text_stream
+from rnnkit.data.text import TextCleaner
+from rnnkit.data.text_batches import TextBatches
 from rnnkit.data.text_stream import DROPPED, TEST, TRAIN, VALIDATION, Scan, TextTable
-from rnnkit.errors import ConfigError
-
-if TYPE_CHECKING:
-    from rnnkit.classification import DataLike, TextClassifier
 
 # TF-IDF with word pairs holds its whole vocabulary and feature matrix in memory.
 BASELINE_SAMPLE_ROWS = 200_000
@@ -61,6 +69,10 @@ class StreamedData:
         histogram: training texts per word count.
         sample_texts, sample_labels: the baseline sample, training rows first.
         sample_training_rows: how many of the sample are training rows.
+        classes: the class names, sorted; a class id indexes them.
+        sequence_length: tokens per text.
+        tokenizer: the vocabulary of the training part, padding and truncating.
+        majority_class: the most frequent class id of the training part.
     """
 
     table: TextTable
@@ -74,6 +86,10 @@ class StreamedData:
     sample_texts: list[str]
     sample_labels: np.ndarray
     sample_training_rows: int
+    classes: list[str]
+    sequence_length: int
+    tokenizer: Any
+    majority_class: int
 
     def counts(self, classes: int) -> dict[str, np.ndarray]:
         """Rows per class in each part."""
@@ -88,28 +104,26 @@ class StreamedData:
 
 
 def prepare_streamed(
-    classifier: TextClassifier, data: DataLike, test_data: DataLike | None = None
+    config: ClassifierConfig,
+    cleaner: TextCleaner,
+    data: DataLike,
+    test_data: DataLike | None = None,
 ) -> StreamedData:
     """The first two passes: rows checked, classes, split, vocabulary, sequence length.
-
-    Sets ``classes_``, ``sequence_length_``, ``tokenizer_``, ``vocabulary_size_`` and
-    ``majority_class_`` on ``classifier``.
 
     Raises:
         DataError: as ``TextClassifier.fit`` raises it, with the file's line numbers.
     """
-    from rnnkit.classification import MIN_CLASS_ROWS, stratified_split
-
-    c = classifier.config
+    c = config
     columns = [c.text_column, c.label_column]
     table = text_stream.open_table(data, columns, _FIX_COLUMNS, c.chunk_rows)
     test_table = None
     if test_data is not None:  # its header is checked before the long first pass
         test_table = text_stream.open_table(test_data, columns, _FIX_COLUMNS, c.chunk_rows)
 
-    scanned = text_stream.scan(table, c.text_column, c.label_column, classifier.cleaner)
+    scanned = text_stream.scan(table, c.text_column, c.label_column, cleaner)
     min_rows = 2 if test_data is not None else MIN_CLASS_ROWS
-    row_labels, summary = _choose_classes(classifier, scanned, min_rows)
+    classes, row_labels, summary = _choose_classes(c, scanned, min_rows)
     del scanned
 
     # The in-memory path's split, on the same labels in the same order: the same rows.
@@ -123,7 +137,7 @@ def prepare_streamed(
         parts[used[test]] = TEST
     else:
         rest = np.arange(len(labels))
-        test_labels, test_summary = _known_labels(classifier, test_table)
+        test_labels, test_summary = known_test_labels(c, cleaner, classes, test_table)
     train_positions, validation_positions = stratified_split(labels[rest], c.validation_size, rng)
     parts[used[rest[train_positions]]] = TRAIN
     parts[used[rest[validation_positions]]] = VALIDATION
@@ -136,17 +150,12 @@ def prepare_streamed(
         sample_rows = np.sort(sample_rng.choice(candidates, BASELINE_SAMPLE_ROWS, replace=False))
     del candidates
     vocabulary = text_stream.learn_vocabulary(
-        table, c.text_column, classifier.cleaner, parts, c.max_tokens, sample_rows
+        table, c.text_column, cleaner, parts, c.max_tokens, sample_rows
     )
-    classifier.sequence_length_ = c.sequence_length or (
+    sequence_length = c.sequence_length or (
         text_prep.choose_sequence_length_from_histogram(vocabulary.histogram)
     )
-    text_prep.set_sequence_length(
-        vocabulary.tokenizer, classifier.sequence_length_, c.padding, c.truncation
-    )
-    classifier.tokenizer_ = vocabulary.tokenizer
-    classifier.vocabulary_size_ = int(vocabulary.tokenizer.get_vocab_size())
-    classifier.majority_class_ = baselines.majority_class(row_labels[parts == TRAIN])
+    text_prep.set_sequence_length(vocabulary.tokenizer, sequence_length, c.padding, c.truncation)
 
     # The sample as the in-memory baseline takes its texts: training rows, then validation.
     sample_parts = parts[sample_rows]
@@ -165,77 +174,39 @@ def prepare_streamed(
         sample_texts=[vocabulary.sample[i] for i in order],
         sample_labels=row_labels[sample_rows][order].astype("int64"),
         sample_training_rows=int((sample_parts == TRAIN).sum()),
+        classes=classes,
+        sequence_length=sequence_length,
+        tokenizer=vocabulary.tokenizer,
+        majority_class=baselines.majority_class(row_labels[parts == TRAIN]),
     )
 
 
-def fit_streamed(
-    classifier: TextClassifier,
-    data: DataLike,
-    test_data: DataLike | None,
-    run: dict[str, Any],
-) -> TextClassifier:
-    """Trains ``classifier`` on ``data`` read in chunks; ``TextClassifier.fit`` documents
-    the arguments (``run`` holds the keyword ones)."""
-    from rnnkit.data.text_batches import TextBatches
-
-    c = classifier.config
-    if c.training.distribute:
-        raise ConfigError(
-            "--distribute does not work with a streamed file yet. Pass --no-stream (the file "
-            "is then read into memory) or train on one device."
-        )
-    prepared = prepare_streamed(classifier, data, test_data)
-    probe_rows = min(prepared.sample_training_rows, PROBE_ROWS)
-    probe = (
-        classifier._encode(prepared.sample_texts[:probe_rows]),
-        prepared.sample_labels[:probe_rows],
+def training_batches(
+    prepared: StreamedData,
+    config: ClassifierConfig,
+    cleaner: TextCleaner,
+    part: int,
+    shuffle_rows: int = 0,
+) -> TextBatches:
+    """Batches of one part (TRAIN or VALIDATION) of the file, read at every epoch."""
+    return TextBatches(
+        prepared.table,
+        config.text_column,
+        cleaner,
+        prepared.tokenizer,
+        prepared.parts,
+        prepared.row_labels,
+        part,
+        config.training.batch_size,
+        shuffle_rows,
     )
 
-    def batches(part: int, shuffle_rows: int = 0) -> TextBatches:
-        return TextBatches(
-            prepared.table,
-            c.text_column,
-            classifier.cleaner,
-            classifier.tokenizer_,
-            prepared.parts,
-            prepared.row_labels,
-            part,
-            c.training.batch_size,
-            shuffle_rows,
-        )
 
-    counts = prepared.counts(len(classifier.classes_))
-    tokenizer_json = text_prep.tokenizer_to_json(classifier.tokenizer_).encode("utf-8")
-    trained = classifier._train(
-        batches(TRAIN, text_stream.SHUFFLE_ROWS),
-        batches(VALIDATION),
-        sample=probe,
-        # The labels and the split of every row, and the vocabulary, identify the data.
-        fingerprint_arrays=[
-            prepared.row_labels,
-            prepared.parts,
-            np.frombuffer(tokenizer_json, dtype="uint8"),
-        ],
-        class_weight=classifier._class_weight(counts["train"]),
-        **run,
-    )
-    if not trained:
-        return classifier
-
-    sampled = len(prepared.sample_texts)
-    prepared.summary["streamed"] = {
-        "chunk_rows": c.chunk_rows,
-        "shuffle_rows": text_stream.SHUFFLE_ROWS,
-        "baseline_sample_rows": sampled,
-    }
-    longer = int(prepared.histogram[classifier.sequence_length_ + 1 :].sum())
-    classifier._record_preparation(prepared.summary, prepared.test_summary, counts, longer)
-
-    weight = "balanced" if c.class_weight == "balanced" else None
-    predict_tfidf = baselines.fit_tfidf_linear(
-        prepared.sample_texts, prepared.sample_labels, class_weight=weight, seed=c.training.seed
-    )
-    prepared.sample_texts = []  # the vectorizer keeps what it needs
+def test_chunks(
+    prepared: StreamedData, config: ClassifierConfig, cleaner: TextCleaner
+) -> Iterator[tuple[np.ndarray, list[str]]]:
+    """The test rows' class ids and cleaned texts, chunk by chunk: the TEST part of the
+    file, or the rows of the fixed test file whose label the model knows."""
     if prepared.test_table is None:
         table, selected, labels = prepared.table, prepared.parts == TEST, prepared.row_labels
     else:
@@ -245,25 +216,14 @@ def fit_streamed(
             prepared.test_labels >= 0,
             prepared.test_labels,
         )
-    chunks = _labelled_chunks(table, c.text_column, classifier, selected, labels)
-    truth, predicted = _predict_in_chunks(classifier, chunks, predict_tfidf)
-    train_and_validation = int(counts["train"].sum() + counts["validation"].sum())
-    fit_on = (
-        "fit on the train and validation parts"
-        if sampled == train_and_validation
-        else f"fit on a random sample of {sampled} of the {train_and_validation} train and "
-        "validation texts (streamed training)"
-    )
-    classifier.evaluation_ = classifier._evaluation(truth, predicted, fit_on)
-    classifier.metrics_ = classifier.evaluation_["metrics"]
-    return classifier
+    return _labelled_chunks(table, config.text_column, cleaner, selected, labels)
 
 
 def _choose_classes(
-    classifier: TextClassifier, scanned: Scan, min_rows: int
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """The class id of every row (-1: dropped) and the summary, classes checked as the
-    in-memory path checks them; sets ``classes_``."""
+    config: ClassifierConfig, scanned: Scan, min_rows: int
+) -> tuple[list[str], np.ndarray, dict[str, Any]]:
+    """The classes, the class id of every row (-1: dropped) and the summary, classes
+    checked as the in-memory path checks them."""
     per_code = np.bincount(scanned.codes[scanned.codes >= 0], minlength=len(scanned.labels))
     # value_counts' order in memory: most frequent first, from the order of appearance.
     counts = pd.Series(per_code, index=scanned.labels).sort_values(ascending=False)
@@ -271,15 +231,22 @@ def _choose_classes(
         label: scanned.table.line(row)
         for label, row in zip(scanned.labels, scanned.first_rows, strict=True)
     }
-    dropped = classifier._check_classes(counts, scanned.table.source, min_rows, first_lines)
-    classifier.classes_ = sorted(label for label in scanned.labels if label not in dropped)
-    row_labels = _class_ids(scanned, classifier.classes_)
+    dropped = check_classes(
+        counts,
+        scanned.table.source,
+        min_rows,
+        config.label_column,
+        config.drop_rare_classes,
+        first_lines,
+    )
+    classes = sorted(label for label in scanned.labels if label not in dropped)
+    row_labels = _class_ids(scanned, classes)
     summary = {
         **scanned.summary,
         "rows_used": int((row_labels >= 0).sum()),
         "dropped_classes": dropped,
     }
-    return row_labels, summary
+    return classes, row_labels, summary
 
 
 def _class_ids(scanned: Scan, classes: list[str]) -> np.ndarray:
@@ -289,26 +256,26 @@ def _class_ids(scanned: Scan, classes: list[str]) -> np.ndarray:
     return of_code[scanned.codes]  # code -1 reads the last entry: -1
 
 
-def _known_labels(
-    classifier: TextClassifier, table: TextTable
+def known_test_labels(
+    config: ClassifierConfig, cleaner: TextCleaner, classes: list[str], table: TextTable
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """A fixed test file's class ids per row (-1: dropped or unknown) and its summary,
     with the in-memory path's counts of unknown labels."""
-    c = classifier.config
-    scanned = text_stream.scan(table, c.text_column, c.label_column, classifier.cleaner)
-    row_labels = _class_ids(scanned, classifier.classes_)
+    c = config
+    scanned = text_stream.scan(table, c.text_column, c.label_column, cleaner)
+    row_labels = _class_ids(scanned, classes)
     per_code = np.bincount(scanned.codes[scanned.codes >= 0], minlength=len(scanned.labels))
     unknown = pd.Series(
         {
             label: int(n)
             for label, n in zip(scanned.labels, per_code, strict=True)
-            if label not in classifier.classes_
+            if label not in classes
         },
         dtype="int64",
     ).sort_values(ascending=False)
     used = int((row_labels >= 0).sum())
     if used == 0:
-        raise classifier._no_known_labels_error(table.source, scanned.labels[0])
+        raise no_known_labels_error(table.source, c.label_column, classes, scanned.labels[0])
     summary = {
         **scanned.summary,
         "rows_with_unknown_label": int(unknown.sum()),
@@ -321,23 +288,25 @@ def _known_labels(
 def _labelled_chunks(
     table: TextTable,
     text_column: str,
-    classifier: TextClassifier,
+    cleaner: TextCleaner,
     selected: np.ndarray,
     row_labels: np.ndarray,
 ) -> Iterator[tuple[np.ndarray, list[str]]]:
     """The selected rows' class ids and cleaned texts, chunk by chunk."""
-    for rows, cleaned in text_stream.selected_chunks(
-        table, text_column, classifier.cleaner, selected
-    ):
+    for rows, cleaned in text_stream.selected_chunks(table, text_column, cleaner, selected):
         yield row_labels[rows].astype("int64"), cleaned
 
 
-def _predict_in_chunks(
-    classifier: TextClassifier,
+def predict_in_chunks(
     chunks: Iterator[tuple[np.ndarray, list[str]]],
-    predict_tfidf,
+    probabilities: Callable[[list[str]], np.ndarray],
+    predict_tfidf: Callable[[list[str]], np.ndarray],
+    majority_class: int,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """True class ids and each method's predictions, computed a chunk at a time."""
+    """True class ids and each method's predictions, computed a chunk at a time.
+
+    ``probabilities`` gives the model's class probabilities of cleaned texts.
+    """
     truth: list[np.ndarray] = []
     model: list[np.ndarray] = []
     tfidf: list[np.ndarray] = []
@@ -345,12 +314,12 @@ def _predict_in_chunks(
         if not cleaned:
             continue
         truth.append(labels)
-        model.append(classifier._probabilities(cleaned).argmax(axis=1))
+        model.append(probabilities(cleaned).argmax(axis=1))
         tfidf.append(predict_tfidf(cleaned))
     labels = np.concatenate(truth)
     predicted = {
         "model": np.concatenate(model),
-        "majority": np.full(len(labels), classifier.majority_class_),
+        "majority": np.full(len(labels), majority_class),
         "tfidf_linear": np.concatenate(tfidf),
     }
     return labels, predicted

@@ -15,8 +15,9 @@ import keras
 import numpy as np
 
 from rnnkit.config import TrainingConfig
+from rnnkit.core import compilation
+from rnnkit.core.resume import ResumableTraining
 from rnnkit.errors import ConfigError, TrainingError
-from rnnkit.resume import ResumableTraining
 
 
 def seed_everything(seed: int) -> None:
@@ -24,50 +25,8 @@ def seed_everything(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-# Compiled XLA programs are kept between processes (JAX's persistent compilation cache),
-# so a second training or prediction of the same shapes skips the compilation that takes
-# most of a small run (the loans default: first epoch 8.2 s cold, 2.7 s warm). The folder
-# is safe to delete; RNNKIT_COMPILATION_CACHE=off turns the cache off.
-CACHE_VARIABLE = "RNNKIT_COMPILATION_CACHE"
-CACHE_MAX_BYTES = 1 << 30  # least recently used programs are dropped past 1 GiB
-
-_cache_enabled = False
-
-
-def compilation_cache_dir() -> Path | None:
-    """Where compiled programs are kept: ``$RNNKIT_COMPILATION_CACHE`` (a folder), else
-    ``$XDG_CACHE_HOME/rnnkit/xla`` (``~/.cache/rnnkit/xla``); ``None`` when it is off."""
-    setting = os.environ.get(CACHE_VARIABLE, "").strip()
-    if setting.lower() in ("off", "0", "false", "no"):
-        return None
-    if setting:
-        return Path(setting).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "rnnkit" / "xla"
-
-
-def enable_compilation_cache() -> None:
-    """Turns on JAX's persistent compilation cache (once; other backends: nothing)."""
-    global _cache_enabled
-    if _cache_enabled or keras.backend.backend() != "jax":
-        return
-    _cache_enabled = True
-    directory = compilation_cache_dir()
-    if directory is None:
-        return
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:  # a read-only home: compile every time, as without a cache
-        return
-    import jax
-
-    jax.config.update("jax_compilation_cache_dir", str(directory))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
-    jax.config.update("jax_compilation_cache_max_size", CACHE_MAX_BYTES)
-
-
 def compile_model(model: keras.Model, training: TrainingConfig, loss: Any, metrics=None) -> None:
-    enable_compilation_cache()
+    compilation.enable_cache()
     optimizer = keras.optimizers.Adam(
         learning_rate=training.learning_rate, clipnorm=training.clipnorm or None
     )
@@ -321,7 +280,7 @@ def fit(
     The best weights (lowest validation loss) are restored at the end, and written to
     ``checkpoint_path`` each time they improve. Training stops at the first NaN loss.
     With ``resumable``, the training state is saved at every epoch end and, when it
-    resumes, training continues from the saved epoch (see :mod:`rnnkit.resume`).
+    resumes, training continues from the saved epoch (see :mod:`rnnkit.core.resume`).
 
     ``train`` and ``validation`` are ``(x, y)`` arrays, or ``keras.utils.PyDataset``s
     that batch and shuffle themselves (a text corpus streamed from a file; not under

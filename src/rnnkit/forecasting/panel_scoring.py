@@ -3,19 +3,19 @@ baselines, then the per-series metrics pooled into overall ones."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from rnnkit import baselines
-from rnnkit.data.timeseries import SEASONAL_PERIODS
+from rnnkit.config import ForecastConfig
+from rnnkit.data.scaling import Scaler
 from rnnkit.data.windows import evaluation_origins, last_windows
-from rnnkit.forecasting import METHODS
-from rnnkit.metrics import forecast_metrics, mase_scale
+from rnnkit.forecasting import baselines
+from rnnkit.forecasting.metrics import forecast_metrics, mase_scale
+from rnnkit.forecasting.scoring import METHODS
 
-if TYPE_CHECKING:
-    from rnnkit.global_forecasting import GlobalForecaster
+Scaling = tuple[Scaler, float]
 
 # ARIMA is selected and refit per series and per origin (about 0.5 s a series here):
 # above this many series it is left out of the baselines, and the report says so.
@@ -23,9 +23,17 @@ ARIMA_MAX_SERIES = 100
 
 
 def score_panel(
-    forecaster: GlobalForecaster, series: dict[str, pd.Series], tests: dict[str, int]
+    config: ForecastConfig,
+    scaling: Callable[[str, np.ndarray], Scaling],
+    forecast_panel: Callable[[np.ndarray, list[Scaling]], np.ndarray],
+    series: dict[str, pd.Series],
+    tests: dict[str, int],
 ) -> dict:
     """Scores each series on its last ``tests[key]`` periods, then pools them.
+
+    ``scaling`` and ``forecast_panel`` are the model's (see
+    :meth:`GlobalForecaster.scaling` and :meth:`GlobalForecaster.forecast_panel`): a
+    series' scaler and level floor from its history, and forecasts of raw windows.
 
     The model forecasts every origin of every series in one batch; naive, seasonal naive
     and ARIMA (up to :data:`ARIMA_MAX_SERIES` series) forecast each series from the same
@@ -36,8 +44,8 @@ def score_panel(
         ``{"metrics": overall, "by_series": {id: {method: metrics}}, "predictions":
         DataFrame, "details": {...}}``.
     """
-    c = forecaster.config
-    season = SEASONAL_PERIODS[c.freq]
+    c = config
+    season = c.season
     with_arima = len(series) <= ARIMA_MAX_SERIES
     methods = [m for m in METHODS if with_arima or m != "arima"]
     keys, windows, scalings, plans = [], [], [], {}
@@ -45,11 +53,11 @@ def score_panel(
         values = s.to_numpy()
         origins = evaluation_origins(len(values), tests[key], c.horizon)
         plans[key] = origins
-        scaling = forecaster._scaling(key, values[: origins[0]])
+        scaled_by = scaling(key, values[: origins[0]])
         windows.append(last_windows(values, origins, c.window))
         keys.extend([key] * len(origins))
-        scalings.extend([scaling] * len(origins))
-    model = forecaster._forecast_panel(np.concatenate(windows), scalings)
+        scalings.extend([scaled_by] * len(origins))
+    model = forecast_panel(np.concatenate(windows), scalings)
     row = 0
     by_series, details, tables = {}, {}, []
     pooled: dict[str, list[np.ndarray]] = {m: [] for m in ["actual", *methods]}

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -315,47 +313,3 @@ def probe_batch(
     rng = np.random.default_rng(seed)
     index = rng.choice(len(x), size=min(size, len(x)), replace=False)
     return x[index], y[index]
-
-
-def plot_gradients(frame: pd.DataFrame, path: Path) -> str:
-    """Gradient and weight norms per layer over training (log scale); returns base64 PNG."""
-    import matplotlib.pyplot as plt
-
-    from rnnkit.reporting import save_figure
-
-    figure, (grads, weights, loss) = plt.subplots(1, 3, figsize=(15, 3.8))
-    for layer, rows in frame.groupby("layer", sort=False):
-        style = "-" if rows["recurrent"].iloc[0] else ":"
-        grads.plot(rows["step"], rows["gradient_norm"], style, label=layer)
-        weights.plot(rows["step"], rows["weight_norm"], style, label=layer)
-    first = frame.drop_duplicates("step")
-    loss.plot(first["step"], first["loss"], color="k")
-    for axis, title in (
-        (grads, "gradient norm per layer"),
-        (weights, "weight norm per layer"),
-        (loss, "probe-batch loss"),
-    ):
-        axis.set_yscale("log")
-        axis.set_xlabel("optimizer step")
-        axis.set_title(title)
-        axis.grid(alpha=0.3)
-    grads.legend(fontsize=7)
-    return save_figure(figure, path)
-
-
-def write_gradient_files(health: GradientHealth, directory: Path) -> str | None:
-    """Writes ``gradients.csv`` and ``gradients.png``; returns the PNG as base64."""
-    frame = health.frame()
-    if frame.empty:
-        return None
-    frame.to_csv(directory / "gradients.csv", index=False)
-    return plot_gradients(frame, directory / "gradients.png")
-
-
-def findings_html(findings: Sequence[Finding]) -> str:
-    import html
-
-    if not findings:
-        return "<p>No sign of exploding or vanishing gradients.</p>"
-    items = "".join(f"<li class='warn'>{html.escape(f.message)}</li>" for f in findings)
-    return f"<ul>{items}</ul>"

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rnnkit.reporting import (
-    FORECAST_COLUMNS,
-    _config_html,
+from rnnkit.config import ForecastConfig
+from rnnkit.core.report import (
+    TrainingRecord,
+    config_html,
     format_number,
     frame_html,
     gradient_section,
@@ -24,18 +26,17 @@ from rnnkit.reporting import (
     save_figure,
     write_html,
 )
-
-if TYPE_CHECKING:
-    from rnnkit.global_forecasting import GlobalForecaster
+from rnnkit.forecasting.report import FORECAST_COLUMNS
 
 # The plot shows this many series: the largest by total over their test periods.
 PLOTTED_SERIES = 6
 
 
-def series_table_html(forecaster: GlobalForecaster) -> str:
-    """One row per scored series: MASE of every method, the best in bold, sorted by the
-    model's MASE relative to seasonal naive."""
-    by_series = forecaster.evaluation_["by_series"]
+def series_table_html(
+    by_series: Mapping[str, Mapping[str, Mapping[str, float]]], id_column: str
+) -> str:
+    """One row per scored series (``{id: {method: metrics}}``): MASE of every method, the
+    best in bold, sorted by the model's MASE relative to seasonal naive."""
     methods = list(next(iter(by_series.values())))
     rows = []
     for key, metrics in by_series.items():
@@ -45,7 +46,7 @@ def series_table_html(forecaster: GlobalForecaster) -> str:
     rows.sort(key=lambda r: (not np.isfinite(r[0]), r[0]))
     head = "".join(
         f"<th>{html.escape(h)}</th>"
-        for h in [forecaster.config.id_column, *(f"{m} MASE" for m in methods), "model / s.naive"]
+        for h in [id_column, *(f"{m} MASE" for m in methods), "model / s.naive"]
     )
     body = []
     for ratio, key, mases in rows:
@@ -60,22 +61,27 @@ def series_table_html(forecaster: GlobalForecaster) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def plot_series_forecasts(forecaster: GlobalForecaster, path: Path) -> str:
+def plot_series_forecasts(
+    config: ForecastConfig,
+    series: Mapping[str, pd.Series],
+    predictions: pd.DataFrame,
+    future: pd.DataFrame,
+    path: Path,
+) -> str:
     """Recent actuals, the test forecasts (model, seasonal naive) and the future forecast
     of the largest series."""
-    c = forecaster.config
-    table = forecaster.evaluation_["predictions"]
+    c = config
+    table = predictions
     totals = table.groupby(c.id_column)["actual"].sum().sort_values(ascending=False)
     keys = list(totals.index[:PLOTTED_SERIES])
-    future = forecaster.predict(ids=keys)
     columns = 2 if len(keys) > 1 else 1
     rows = math.ceil(len(keys) / columns)
     figure, axes = plt.subplots(rows, columns, figsize=(11, 3 * rows), squeeze=False)
     for axis, key in zip(axes.flat, keys):
-        series = forecaster.series_[key]
+        values = series[key]
         tests = table[table[c.id_column] == key]
-        start = max(0, len(series) - len(tests) - 3 * c.horizon)
-        recent = series.iloc[start:]
+        start = max(0, len(values) - len(tests) - 3 * c.horizon)
+        recent = values.iloc[start:]
         axis.plot(recent.index, recent.to_numpy(), color="#555", lw=1, label="actual")
         times = pd.to_datetime(tests[c.time_column])
         axis.plot(times, tests["model"], color="C0", lw=1.4, label="model (test)")
@@ -92,15 +98,35 @@ def plot_series_forecasts(forecaster: GlobalForecaster, path: Path) -> str:
     return save_figure(figure, path)
 
 
-def write_global_forecast_report(forecaster: GlobalForecaster, directory: Path) -> None:
-    """Writes ``loss.png``, ``forecast.png`` and ``report.html`` into ``directory``."""
-    c = forecaster.config
-    evaluation = forecaster.evaluation_
+def write_global_forecast_report(
+    directory: Path,
+    config: ForecastConfig,
+    *,
+    series: Mapping[str, pd.Series],
+    preparation: Mapping[str, Any],
+    evaluation: Mapping[str, Any],
+    future: pd.DataFrame,
+    training: TrainingRecord,
+) -> None:
+    """Writes ``loss.png``, ``forecast.png`` and ``report.html`` into ``directory``.
+
+    Args:
+        directory: the (staging) run directory.
+        config: the run's configuration.
+        series: every series trained on, by id.
+        preparation: what aggregation did (``GlobalForecaster.preparation_``).
+        evaluation: the panel scoring (:func:`~rnnkit.forecasting.panel_scoring.score_panel`).
+        future: the forecast of every series (``GlobalForecaster.predict()``).
+        training: what training recorded.
+    """
+    c = config
     details = evaluation["details"]
-    prep = forecaster.preparation_
-    loss_png = plot_loss(forecaster.history_, directory / "loss.png")
-    forecast_png = plot_series_forecasts(forecaster, directory / "forecast.png")
-    epochs = len(forecaster.history_.get("loss", []))
+    prep = preparation
+    loss_png = plot_loss(training.history, directory / "loss.png")
+    forecast_png = plot_series_forecasts(
+        c, series, evaluation["predictions"], future, directory / "forecast.png"
+    )
+    epochs = len(training.history.get("loss", []))
     skipped = prep.get("skipped", {})
     notes = [
         f"{prep['rows_used']} rows aggregated into {prep['series']} series "
@@ -120,7 +146,7 @@ def write_global_forecast_report(forecaster: GlobalForecaster, directory: Path) 
         f"ARIMA {details['arima']}.",
         f"<b>The model beats seasonal naive on {details['model_beats_seasonal_naive']} of "
         f"{details['series_scored']} series</b> (MASE).",
-        f"Trained {epochs} epochs in {getattr(forecaster, 'training_seconds_', math.nan):.1f} s "
+        f"Trained {epochs} epochs in {training.seconds:.1f} s "
         "on the windows of every series; best validation-loss weights restored.",
     ]
     sections = [
@@ -131,15 +157,14 @@ def write_global_forecast_report(forecaster: GlobalForecaster, directory: Path) 
             + "<br>".join(n for n in notes if n)
             + "</p>",
         ),
-        ("MASE per series", series_table_html(forecaster)),
+        ("MASE per series", series_table_html(evaluation["by_series"], c.id_column)),
         (
             "Forecasts",
-            image_html(forecast_png, "forecasts of the largest series")
-            + frame_html(forecaster.predict()),
+            image_html(forecast_png, "forecasts of the largest series") + frame_html(future),
         ),
         ("Training", image_html(loss_png, "loss curves")),
-        *gradient_section(forecaster, directory),
-        ("Configuration", _config_html(c.to_dict())),
+        *gradient_section(training.gradient_health, directory),
+        ("Configuration", config_html(c.to_dict())),
     ]
     title = f"rnnkit forecast: {c.target_column} per {c.id_column}"
     write_html(directory / "report.html", title, sections)

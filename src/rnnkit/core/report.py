@@ -1,0 +1,259 @@
+"""The parts every report is made of: the self-contained ``report.html``, tables, figures.
+
+The jobs' own reports (:mod:`rnnkit.forecasting.report`, :mod:`rnnkit.classification.report`)
+are built from these; each takes results (metrics, forecasts, histories), never an
+estimator to call. The figures of what training recorded (loss curves, the learning-rate
+range test, gradient health) live here too, since both jobs write them.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import html
+import io
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from rnnkit.core.gradient_health import Finding, GradientHealth  # noqa: E402
+from rnnkit.core.persistence import write_json  # noqa: E402
+from rnnkit.core.range_test import RangeTestResult  # noqa: E402
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingRecord:
+    """What a fit recorded, as both jobs' reports and run directories show it.
+
+    Attributes:
+        history: loss (and metrics) per epoch; None for a loaded run.
+        seconds: time spent in training.
+        stopped_on_nan: training stopped on a NaN loss.
+        gradient_health: the gradient-health callback, when it ran.
+        range_test: the learning-rate range test, when it ran.
+    """
+
+    history: Mapping[str, Sequence[float]] | None
+    seconds: float = math.nan
+    stopped_on_nan: bool = False
+    gradient_health: GradientHealth | None = None
+    range_test: RangeTestResult | None = None
+
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;
+margin:2em auto;color:#222;padding:0 1em}h1{font-size:1.6em}
+h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5em 0}
+td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+.best{font-weight:bold;background:#eef7ee}img{max-width:100%;border:1px solid #eee}
+.note{color:#555;font-size:.92em}.warn{color:#a40}
+"""
+
+
+def format_number(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if isinstance(value, float):
+        magnitude = abs(value)
+        if magnitude >= 1e5:
+            return f"{value:,.0f}"
+        return f"{value:.{digits}g}" if magnitude < 1e4 else f"{value:,.1f}"
+    return str(value)
+
+
+def metrics_table(metrics: Mapping[str, Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """A plain-text table: one row per method, one column per metric."""
+    header = ["method", *columns]
+    rows = [
+        [name, *(format_number(values.get(c)) for c in columns)] for name, values in metrics.items()
+    ]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))
+        )
+    ]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
+            )
+        )
+    return "\n".join(lines)
+
+
+def metrics_table_html(
+    metrics: Mapping[str, Mapping[str, Any]], columns: Sequence[str], lower_is_better: bool = True
+) -> str:
+    """An HTML table with the best value of each column in bold."""
+    best = {}
+    for column in columns:
+        values = [v.get(column) for v in metrics.values()]
+        finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+        if finite:
+            best[column] = min(finite) if lower_is_better else max(finite)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["method", *columns])
+    body = []
+    for name, values in metrics.items():
+        cells = [f"<td>{html.escape(name)}</td>"]
+        for column in columns:
+            value = values.get(column)
+            css = ' class="best"' if column in best and value == best[column] else ""
+            cells.append(f"<td{css}>{format_number(value)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def frame_html(frame: pd.DataFrame, max_rows: int = 60) -> str:
+    return frame.head(max_rows).to_html(
+        index=False, float_format=lambda v: format_number(v), border=0
+    )
+
+
+def save_figure(figure: plt.Figure, path: Path) -> str:
+    """Saves ``figure`` as PNG at ``path`` and returns it base64-encoded for the report."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    data = buffer.getvalue()
+    path.write_bytes(data)
+    return base64.b64encode(data).decode("ascii")
+
+
+def image_html(encoded: str, alt: str) -> str:
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
+
+
+def write_html(path: Path, title: str, sections: Sequence[tuple[str, str]]) -> None:
+    """A single-file report: every image inline, no external resources."""
+    parts = [f"<h2>{html.escape(heading)}</h2>\n{body}" for heading, body in sections]
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n"
+        + "\n".join(parts)
+        + "</body></html>\n"
+    )
+    path.write_text(page, encoding="utf-8")
+
+
+def plot_loss(
+    history: Mapping[str, Sequence[float]], path: Path, metrics: Sequence[str] = ()
+) -> str:
+    """Training and validation loss per epoch (and any extra metric pairs)."""
+    names = ["loss", *metrics]
+    figure, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 3.5), squeeze=False)
+    for axis, name in zip(axes[0], names):
+        for key, style in ((name, "-"), (f"val_{name}", "--")):
+            if key in history:
+                axis.plot(range(1, len(history[key]) + 1), history[key], style, label=key)
+        axis.set_xlabel("epoch")
+        axis.set_title(name)
+        if name == "loss":
+            axis.set_yscale("log")
+        axis.legend()
+        axis.grid(alpha=0.3)
+    return save_figure(figure, path)
+
+
+def config_html(config: Mapping[str, Any]) -> str:
+    rows = []
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        rows.append(f"<tr><td>{html.escape(str(key))}</td><td>{html.escape(str(value))}</td></tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def gradient_section(health: GradientHealth | None, directory: Path) -> list[tuple[str, str]]:
+    """The report's gradient-health section (empty when it was not recorded)."""
+    if health is None:
+        return []
+    encoded = write_gradient_files(health, directory)
+    body = findings_html(health.findings)
+    if encoded:
+        body += image_html(encoded, "gradient norms") + (
+            f"<p class='note'>Measured every {health.every} optimizer steps on a fixed batch "
+            "of training data (gradients.csv).</p>"
+        )
+    return [("Gradient health", body)]
+
+
+def plot_gradients(frame: pd.DataFrame, path: Path) -> str:
+    """Gradient and weight norms per layer over training (log scale); returns base64 PNG."""
+    figure, (grads, weights, loss) = plt.subplots(1, 3, figsize=(15, 3.8))
+    for layer, rows in frame.groupby("layer", sort=False):
+        style = "-" if rows["recurrent"].iloc[0] else ":"
+        grads.plot(rows["step"], rows["gradient_norm"], style, label=layer)
+        weights.plot(rows["step"], rows["weight_norm"], style, label=layer)
+    first = frame.drop_duplicates("step")
+    loss.plot(first["step"], first["loss"], color="k")
+    for axis, title in (
+        (grads, "gradient norm per layer"),
+        (weights, "weight norm per layer"),
+        (loss, "probe-batch loss"),
+    ):
+        axis.set_yscale("log")
+        axis.set_xlabel("optimizer step")
+        axis.set_title(title)
+        axis.grid(alpha=0.3)
+    grads.legend(fontsize=7)
+    return save_figure(figure, path)
+
+
+def write_gradient_files(health: GradientHealth, directory: Path) -> str | None:
+    """Writes ``gradients.csv`` and ``gradients.png``; returns the PNG as base64."""
+    frame = health.frame()
+    if frame.empty:
+        return None
+    frame.to_csv(directory / "gradients.csv", index=False)
+    return plot_gradients(frame, directory / "gradients.png")
+
+
+def findings_html(findings: Sequence[Finding]) -> str:
+    if not findings:
+        return "<p>No sign of exploding or vanishing gradients.</p>"
+    items = "".join(f"<li class='warn'>{html.escape(f.message)}</li>" for f in findings)
+    return f"<ul>{items}</ul>"
+
+
+def plot_range_test(result: RangeTestResult, path: Path) -> str:
+    """Smoothed loss against learning rate (log scale), suggestion marked; base64 PNG."""
+    figure, axis = plt.subplots(figsize=(7, 4))
+    axis.plot(result.learning_rates, result.losses, color="#bbb", lw=0.8, label="batch loss")
+    axis.plot(result.learning_rates, result.smoothed, color="C0", label="smoothed")
+    axis.axvline(result.suggestion, color="C3", ls="--", label=f"suggested {result.suggestion:.2g}")
+    axis.set_xscale("log")
+    finite = [v for v in result.smoothed if math.isfinite(v)]
+    if finite:
+        low, high = min(finite), finite[0]
+        axis.set_ylim(low - 0.1 * (high - low), high + 0.6 * (high - low) + 1e-12)
+    axis.set_xlabel("learning rate")
+    axis.set_ylabel("loss")
+    axis.set_title("learning-rate range test")
+    axis.legend()
+    axis.grid(alpha=0.3)
+    return save_figure(figure, path)
+
+
+def write_training_record(directory: Path, record: TrainingRecord) -> None:
+    """Writes what training recorded, shared by both jobs: ``history.csv``, and when they
+    ran, the range test (``lr_find.json``/``.png``) and ``gradient_health.json``."""
+    history, range_test = record.history, record.range_test
+    gradient_health = record.gradient_health
+    if history is not None:
+        pd.DataFrame(history).rename_axis("epoch").to_csv(directory / "history.csv")
+    if range_test is not None:
+        write_json(directory / "lr_find.json", range_test.to_dict())
+        plot_range_test(range_test, directory / "lr_find.png")
+    if gradient_health is not None:
+        write_json(directory / "gradient_health.json", gradient_health.summary())

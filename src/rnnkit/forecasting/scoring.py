@@ -1,0 +1,74 @@
+"""Scoring a forecaster of one series: the model and the baselines forecast the last test
+periods from the same origins, and each is measured on the original scale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.config import ForecastConfig
+from rnnkit.data.windows import evaluation_origins
+from rnnkit.forecasting import baselines
+from rnnkit.forecasting.metrics import forecast_metrics, mase_scale
+
+# The methods every forecast is scored with, the network first.
+METHODS = ("model", "naive", "seasonal_naive", "arima")
+
+
+def score_series(
+    forecast_windows: Callable[[np.ndarray], np.ndarray],
+    values: np.ndarray,
+    test_size: int,
+    index: pd.DatetimeIndex,
+    config: ForecastConfig,
+) -> dict[str, Any]:
+    """Scores a model and the baselines on the last ``test_size`` periods of one series.
+
+    Every method forecasts the full horizon from the same origins (see
+    :func:`~rnnkit.data.windows.evaluation_origins`), on the original scale.
+
+    Args:
+        forecast_windows: the model's forecasts of raw windows ``(n, lookback)``, such as
+            :meth:`Forecaster.forecast_windows`.
+        values: the series, one value per period.
+        test_size: periods at its end to score on.
+        index: the period starts of ``values``.
+        config: the forecaster's configuration (lookback, horizon, freq).
+
+    Returns:
+        ``{"metrics": {method: {...}}, "predictions": DataFrame, "details": {...}}``.
+    """
+    c = config
+    season = c.season
+    origins = evaluation_origins(len(values), test_size, c.horizon)
+    windows = np.stack([values[o - c.window : o] for o in origins])
+    predictions = {"model": forecast_windows(windows)}
+    forecasts, arima_order = baselines.forecast_from_origins(values, origins, c.horizon, season)
+    predictions.update(forecasts)
+    actual = np.stack([values[o : o + c.horizon] for o in origins])
+    scale = mase_scale(values[: origins[0]], season)
+    metrics = {m: forecast_metrics(actual, predictions[m], scale) for m in METHODS}
+    table = pd.DataFrame(
+        {
+            c.time_column: np.concatenate([index[o : o + c.horizon] for o in origins]),
+            "origin": np.repeat([str(index[o].date()) for o in origins], c.horizon),
+            "step": np.tile(np.arange(1, c.horizon + 1), len(origins)),
+            "actual": actual.ravel(),
+            **{m: predictions[m].ravel() for m in METHODS},
+        }
+    )
+    return {
+        "metrics": metrics,
+        "predictions": table,
+        "details": {
+            "origins": [str(index[o]) for o in origins],
+            "test_points": int(actual.size),
+            "zero_actuals_excluded_from_mape": int((actual == 0).sum()),
+            "seasonal_period": season,
+            "mase_scale": scale,
+            "arima_order": list(arima_order),
+        },
+    }

@@ -1,0 +1,68 @@
+"""The request and response bodies of the HTTP API (pydantic models, strict: unknown
+fields are refused)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+class HistoryPoint(BaseModel):
+    """One period's value, at the period's start time (ISO 8601)."""
+
+    model_config = _STRICT
+    time: Annotated[str, Field(strict=True, examples=["2024-05-01"])]
+    value: Annotated[float, Field(strict=True, allow_inf_nan=False, examples=[1250.0])]
+
+
+class ForecastRequest(BaseModel):
+    """Recent per-period values to forecast from; the run's saved tail when omitted."""
+
+    model_config = _STRICT
+    history: list[HistoryPoint] | None = Field(
+        default=None,
+        description="Already aggregated values, one per period of the run's freq, oldest "
+        "first, no gaps; at least `lookback` of them. Only the last `lookback` are used.",
+    )
+    id: Annotated[str, Field(strict=True, min_length=1, max_length=1000)] | None = Field(
+        default=None,
+        description="The series to forecast, for a run trained with --id-column (required "
+        "there). With a history, a series the model has not seen is forecast too, scaled "
+        "on that history.",
+    )
+
+
+class ForecastResponse(BaseModel):
+    model: str
+    dates: list[str]
+    forecast: list[float]
+
+
+class ClassifyRequest(BaseModel):
+    """Texts to label, raw (they are cleaned exactly as in training)."""
+
+    model_config = _STRICT
+    texts: list[Annotated[str, Field(strict=True)]] = Field(min_length=1)
+    top_k: Annotated[int, Field(strict=True, ge=1)] = 1
+
+
+class LabelProbability(BaseModel):
+    label: str
+    probability: float
+
+
+class ClassifyResponse(BaseModel):
+    model: str
+    labels: list[str]
+    probabilities: list[float]
+    top_k: list[list[LabelProbability]]
+
+
+EXAMPLES = {
+    "forecast": '{"history": [{"time": "2024-05-01", "value": 1250.0}, ...]} or no body '
+    '(and "id": "..." for a model of many series)',
+    "classify": '{"texts": ["my card was stolen"], "top_k": 1}',
+}
