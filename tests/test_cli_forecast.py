@@ -136,3 +136,40 @@ def test_bad_flag_exits_2(events_csv):
 
 def test_predict_refuses_a_directory_that_is_not_a_run(tmp_path):
     _fails(runner.invoke(app, ["forecast", "predict", str(tmp_path)]), "is not an rnnkit run")
+
+
+def test_train_takes_the_ensemble_flags_and_an_automatic_lookback(events_csv, tmp_path):
+    out = tmp_path / "run"
+    flags = [f for f in TINY_FLAGS]
+    flags[flags.index("--lookback") + 1] = "auto"
+    result = runner.invoke(
+        app,
+        [
+            "forecast",
+            "train",
+            str(events_csv),
+            *flags,
+            "--out",
+            str(out),
+            "--base",
+            "naive",
+            "--ensemble-size",
+            "2",
+            "--no-linear",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert (config["lookback"], config["base"], config["ensemble_size"], config["linear"]) == (
+        None,
+        "naive",
+        2,
+        False,
+    )
+    assert json.loads((out / "preprocessing.json").read_text())["base"] == "naive"
+
+
+def test_a_lookback_that_is_neither_a_number_nor_auto_is_a_usage_error(events_csv, tmp_path):
+    result = _train(events_csv, tmp_path / "run", "--lookback", "long")
+    assert result.exit_code == 2
+    assert "expected a whole number or 'auto'" in result.output

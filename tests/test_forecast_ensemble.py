@@ -1,5 +1,6 @@
 """The forecaster's ensemble of members that correct a simple base forecast."""
 
+import keras
 import numpy as np
 import pytest
 from conftest import TINY, make_events
@@ -61,3 +62,31 @@ def test_ensemble_forecasts_are_identical_after_save_and_load(tmp_path):
     loaded = Forecaster.load(tmp_path / "run")
     assert loaded.base_ == f.base_
     np.testing.assert_allclose(loaded.predict()["forecast"], f.predict()["forecast"], rtol=1e-6)
+
+
+class _Spoil(keras.callbacks.Callback):
+    """Replaces the trained output layers with large random weights as training ends."""
+
+    def on_train_end(self, logs=None):
+        rng = np.random.default_rng(0)
+        for layer in self.model.layers:
+            if layer.name.endswith(("_out", "_linear")):
+                layer.set_weights(
+                    [rng.normal(scale=50.0, size=w.shape) for w in layer.get_weights()]
+                )
+
+
+def test_corrections_worse_than_none_on_validation_are_zeroed_to_the_base_forecast():
+    f = Forecaster(
+        time_column="created_at", target_column="amount", **{**ENSEMBLE, "base": "naive"}
+    )
+    f.fit(make_events(), verbose=0, callbacks=(_Spoil(),))
+    assert f.kept_base_
+    last = f.series_.to_numpy()[-1]
+    np.testing.assert_allclose(f.predict()["forecast"], np.full(TINY["horizon"], last), rtol=1e-6)
+
+
+def test_trained_corrections_better_than_none_are_kept():
+    f = Forecaster(time_column="created_at", target_column="amount", **{**ENSEMBLE, "epochs": 20})
+    f.fit(make_events(days=140), verbose=0)
+    assert not f.kept_base_

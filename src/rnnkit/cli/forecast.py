@@ -26,14 +26,16 @@ from rnnkit.cli.options import (
     Seed,
 )
 from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
-from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
+from rnnkit.config import ForecastConfig
 from rnnkit.errors import ConfigError
 
 app = typer.Typer(
     help="Forecast a series aggregated from a CSV of events or values.", no_args_is_help=True
 )
 
-_D, _M, _T = ForecastConfig(), ModelConfig(), TrainingConfig()
+# The forecaster's own defaults (its model and training differ from the classifier's).
+_D = ForecastConfig()
+_M, _T = _D.model, _D.training
 
 Data = Annotated[Path, typer.Argument(help="CSV or Parquet file, one row per event or value.")]
 TimeColumn = Annotated[str, typer.Option(help="Column of timestamps.")]
@@ -41,7 +43,40 @@ TargetColumn = Annotated[str, typer.Option(help="Column of values to aggregate a
 Freq = Annotated[str, typer.Option(help="Period: H, D, B, W, M, Q or Y.")]
 Agg = Annotated[str, typer.Option(help="Per-period aggregate: sum, mean, count, last, min, max.")]
 Fill = Annotated[str, typer.Option(help="Periods without rows: auto, zero, interpolate, ffill.")]
-Lookback = Annotated[int, typer.Option(help="Periods the network sees.")]
+
+
+def _lookback(value: str) -> int | None:
+    """``--lookback``: a number of periods, or ``auto``."""
+    if value.strip().lower() == "auto":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected a whole number or 'auto', got {value!r}") from None
+
+
+Lookback = Annotated[
+    int | None,
+    typer.Option(
+        help="Periods the network sees, or auto: 2 x max(horizon, season), at least 8.",
+        parser=_lookback,
+        metavar="[N|auto]",
+    ),
+]
+Base = Annotated[
+    str,
+    typer.Option(
+        help="Forecast the network corrects: auto (the better of naive and seasonal naive "
+        "on the training part), naive, seasonal_naive, none."
+    ),
+]
+EnsembleSize = Annotated[
+    int, typer.Option(help="Networks trained together; the forecast is their median.")
+]
+Linear = Annotated[
+    bool,
+    typer.Option("--linear/--no-linear", help="Add a linear map of the window to each network."),
+]
 Horizon = Annotated[int, typer.Option(help="Periods it forecasts.")]
 Strategy = Annotated[
     str, typer.Option(help="direct (one network, whole horizon), recursive, or seq2seq.")
@@ -62,7 +97,10 @@ Ids = Annotated[
 ]
 Units = Annotated[int, typer.Option(help="Units per layer.")]
 Batch = Annotated[int, typer.Option(help="Windows per step.")]
-Loss = Annotated[str, typer.Option(help="auto (mse; huber with --id-column), mse or huber.")]
+Loss = Annotated[
+    str,
+    typer.Option(help="auto (mae with a base; else mse, huber with --id-column), mae, mse, huber."),
+]
 
 
 def _config(**values) -> ForecastConfig:
@@ -80,11 +118,14 @@ def train(
     freq: Freq = _D.freq,
     agg: Agg = _D.agg,
     fill: Fill = _D.fill,
-    lookback: Lookback = _D.lookback,
+    lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,
     scaler: Scaler = _D.scaler,
     window_norm: WindowNorm = _D.window_norm,
+    base: Base = _D.base,
+    ensemble_size: EnsembleSize = _D.ensemble_size,
+    linear: Linear = _D.linear,
     test_size: TestSize = None,
     validation_size: ValSize = None,
     id_column: IdColumn = None,
@@ -209,11 +250,14 @@ def backtest(
     freq: Freq = _D.freq,
     agg: Agg = _D.agg,
     fill: Fill = _D.fill,
-    lookback: Lookback = _D.lookback,
+    lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,
     scaler: Scaler = _D.scaler,
     window_norm: WindowNorm = _D.window_norm,
+    base: Base = _D.base,
+    ensemble_size: EnsembleSize = _D.ensemble_size,
+    linear: Linear = _D.linear,
     id_column: IdColumn = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
@@ -303,11 +347,14 @@ def lr_find(
     freq: Freq = _D.freq,
     agg: Agg = _D.agg,
     fill: Fill = _D.fill,
-    lookback: Lookback = _D.lookback,
+    lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,
     scaler: Scaler = _D.scaler,
     window_norm: WindowNorm = _D.window_norm,
+    base: Base = _D.base,
+    ensemble_size: EnsembleSize = _D.ensemble_size,
+    linear: Linear = _D.linear,
     id_column: IdColumn = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
