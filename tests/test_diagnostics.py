@@ -93,3 +93,29 @@ def test_background_compilation_still_records_a_short_run():
     frame = health.frame()
     assert frame["step"].nunique() >= 1  # at least the record at the end of training
     assert frame["step"].max() == 2 and np.isfinite(frame["gradient_norm"]).all()
+
+
+def _records(norms: list[float]) -> list[dict]:
+    return [
+        {
+            "step": 20 * (i + 1),
+            "epoch": 1,
+            "layer": "out",
+            "recurrent": False,
+            "gradient_norm": 0.1,
+            "weight_norm": norm,
+            "loss": 1.0,
+        }
+        for i, norm in enumerate(norms)
+    ]
+
+
+def test_a_layer_that_starts_at_zero_is_not_flagged_for_growing_while_it_learns():
+    health = GradientHealth((np.zeros((2, 3, 1)), np.zeros((2, 1))), loss="mse")
+    for count in (2, 3):  # 0.06 -> 0.6 -> 0.9: tenfold growth, but tiny weights
+        health.records = _records([0.06, 0.6, 0.9][:count])
+        health._check_latest()
+    assert not health.findings
+    health.records = _records([0.06, 0.6, 0.9, 2.0, 5.0])  # 2.0 -> 5.0: large and growing
+    health._check_latest()
+    assert [f.sign for f in health.findings] == ["weights_growing"]

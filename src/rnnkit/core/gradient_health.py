@@ -78,7 +78,10 @@ class GradientHealth(keras.callbacks.Callback):
         gradient_threshold: a layer whose gradient norm stays above this is flagged.
         jump_factor: the loss rising by more than this factor between records is flagged.
         growth_factor: a layer's weight norm growing by more than this factor between
-            records is flagged.
+            records is flagged, once the norm has reached ``growth_floor``.
+        growth_floor: weight norms below this are too small for growth to mean anything:
+            a layer that starts at zero (the forecaster's output layers) grows by a huge
+            factor while it learns, without exploding.
         vanishing_ratio: the first recurrent layer's gradient norm below this fraction of
             the last one's (median over records) is flagged.
         background_compile: compile the gradient function on a thread while training
@@ -99,6 +102,7 @@ class GradientHealth(keras.callbacks.Callback):
         gradient_threshold: float = 10.0,
         jump_factor: float = 10.0,
         growth_factor: float = 2.0,
+        growth_floor: float = 1.0,
         vanishing_ratio: float = 1e-3,
         background_compile: bool = True,
     ) -> None:
@@ -114,6 +118,7 @@ class GradientHealth(keras.callbacks.Callback):
         self.gradient_threshold = gradient_threshold
         self.jump_factor = jump_factor
         self.growth_factor = growth_factor
+        self.growth_floor = growth_floor
         self.vanishing_ratio = vanishing_ratio
         self.background_compile = background_compile
         self.records: list[dict[str, Any]] = []
@@ -241,6 +246,7 @@ class GradientHealth(keras.callbacks.Callback):
         for (_, now), (_, then) in zip(latest.iterrows(), previous.iterrows()):
             if (
                 then["weight_norm"] > 0
+                and then["weight_norm"] >= self.growth_floor
                 and now["weight_norm"] > self.growth_factor * then["weight_norm"]
             ):
                 self._flag(
