@@ -66,8 +66,8 @@ Lookback = Annotated[
 Base = Annotated[
     str,
     typer.Option(
-        help="Forecast the network corrects: auto (the better of naive and seasonal naive "
-        "on the training part), naive, seasonal_naive, none."
+        help="Forecast the network corrects: auto (the best of naive, seasonal_naive and "
+        "seasonal_mean on the validation windows), naive, seasonal_naive, seasonal_mean, none."
     ),
 ]
 EnsembleSize = Annotated[

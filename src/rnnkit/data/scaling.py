@@ -72,17 +72,33 @@ def base_forecast(windows: np.ndarray, kind: str, season: int, horizon: int) -> 
     """The simple forecast a network corrects, ``(n, horizon)``, from windows ``(n, lookback)``.
 
     ``naive`` repeats each window's last value, ``seasonal_naive`` its last ``season``
-    values (naive when ``season`` is 1 or longer than the window), ``none`` is zero.
+    values (naive when ``season`` is 1 or longer than the window), ``seasonal_mean`` the
+    average shape of its last seasons (up to ``SEASONS_AVERAGED``, as many as the window
+    holds) at the level of the last season, which repeats less noise than seasonal
+    naive; ``none`` is zero.
 
     Example:
         >>> base_forecast(np.array([[1.0, 2.0, 3.0, 4.0]]), "seasonal_naive", 2, 3).tolist()
         [[3.0, 4.0, 3.0]]
+        >>> base_forecast(np.array([[1.0, 3.0, 3.0, 3.0]]), "seasonal_mean", 2, 2).tolist()
+        [[2.5, 3.5]]
     """
     n, lookback = windows.shape
     if kind == "none":
         return np.zeros((n, horizon))
     if kind == "naive" or season <= 1 or season > lookback:
         return np.repeat(windows[:, -1:], horizon, axis=1)
-    if kind == "seasonal_naive":
-        return windows[:, -season:][:, np.arange(horizon) % season]
+    steps = np.arange(horizon) % season
+    seasons = min(SEASONS_AVERAGED, lookback // season)
+    if kind == "seasonal_naive" or (kind == "seasonal_mean" and seasons < 2):
+        return windows[:, -season:][:, steps]
+    if kind == "seasonal_mean":
+        last = windows[:, -seasons * season :].reshape(n, seasons, season)
+        shape = last.mean(axis=1) - last.mean(axis=(1, 2))[:, None]
+        return (shape + last[:, -1].mean(axis=1, keepdims=True))[:, steps]
     raise ValueError(f"unknown base forecast {kind!r}")
+
+
+# Seasons the seasonal-mean base averages at most.
+SEASONS_AVERAGED = 4
+BASE_CHOICES = ("naive", "seasonal_naive", "seasonal_mean")

@@ -17,7 +17,7 @@ from rnnkit.core.gradient_health import GradientHealth, probe_batch
 from rnnkit.core.range_test import RangeTestResult, range_test
 from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
-from rnnkit.data.scaling import Scaler, base_forecast, window_statistics
+from rnnkit.data.scaling import BASE_CHOICES, Scaler, base_forecast, window_statistics
 from rnnkit.data.streaming import aggregate_file
 from rnnkit.data.timeseries import PreparedSeries, aggregate, future_index
 from rnnkit.data.windows import make_windows
@@ -273,11 +273,10 @@ class Forecaster:
         self.epsilon_ = float(LEVEL_FLOOR * np.mean(np.abs(scaled[:n_train])) + 1e-8)
         steps = self._output_steps()
         train = make_windows(scaled, c.window, steps, 0, n_train)
-        self.base_ = self._choose_base(*train)
+        validation = make_windows(scaled, c.window, steps, n_train, n_train + n_val)
+        self.base_ = self._choose_base(*(validation if len(validation[0]) else train))
         x_train, y_train = self._normalised(*train)
-        x_val, y_val = self._normalised(
-            *make_windows(scaled, c.window, steps, n_train, n_train + n_val)
-        )
+        x_val, y_val = self._normalised(*validation)
         return {
             "prepared": prepared,
             "series": series,
@@ -288,8 +287,9 @@ class Forecaster:
 
     def _choose_base(self, inputs: np.ndarray, targets: np.ndarray) -> str:
         """The base forecast the network corrects: the configured one, or for ``auto``
-        whichever of naive and seasonal naive has the lower error on the training
-        windows (direct strategy only: the other strategies forecast values)."""
+        whichever simple forecast has the lowest error on the given windows (the
+        validation windows, the most recent before the test; direct strategy only: the
+        other strategies forecast values)."""
         c = self.config
         if c.strategy != "direct" or c.base == "none":
             return "none"
@@ -297,7 +297,7 @@ class Forecaster:
             return c.base
         errors = {
             kind: float(np.mean(np.abs(targets - base_forecast(inputs, kind, c.season, c.horizon))))
-            for kind in ("naive", "seasonal_naive")
+            for kind in BASE_CHOICES
         }
         return min(errors, key=errors.get)
 

@@ -142,9 +142,10 @@ class GlobalForecaster(Forecaster):
             )
         self.skipped_ = skipped
         self.padded_ = padded
+        chosen_on = "validation" if any(len(x) for x, _, _ in raw["validation"]) else "train"
         self.base_ = self._choose_base(
-            np.concatenate([x for x, _, _ in raw["train"]]),
-            np.concatenate([y for _, y, _ in raw["train"]]),
+            np.concatenate([x for x, _, _ in raw[chosen_on]]),
+            np.concatenate([y for _, y, _ in raw[chosen_on]]),
         )
         parts = {
             name: [self._normalised(x, y, epsilon=e) for x, y, e in windows]
