@@ -8,7 +8,7 @@ then forecasts from every origin with ``predict(history)``. The statistical peer
 origin, which favours them. Networks run with several seeds; per series the median
 MASE over seeds is reported with its spread (max - min).
 
-    .venv/bin/pip install -e '.[benchmarks]'
+    .venv/bin/pip install --no-deps -r benchmarks/requirements.txt
     .venv/bin/python benchmarks/bench_forecast_suite.py --group tuning --seeds 3
     .venv/bin/python benchmarks/bench_forecast_suite.py --variants default,previous
 

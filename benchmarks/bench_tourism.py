@@ -7,7 +7,7 @@ series, so it trains on ``x`` only (validation included) and forecasts ``xx`` fr
 end of ``x``, as the peers do. Metrics as the competition: MAPE and MASE (scaled by the
 in-sample seasonal-naive MAE, naive for yearly data), averaged over series.
 
-    .venv/bin/pip install -e '.[benchmarks]'
+    .venv/bin/pip install --no-deps -r benchmarks/requirements.txt
     .venv/bin/python benchmarks/bench_tourism.py --panel quarterly --seeds 3
 
 Prints one table and writes benchmarks/results/tourism_PANEL.json.

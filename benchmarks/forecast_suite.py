@@ -10,7 +10,8 @@ and a **confirmation** set (defaults are only checked on it). Sources, all offli
 - ``pmdarima``: msft, wineind, woolyrnq, airpassengers, ausbeer, taylor, lynx;
 - ``statsmodels``: co2 (weekly), elnino (monthly).
 
-Install the benchmark extras with ``.venv/bin/pip install -e '.[benchmarks]'``.
+Install the benchmark extras with
+``.venv/bin/pip install --no-deps -r benchmarks/requirements.txt``.
 """
 
 from __future__ import annotations
