@@ -28,6 +28,7 @@ from rnnkit.classification.report import write_classification_report
 from rnnkit.config import ClassifierConfig, ModelConfig, TrainingConfig
 from rnnkit.core import models, persistence, training
 from rnnkit.core import resume as resume_
+from rnnkit.core.estimator import EstimatorParams
 from rnnkit.core.gradient_health import GradientHealth, probe_batch
 from rnnkit.core.range_test import RangeTestResult, range_test
 from rnnkit.core.report import TrainingRecord, write_training_record
@@ -75,7 +76,7 @@ def make_config(config: ClassifierConfig | None = None, **params: Any) -> Classi
     )
 
 
-class TextClassifier:
+class TextClassifier(EstimatorParams):
     """Classifies texts with an embedding and a recurrent network, against baselines.
 
     Texts are cleaned (CFPB masks, digits and symbols removed, lower case), turned into
@@ -98,8 +99,14 @@ class TextClassifier:
         array(['lost_or_stolen_card'], dtype=object)
     """
 
+    _make_config = staticmethod(make_config)
+    _estimator_type = "classifier"
+
     def __init__(self, config: ClassifierConfig | None = None, **params: Any) -> None:
         self.config = make_config(config, **params)
+        self._configured()
+
+    def _configured(self) -> None:
         self.cleaner = text_prep.TextCleaner(remove_stopwords=self.config.remove_stopwords)
 
     # ----------------------------------------------------------------- data

@@ -13,6 +13,7 @@ import pandas as pd
 from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
 from rnnkit.core import models, persistence, training
 from rnnkit.core import resume as resume_
+from rnnkit.core.estimator import EstimatorParams
 from rnnkit.core.gradient_health import GradientHealth, probe_batch
 from rnnkit.core.range_test import RangeTestResult, range_test
 from rnnkit.core.report import TrainingRecord, write_training_record
@@ -58,7 +59,7 @@ def make_config(config: ForecastConfig | None = None, **params: Any) -> Forecast
     )
 
 
-class Forecaster:
+class Forecaster(EstimatorParams):
     """Forecasts the next ``horizon`` periods of a series with a stacked recurrent network.
 
     Rows of events or values are aggregated per period, gaps are filled, the series is
@@ -77,8 +78,13 @@ class Forecaster:
         >>> f.predict()  # the 30 days after the data  # doctest: +SKIP
     """
 
+    _make_config = staticmethod(make_config)
+
     def __init__(self, config: ForecastConfig | None = None, **params: Any) -> None:
         self.config = make_config(config, **params)
+        self._configured()
+
+    def _configured(self) -> None:
         if self.config.id_column is not None and type(self) is Forecaster:
             raise ConfigError(
                 f"id_column={self.config.id_column!r} asks for one model across many series: "
@@ -351,9 +357,9 @@ class Forecaster:
     # ----------------------------------------------------------------- forecasting
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
+            name = type(self).__name__
             raise NotFittedError(
-                "This Forecaster is not trained yet: call fit(data) or Forecaster.load(run_dir) "
-                "first."
+                f"This {name} is not trained yet: call fit(data) or {name}.load(run_dir) first."
             )
 
     def forecast_windows(self, windows: np.ndarray) -> np.ndarray:

@@ -25,7 +25,12 @@ from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
 from rnnkit.data.timeseries import Panel, future_index
 from rnnkit.data.windows import last_windows, make_windows
 from rnnkit.errors import ConfigError, DataError, NotFittedError
-from rnnkit.forecasting.forecaster import LEVEL_FLOOR, Forecaster, tail_series, tail_state
+from rnnkit.forecasting.forecaster import (
+    LEVEL_FLOOR,
+    Forecaster,
+    tail_series,
+    tail_state,
+)
 from rnnkit.forecasting.global_report import write_global_forecast_report
 from rnnkit.forecasting.panel_scoring import score_panel
 
@@ -53,8 +58,8 @@ class GlobalForecaster(Forecaster):
         >>> f.predict(ids=["Mortgage"])  # doctest: +SKIP
     """
 
-    def __init__(self, config: ForecastConfig | None = None, **params: Any) -> None:
-        super().__init__(config, **params)
+    def _configured(self) -> None:
+        super()._configured()
         if self.config.id_column is None:
             raise ConfigError(
                 "GlobalForecaster needs id_column, the column naming each row's series "
