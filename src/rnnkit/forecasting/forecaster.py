@@ -95,13 +95,14 @@ class Forecaster(EstimatorParams):
     def prepare(self, data: DataLike) -> PreparedSeries:
         """Reads (if a path), aggregates and gap-fills ``data`` as this config says."""
         c = self.config
+        check_data_type(data, c, (pd.DataFrame, pd.Series))
         if isinstance(data, pd.Series):
             # Already one value per period (as made by `aggregate`): used as it is.
             if not isinstance(data.index, pd.DatetimeIndex) or data.isna().any():
                 raise DataError("A Series must have a DatetimeIndex and no missing values.")
             return PreparedSeries(data.astype("float64"), len(data), 0, 0)
         if isinstance(data, pd.DataFrame):
-            frame = data
+            frame = time_index_as_column(data, c.time_column)
             require_columns(frame, [c.time_column, c.target_column])
             frame = frame[[c.time_column, c.target_column]]
             if len(frame) == 0:
@@ -553,6 +554,26 @@ class Forecaster(EstimatorParams):
         if (run / "metrics.json").exists():
             self.metrics_ = persistence.read_json(run / "metrics.json")
         return self
+
+
+def check_data_type(data: object, config: ForecastConfig, accepted: tuple[type, ...]) -> None:
+    """Refuses data of a type no forecaster reads (a NumPy array, a list) with what to give."""
+    if isinstance(data, (*accepted, str, os.PathLike)):
+        return
+    raise DataError(
+        f"A forecaster reads a DataFrame of rows with columns '{config.time_column}' and "
+        f"'{config.target_column}' (or indexed by time), or a CSV or Parquet path, not "
+        f"{type(data).__name__}: wrap the values in a DataFrame, e.g. pd.DataFrame("
+        f"{{'{config.target_column}': values}}, index=pd.date_range(start, periods=len(values)))."
+    )
+
+
+def time_index_as_column(frame: pd.DataFrame, time_column: str) -> pd.DataFrame:
+    """``frame`` with its DatetimeIndex as ``time_column``, when it has no such column (a
+    frame indexed by time, as pandas users keep series); otherwise ``frame`` itself."""
+    if time_column in frame.columns or not isinstance(frame.index, pd.DatetimeIndex):
+        return frame
+    return frame.rename_axis(time_column).reset_index()
 
 
 def read_run_config(run_dir: str | os.PathLike[str]) -> ForecastConfig:

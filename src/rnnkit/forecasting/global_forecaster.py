@@ -28,8 +28,10 @@ from rnnkit.errors import ConfigError, DataError, NotFittedError
 from rnnkit.forecasting.forecaster import (
     LEVEL_FLOOR,
     Forecaster,
+    check_data_type,
     tail_series,
     tail_state,
+    time_index_as_column,
 )
 from rnnkit.forecasting.global_report import write_global_forecast_report
 from rnnkit.forecasting.panel_scoring import score_panel
@@ -77,12 +79,13 @@ class GlobalForecaster(Forecaster):
         """
         c = self.config
         columns = (c.id_column, c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
+        check_data_type(data, c, (Panel, pd.DataFrame))
         if isinstance(data, Panel):
             panel = data
         elif isinstance(data, pd.DataFrame):
             if len(data) == 0:
                 raise DataError("The DataFrame has no rows.")
-            panel = aggregate_frame_by_id(data, *columns)
+            panel = aggregate_frame_by_id(time_index_as_column(data, c.time_column), *columns)
         elif Path(data).suffix.lower() in PARQUET_SUFFIXES:
             frame = read_table(data, columns=list(columns[:3]))
             panel = aggregate_frame_by_id(frame, *columns)
