@@ -155,3 +155,16 @@ def test_config_json_round_trips(case):
     _, cls, params, _, _ = case
     config = cls(**params).config
     assert type(config).from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_grid_search_fits_and_scores_a_text_classifier():
+    from sklearn.model_selection import GridSearchCV
+
+    frame = make_texts(rows_per_class=12)
+    estimator = TextClassifier(**{**TINY_CLASSIFIER, "gradient_health": False, "epochs": 1})
+    search = GridSearchCV(estimator, {"units": [4]}, cv=2)
+    search.fit(frame["text"].tolist(), frame["label"].tolist(), verbose=0)
+    assert search.best_params_ == {"units": 4}
+    assert search.best_estimator_.get_params()["units"] == 4
+    assert 0.0 <= search.best_score_ <= 1.0
+    assert not hasattr(estimator, "model_")  # the search trained clones, not the original
