@@ -345,3 +345,37 @@ def _gh_rows():
     }
     rows = [(f"{words[k]} {i} number {k}", k) for k in words for i in range(40)]
     return pd.DataFrame(rows, columns=["text", "label"])
+
+
+# ----------------------------------------------------------------- scikit-learn's X, y
+def test_fit_on_texts_and_labels_trains_as_the_dataframe_form(fitted):
+    frame = make_texts()
+    from_xy = TextClassifier(**TINY_CLASSIFIER).fit(
+        frame["text"], frame["label"].tolist(), verbose=0
+    )
+    assert from_xy.classes_ == fitted.classes_
+    texts = ["my card was stolen", "the interest on my loan"]
+    np.testing.assert_allclose(from_xy.predict_proba(texts), fitted.predict_proba(texts), atol=1e-6)
+
+
+def test_score_is_the_accuracy_of_predict(fitted):
+    frame = make_texts(rows_per_class=5, seed=1)
+    texts, labels = frame["text"].to_numpy(), frame["label"].to_numpy()
+    expected = float(np.mean(fitted.predict(list(texts)) == labels))
+    assert fitted.score(texts, labels) == pytest.approx(expected)
+    assert fitted.score(["card stolen pin atm"], [fitted.predict("card stolen pin atm")[0]]) == 1.0
+
+
+def test_fit_on_texts_without_labels_says_to_pass_them():
+    with pytest.raises(DataError, match=r"fit got list without labels: pass the labels too"):
+        TextClassifier(**TINY_CLASSIFIER).fit(["a text", "another"])
+
+
+def test_fit_with_fewer_labels_than_texts_says_how_many_of_each():
+    with pytest.raises(DataError, match=r"fit got 3 texts but 2 labels: give one label per text"):
+        TextClassifier(**TINY_CLASSIFIER).fit(["a", "b", "c"], ["x", "y"])
+
+
+def test_score_with_fewer_labels_than_texts_is_a_data_error(fitted):
+    with pytest.raises(DataError, match=r"score got 2 texts and 1 labels"):
+        fitted.score(["a card", "a loan"], ["card"])

@@ -157,3 +157,30 @@ def test_seq2seq_strategy_is_an_encoder_decoder_that_saves_and_loads(tmp_path):
     assert "encoder_1" in names and "decoder_1" in names
     loaded = Forecaster.load(f.save(tmp_path / "run"))
     np.testing.assert_array_equal(loaded.predict()["forecast"], f.predict()["forecast"])
+
+
+# ----------------------------------------------------------------- pandas conventions
+def test_a_frame_indexed_by_time_is_read_as_the_time_column(trained_forecaster, events):
+    indexed = events.set_index(pd.to_datetime(events["created_at"]))[["amount"]]
+    expected = trained_forecaster.prepare(events).values
+    pd.testing.assert_series_equal(trained_forecaster.prepare(indexed).values, expected)
+    pd.testing.assert_frame_equal(
+        trained_forecaster.predict(indexed), trained_forecaster.predict(events)
+    )
+
+
+def test_fit_on_a_frame_indexed_by_time_returns_the_estimator(events):
+    indexed = events.set_index(pd.to_datetime(events["created_at"]))[["amount"]]
+    f = Forecaster(time_column="created_at", target_column="amount", **{**TINY, "epochs": 1})
+    assert f.fit(indexed, verbose=0) is f
+    assert list(f.predict().columns) == ["created_at", "forecast"]
+
+
+def test_a_numpy_array_is_refused_with_what_to_pass_instead():
+    f = Forecaster(time_column="created_at", target_column="amount", **TINY)
+    with pytest.raises(
+        DataError,
+        match=r"reads a DataFrame of rows with columns 'created_at' and 'amount'.*not ndarray",
+    ) as caught:
+        f.fit(np.arange(100.0))
+    assert "\n" not in str(caught.value)

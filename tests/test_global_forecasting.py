@@ -308,3 +308,8 @@ def test_cli_backtest_with_an_id_column_prints_every_fold(tmp_path):
     assert result.exit_code == 0, result.output
     assert "fold 1:" in result.stdout and "fold 2:" in result.stdout
     assert "mean over 2 folds" in result.stdout
+
+
+def test_a_numpy_array_is_refused_with_what_to_pass_instead():
+    with pytest.raises(DataError, match=r"reads a DataFrame of rows .* not ndarray: wrap"):
+        GlobalForecaster(**SETTINGS).fit(np.zeros((10, 3)))

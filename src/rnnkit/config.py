@@ -246,7 +246,9 @@ class ForecastConfig(_Config):
     training: TrainingConfig = dataclasses.field(default_factory=_forecaster_training)
 
     def __post_init__(self) -> None:
-        if isinstance(self.freq, str):
+        # Only a lower-case freq is replaced: an upper-case one stays the very object
+        # given, as scikit-learn's clone checks.
+        if isinstance(self.freq, str) and self.freq != self.freq.upper():
             object.__setattr__(self, "freq", self.freq.upper())
         _check_choice("freq", self.freq, FREQS)
         _check_choice("agg", self.agg, AGGS)

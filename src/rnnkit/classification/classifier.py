@@ -28,6 +28,7 @@ from rnnkit.classification.report import write_classification_report
 from rnnkit.config import ClassifierConfig, ModelConfig, TrainingConfig
 from rnnkit.core import models, persistence, training
 from rnnkit.core import resume as resume_
+from rnnkit.core.estimator import EstimatorParams
 from rnnkit.core.gradient_health import GradientHealth, probe_batch
 from rnnkit.core.range_test import RangeTestResult, range_test
 from rnnkit.core.report import TrainingRecord, write_training_record
@@ -75,7 +76,7 @@ def make_config(config: ClassifierConfig | None = None, **params: Any) -> Classi
     )
 
 
-class TextClassifier:
+class TextClassifier(EstimatorParams):
     """Classifies texts with an embedding and a recurrent network, against baselines.
 
     Texts are cleaned (CFPB masks, digits and symbols removed, lower case), turned into
@@ -98,8 +99,14 @@ class TextClassifier:
         array(['lost_or_stolen_card'], dtype=object)
     """
 
+    _make_config = staticmethod(make_config)
+    _estimator_type = "classifier"
+
     def __init__(self, config: ClassifierConfig | None = None, **params: Any) -> None:
         self.config = make_config(config, **params)
+        self._configured()
+
+    def _configured(self) -> None:
         self.cleaner = text_prep.TextCleaner(remove_stopwords=self.config.remove_stopwords)
 
     # ----------------------------------------------------------------- data
@@ -197,7 +204,8 @@ class TextClassifier:
     # ----------------------------------------------------------------- training
     def fit(
         self,
-        data: DataLike,
+        data: DataLike | Texts,
+        y: Iterable[Any] | None = None,
         *,
         test_data: DataLike | None = None,
         checkpoint_path: str | os.PathLike[str] | None = None,
@@ -213,7 +221,9 @@ class TextClassifier:
         split, vocabulary and sequence length, and the same run directory.
 
         Args:
-            data: rows with a text and a label.
+            data: rows with a text and a label (a path or a DataFrame), or with ``y``
+                the texts alone (a list, array or Series), as scikit-learn's ``fit(X, y)``.
+            y: the label of each text in ``data``; leave it out when ``data`` holds rows.
             test_data: a fixed test set (e.g. a dataset's official test split). When given,
                 ``data`` is split only into train and validation; test rows whose label
                 was not seen in training are counted and left out.
@@ -236,7 +246,28 @@ class TextClassifier:
             "state_path": state_path,
             "resume": resume,
         }
-        return self._fit(data, test_data, run)
+        return self._fit(self._as_rows(data, y), test_data, run)
+
+    def _as_rows(self, data: DataLike | Texts, y: Iterable[Any] | None) -> DataLike:
+        """``data`` as rows: a path or DataFrame as it is, texts and labels ``y`` as a
+        DataFrame of the configured text and label columns."""
+        c = self.config
+        if y is None:
+            if isinstance(data, (pd.DataFrame, str, os.PathLike)):
+                return data
+            raise DataError(
+                f"fit got {type(data).__name__} without labels: pass the labels too, "
+                "fit(texts, labels), or a DataFrame or file of rows with "
+                f"'{c.text_column}' and '{c.label_column}' columns."
+            )
+        texts, labels = _as_texts(data), _as_labels(y)
+        if len(texts) != len(labels):
+            raise DataError(
+                f"fit got {len(texts)} texts but {len(labels)} labels: give one label per text."
+            )
+        frame = pd.DataFrame({c.text_column: texts, c.label_column: labels})
+        frame.attrs["source"] = "the texts given to fit"
+        return frame
 
     def find_learning_rate(self, data: DataLike) -> RangeTestResult:
         """Runs the learning-rate range test on this configuration's model and ``data``.
@@ -573,6 +604,23 @@ class TextClassifier:
         ]
 
     # ----------------------------------------------------------------- evaluation
+    def score(self, X: Texts, y: Iterable[Any]) -> float:
+        """The accuracy of :meth:`predict` on texts ``X`` with true labels ``y``
+        (scikit-learn's classifier convention, so ``GridSearchCV`` can rank models).
+
+        Example:
+            >>> clf.score(["my card was stolen"], ["card"])  # doctest: +SKIP
+            1.0
+        """
+        labels = _as_labels(y)
+        texts = _as_texts(X)
+        if len(texts) != len(labels) or not labels:
+            raise DataError(
+                f"score got {len(texts)} texts and {len(labels)} labels: give one label per "
+                "text, and at least one."
+            )
+        return float(np.mean(self.predict(texts) == np.array(labels, dtype=object)))
+
     def evaluate(self, data: DataLike | None = None) -> dict[str, dict[str, float]]:
         """Accuracy, macro-F1 and weighted-F1 of the model and the baselines.
 
@@ -736,7 +784,18 @@ def _as_texts(texts: Texts) -> list[str]:
         return [texts]
     if isinstance(texts, pd.DataFrame):
         raise DataError("Give a list or Series of texts, not a DataFrame (pick its column).")
-    return ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+    return ["" if _missing(t) else str(t) for t in texts]
+
+
+def _as_labels(labels: Iterable[Any]) -> list[str]:
+    """Labels as the classifier keeps them: text, without surrounding spaces."""
+    if isinstance(labels, str):
+        raise DataError("Give one label per text (a list, array or Series), not one string.")
+    return ["" if _missing(label) else str(label).strip() for label in labels]
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def find_learning_rate(classifier: TextClassifier, data: DataLike) -> RangeTestResult:

@@ -13,6 +13,7 @@ import pandas as pd
 from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
 from rnnkit.core import models, persistence, training
 from rnnkit.core import resume as resume_
+from rnnkit.core.estimator import EstimatorParams
 from rnnkit.core.gradient_health import GradientHealth, probe_batch
 from rnnkit.core.range_test import RangeTestResult, range_test
 from rnnkit.core.report import TrainingRecord, write_training_record
@@ -58,7 +59,7 @@ def make_config(config: ForecastConfig | None = None, **params: Any) -> Forecast
     )
 
 
-class Forecaster:
+class Forecaster(EstimatorParams):
     """Forecasts the next ``horizon`` periods of a series with a stacked recurrent network.
 
     Rows of events or values are aggregated per period, gaps are filled, the series is
@@ -77,8 +78,13 @@ class Forecaster:
         >>> f.predict()  # the 30 days after the data  # doctest: +SKIP
     """
 
+    _make_config = staticmethod(make_config)
+
     def __init__(self, config: ForecastConfig | None = None, **params: Any) -> None:
         self.config = make_config(config, **params)
+        self._configured()
+
+    def _configured(self) -> None:
         if self.config.id_column is not None and type(self) is Forecaster:
             raise ConfigError(
                 f"id_column={self.config.id_column!r} asks for one model across many series: "
@@ -89,13 +95,14 @@ class Forecaster:
     def prepare(self, data: DataLike) -> PreparedSeries:
         """Reads (if a path), aggregates and gap-fills ``data`` as this config says."""
         c = self.config
+        check_data_type(data, c, (pd.DataFrame, pd.Series))
         if isinstance(data, pd.Series):
             # Already one value per period (as made by `aggregate`): used as it is.
             if not isinstance(data.index, pd.DatetimeIndex) or data.isna().any():
                 raise DataError("A Series must have a DatetimeIndex and no missing values.")
             return PreparedSeries(data.astype("float64"), len(data), 0, 0)
         if isinstance(data, pd.DataFrame):
-            frame = data
+            frame = time_index_as_column(data, c.time_column)
             require_columns(frame, [c.time_column, c.target_column])
             frame = frame[[c.time_column, c.target_column]]
             if len(frame) == 0:
@@ -351,9 +358,9 @@ class Forecaster:
     # ----------------------------------------------------------------- forecasting
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
+            name = type(self).__name__
             raise NotFittedError(
-                "This Forecaster is not trained yet: call fit(data) or Forecaster.load(run_dir) "
-                "first."
+                f"This {name} is not trained yet: call fit(data) or {name}.load(run_dir) first."
             )
 
     def forecast_windows(self, windows: np.ndarray) -> np.ndarray:
@@ -547,6 +554,26 @@ class Forecaster:
         if (run / "metrics.json").exists():
             self.metrics_ = persistence.read_json(run / "metrics.json")
         return self
+
+
+def check_data_type(data: object, config: ForecastConfig, accepted: tuple[type, ...]) -> None:
+    """Refuses data of a type no forecaster reads (a NumPy array, a list) with what to give."""
+    if isinstance(data, (*accepted, str, os.PathLike)):
+        return
+    raise DataError(
+        f"A forecaster reads a DataFrame of rows with columns '{config.time_column}' and "
+        f"'{config.target_column}' (or indexed by time), or a CSV or Parquet path, not "
+        f"{type(data).__name__}: wrap the values in a DataFrame, e.g. pd.DataFrame("
+        f"{{'{config.target_column}': values}}, index=pd.date_range(start, periods=len(values)))."
+    )
+
+
+def time_index_as_column(frame: pd.DataFrame, time_column: str) -> pd.DataFrame:
+    """``frame`` with its DatetimeIndex as ``time_column``, when it has no such column (a
+    frame indexed by time, as pandas users keep series); otherwise ``frame`` itself."""
+    if time_column in frame.columns or not isinstance(frame.index, pd.DatetimeIndex):
+        return frame
+    return frame.rename_axis(time_column).reset_index()
 
 
 def read_run_config(run_dir: str | os.PathLike[str]) -> ForecastConfig:

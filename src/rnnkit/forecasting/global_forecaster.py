@@ -25,7 +25,14 @@ from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
 from rnnkit.data.timeseries import Panel, future_index
 from rnnkit.data.windows import last_windows, make_windows
 from rnnkit.errors import ConfigError, DataError, NotFittedError
-from rnnkit.forecasting.forecaster import LEVEL_FLOOR, Forecaster, tail_series, tail_state
+from rnnkit.forecasting.forecaster import (
+    LEVEL_FLOOR,
+    Forecaster,
+    check_data_type,
+    tail_series,
+    tail_state,
+    time_index_as_column,
+)
 from rnnkit.forecasting.global_report import write_global_forecast_report
 from rnnkit.forecasting.panel_scoring import score_panel
 
@@ -53,8 +60,8 @@ class GlobalForecaster(Forecaster):
         >>> f.predict(ids=["Mortgage"])  # doctest: +SKIP
     """
 
-    def __init__(self, config: ForecastConfig | None = None, **params: Any) -> None:
-        super().__init__(config, **params)
+    def _configured(self) -> None:
+        super()._configured()
         if self.config.id_column is None:
             raise ConfigError(
                 "GlobalForecaster needs id_column, the column naming each row's series "
@@ -72,12 +79,13 @@ class GlobalForecaster(Forecaster):
         """
         c = self.config
         columns = (c.id_column, c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
+        check_data_type(data, c, (Panel, pd.DataFrame))
         if isinstance(data, Panel):
             panel = data
         elif isinstance(data, pd.DataFrame):
             if len(data) == 0:
                 raise DataError("The DataFrame has no rows.")
-            panel = aggregate_frame_by_id(data, *columns)
+            panel = aggregate_frame_by_id(time_index_as_column(data, c.time_column), *columns)
         elif Path(data).suffix.lower() in PARQUET_SUFFIXES:
             frame = read_table(data, columns=list(columns[:3]))
             panel = aggregate_frame_by_id(frame, *columns)
