@@ -45,3 +45,9 @@ def test_fill_auto_resolves_from_agg():
     assert ForecastConfig(agg="sum").fill_method == "zero"
     assert ForecastConfig(agg="mean").fill_method == "interpolate"
     assert ForecastConfig(agg="mean", fill="ffill").fill_method == "ffill"
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, True])
+def test_clipnorm_must_be_a_finite_number_at_least_zero(value):
+    with pytest.raises(ConfigError, match="clipnorm must be a finite number >= 0"):
+        Forecaster(clipnorm=value)

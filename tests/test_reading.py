@@ -63,3 +63,19 @@ def test_texts_like_na_are_kept(tmp_path):
     frame = read_table(path)
     assert frame["text"].iloc[0] == "NA"
     assert pd.isna(frame["text"].iloc[1])
+
+
+def test_a_repeated_column_name_is_refused_before_pandas_renames_it(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("date,value,value\n2024-01-01,1,2\n2024-01-02,3,4\n")
+    with pytest.raises(DataError, match="more than one column named 'value'"):
+        read_table(path)
+
+
+def test_a_repeated_column_name_is_refused_by_the_chunked_reader_too(tmp_path):
+    from rnnkit.data.streaming import aggregate_file
+
+    path = tmp_path / "dup.csv"
+    path.write_text("date,value,value\n2024-01-01,1,2\n2024-01-02,3,4\n")
+    with pytest.raises(DataError, match="more than one column named 'value'"):
+        aggregate_file(path, "date", "value", "D", "sum", "zero")

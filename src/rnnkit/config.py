@@ -156,8 +156,13 @@ class TrainingConfig(_Config):
             )
         elif not (0 < self.learning_rate <= 10):
             raise ConfigError(f"learning_rate must be in (0, 10], got {self.learning_rate!r}.")
-        if not isinstance(self.clipnorm, (int, float)) or self.clipnorm < 0:
-            raise ConfigError(f"clipnorm must be a number >= 0, got {self.clipnorm!r}.")
+        if (
+            isinstance(self.clipnorm, bool)
+            or not isinstance(self.clipnorm, (int, float))
+            or not math.isfinite(self.clipnorm)
+            or self.clipnorm < 0
+        ):
+            raise ConfigError(f"clipnorm must be a finite number >= 0, got {self.clipnorm!r}.")
 
 
 # Chosen on the tuning half of benchmarks/bench_forecast_suite.py and checked on its

@@ -138,7 +138,7 @@ def read_csv_header(path: Path, encoding: str, columns: Sequence[str]) -> list[i
     """
     with csv_read_errors(path):
         header = pd.read_csv(path, nrows=0, dtype=str, encoding=encoding)
-    header.columns = [str(c).strip() for c in header.columns]
+        header.columns = _header_names(path, encoding)
     header.attrs["source"] = str(path)
     _require_unique_columns(header)
     require_columns(header, columns)
@@ -173,6 +173,15 @@ def csv_read_errors(path: Path) -> Iterator[None]:
             f"File '{path}' could not be decompressed ({type(err).__name__}: {err}). Check "
             "that it is a complete gzip file, or give the CSV uncompressed."
         ) from err
+
+
+def _header_names(path: Path, encoding: str) -> list[str]:
+    """The header's names as written, spaces around them stripped. pandas renames a
+    repeated name (``value``, ``value.1``), which would hide it from the check below."""
+    first = pd.read_csv(
+        path, header=None, nrows=1, dtype=str, keep_default_na=False, encoding=encoding
+    )
+    return [str(name).strip() for name in first.iloc[0]]
 
 
 def _require_unique_columns(frame: pd.DataFrame) -> None:
@@ -251,7 +260,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     path, encoding = check_csv_file(path)
     with csv_read_errors(path):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-    frame.columns = [str(c).strip() for c in frame.columns]
+        frame.columns = _header_names(path, encoding)
     # Empty fields read as "" (keep_default_na=False keeps texts like "NA" intact);
     # they are treated as missing.
     return frame.replace("", pd.NA)
