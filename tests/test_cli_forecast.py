@@ -173,3 +173,30 @@ def test_a_lookback_that_is_neither_a_number_nor_auto_is_a_usage_error(events_cs
     result = _train(events_csv, tmp_path / "run", "--lookback", "long")
     assert result.exit_code == 2
     assert "expected a whole number or 'auto'" in result.output
+
+
+def test_predict_output_into_a_folder_or_a_missing_folder_is_one_clear_error(events_csv, tmp_path):
+    out = tmp_path / "run"
+    assert _train(events_csv, out).exit_code == 0
+    into_folder = runner.invoke(app, ["forecast", "predict", str(out), "--output", str(tmp_path)])
+    assert into_folder.exit_code == 1
+    assert "is a folder; give a file path" in into_folder.output
+    missing = tmp_path / "nope" / "forecast.csv"
+    result = runner.invoke(app, ["forecast", "predict", str(out), "--output", str(missing)])
+    assert result.exit_code == 1
+    assert "the folder" in result.output and "does not exist" in result.output
+    assert not list(tmp_path.glob(".*.partial")) and not missing.parent.exists()
+
+
+def test_a_failed_output_write_leaves_nothing_behind(tmp_path):
+    from rnnkit.cli.output import write_output
+    from rnnkit.errors import RnnkitError
+
+    def full_disk(path):
+        path.write_text("half")
+        raise OSError(28, "No space left on device")
+
+    target = tmp_path / "forecast.csv"
+    with pytest.raises(RnnkitError, match="No space left on device"):
+        write_output(target, full_disk)
+    assert list(tmp_path.iterdir()) == []

@@ -25,6 +25,7 @@ from rnnkit.cli.options import (
     Resume,
     Seed,
 )
+from rnnkit.cli.output import write_output
 from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
 from rnnkit.config import ClassifierConfig
 from rnnkit.errors import ConfigError
@@ -278,9 +279,8 @@ def predict(
     if output is None:
         echo(rendered.rstrip("\n"))
     else:
-        tmp = output.with_name(f".{output.name}.partial")
-        tmp.write_text(rendered if rendered.endswith("\n") else rendered + "\n", encoding="utf-8")
-        tmp.replace(output)
+        text = rendered if rendered.endswith("\n") else rendered + "\n"
+        write_output(output, lambda path: path.write_text(text, encoding="utf-8"))
         info(f"wrote {len(texts)} predictions to {output}")
 
 

@@ -25,6 +25,7 @@ from rnnkit.cli.options import (
     Resume,
     Seed,
 )
+from rnnkit.cli.output import write_output
 from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
 from rnnkit.config import ForecastConfig
 from rnnkit.errors import ConfigError
@@ -308,9 +309,7 @@ def predict(
     if output is None:
         echo(forecast.to_csv(index=False).rstrip("\n"))
     else:
-        tmp = output.with_name(f".{output.name}.partial")
-        forecast.to_csv(tmp, index=False)
-        tmp.replace(output)
+        write_output(output, lambda path: forecast.to_csv(path, index=False))
         info(f"wrote {len(forecast)} forecasts to {output}")
 
 
