@@ -56,22 +56,6 @@ VARIANTS: dict[str, dict] = {
         patience=20,
         epochs=100,
     ),
-    # Candidate: an ensemble of small GRUs that corrects the better simple forecast.
-    "candidate": dict(
-        lookback=None,
-        cell="gru",
-        num_layers=1,
-        units=32,
-        ensemble_size=5,
-        base="auto",
-        linear=True,
-        loss="mae",
-        window_norm="standard",
-        batch_size=32,
-        learning_rate=3e-3,
-        patience=10,
-        epochs=100,
-    ),
 }
 
 

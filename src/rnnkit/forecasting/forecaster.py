@@ -261,7 +261,7 @@ class Forecaster(EstimatorParams):
         c = self.config
         if c.strategy == "seq2seq":
             return models.build_many_to_many(c.window, c.horizon, c.model)
-        if c.strategy == "direct" and (c.ensemble_size > 1 or c.linear or c.base != "none"):
+        if self._ensemble_output():
             return models.build_ensemble_forecaster(
                 c.window, c.horizon, c.model, c.ensemble_size, c.linear, c.base != "none"
             )
