@@ -326,7 +326,10 @@ def test_gradient_health_and_learning_rate_auto_reach_the_classifier(tmp_path):
         sequence_length=8,
     )
     clf = TextClassifier(learning_rate="auto", **params).fit(data, verbose=0)
-    assert clf.learning_rate_ == clf.learning_rate_range_test_.suggestion
+    # The sweep's rate, or the tuned default when the sweep is inconclusive (a model that
+    # starts as a fitted linear SVM may have little loss left to lose).
+    fallback = float(ClassifierConfig().training.learning_rate)
+    assert clf.learning_rate_ == clf.learning_rate_range_test_.rate_to_use(fallback)
     assert clf.gradient_health_.frame()["step"].nunique() >= 1
     run = clf.save(tmp_path / "run")
     assert (run / "gradients.csv").exists() and (run / "lr_find.png").exists()

@@ -120,10 +120,12 @@ def test_openapi_docs_are_served(client):
 def test_compiled_model_matches_keras_predict(runs):
     compiled = runs["tickets"].estimator.model_
     assert isinstance(compiled, CompiledModel)
-    ids = np.random.default_rng(0).integers(0, 20, size=(5, 12)).astype("int32")
+    estimator = runs["tickets"].estimator
+    texts = ["card declined", "my loan", "refund please", "where is my money", "x"]
+    inputs = estimator._encode(estimator.cleaner.clean_all(texts))
     np.testing.assert_allclose(
-        compiled.predict(ids, batch_size=2),
-        compiled.model.predict(ids, verbose=0),
+        compiled.predict(inputs, batch_size=2),
+        compiled.model.predict(inputs, verbose=0),
         rtol=1e-5,
         atol=1e-6,
     )

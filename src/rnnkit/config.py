@@ -328,6 +328,7 @@ _NESTED: dict[str, type[_Config]] = {"ModelConfig": ModelConfig, "TrainingConfig
 # ----------------------------------------------------------------------- classification
 PADDINGS = ("start", "end")
 TRUNCATIONS = ("end", "start")
+NGRAM_FEATURES = ("none", "word", "char", "word+char")
 POOLINGS = ("max", "last")
 CLASS_WEIGHTS = ("none", "balanced")
 
@@ -366,6 +367,12 @@ class ClassifierConfig(_Config):
         spatial_dropout: drops whole embedding channels (SpatialDropout1D).
         pooling: ``"max"``: max over the outputs at every step; ``"last"``: the final
             state only, as the guide.
+        ngram_features: the wide part of a wide-and-deep model: TF-IDF features of word
+            n-grams (``"word"``), character n-grams (``"char"``), both (``"word+char"``),
+            or ``"none"`` (the recurrent network alone). Their linear scores are added to
+            the recurrent network's inside the one Keras model, and start as a linear SVM
+            fit on the training part (see :mod:`rnnkit.data.ngrams`). A streamed file
+            trains the recurrent network alone.
         class_weight: ``"balanced"`` weights each class by the inverse of its frequency
             in the training part; ``"none"`` weights every text alike.
         test_size: fraction of the rows held out for the test (stratified).
@@ -400,6 +407,7 @@ class ClassifierConfig(_Config):
     embedding_dim: int = 100
     spatial_dropout: float = 0.2
     pooling: str = "max"
+    ngram_features: str = "word+char"
     class_weight: str = "none"
     test_size: float = 0.3
     validation_size: float = 0.1
@@ -432,6 +440,7 @@ class ClassifierConfig(_Config):
         _check_choice("padding", self.padding, PADDINGS)
         _check_choice("truncation", self.truncation, TRUNCATIONS)
         _check_choice("pooling", self.pooling, POOLINGS)
+        _check_choice("ngram_features", self.ngram_features, NGRAM_FEATURES)
         _check_choice("class_weight", self.class_weight, CLASS_WEIGHTS)
         _check_fraction("spatial_dropout", self.spatial_dropout, 0.0, 1.0)
         for name in ("test_size", "validation_size"):

@@ -34,6 +34,7 @@ from rnnkit.core.range_test import RangeTestResult, range_test
 from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data import text as text_prep
 from rnnkit.data import text_stream
+from rnnkit.data.ngrams import NgramFeatures
 from rnnkit.data.reading import line_numbers
 from rnnkit.data.text_stream import TRAIN, VALIDATION
 from rnnkit.errors import ConfigError, DataError, NotFittedError, RunDirectoryError, did_you_mean
@@ -46,6 +47,10 @@ RUN_FILES = (
     "tokenizer.json",
     "metadata.json",
 )
+#: Written when the model has an n-gram (wide) part.
+NGRAM_FILE = "ngrams.json"
+#: Temperatures tried on the linear SVM's scores to turn them into probabilities.
+TEMPERATURES = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0)
 
 Texts = str | Iterable[str]
 
@@ -338,6 +343,13 @@ class TextClassifier(EstimatorParams):
         )
         self.vocabulary_size_ = int(self.tokenizer_.get_vocab_size())
         self.majority_class_ = baselines.majority_class(labels[train])
+        self.ngrams_ = None
+        self._linear_start = None
+        if c.ngram_features != "none":
+            self.ngrams_ = NgramFeatures(c.ngram_features).fit(train_texts)
+            self._linear_start = self._fit_linear_start(
+                train_texts, labels[train], val_texts, labels[val]
+            )
 
         train_part = (self._encode(train_texts), labels[train])
         validation_part = (self._encode(val_texts), labels[val])
@@ -345,7 +357,7 @@ class TextClassifier(EstimatorParams):
             train_part,
             validation_part,
             sample=train_part,
-            fingerprint_arrays=[*train_part, *validation_part],
+            fingerprint_arrays=[*_arrays(train_part), *_arrays(validation_part)],
             class_weight=self._class_weight(
                 np.bincount(labels[train], minlength=len(self.classes_))
             ),
@@ -353,6 +365,7 @@ class TextClassifier(EstimatorParams):
         )
         if not trained:
             return self
+        self.kept_linear_ = self._keep_linear_if_better(*validation_part)
 
         self._record_preparation(
             prepared.summary,
@@ -389,6 +402,10 @@ class TextClassifier(EstimatorParams):
         self.tokenizer_ = prepared.tokenizer
         self.vocabulary_size_ = int(prepared.tokenizer.get_vocab_size())
         self.majority_class_ = prepared.majority_class
+        # A streamed corpus is never in memory at once: the recurrent network alone.
+        self.ngrams_ = None
+        self._linear_start = None
+        self.kept_linear_ = False
         probe_rows = min(prepared.sample_training_rows, streamed.PROBE_ROWS)
         probe = (
             self._encode(prepared.sample_texts[:probe_rows]),
@@ -446,9 +463,67 @@ class TextClassifier(EstimatorParams):
     def _class_weight(self, train_counts: np.ndarray) -> dict[int, float] | None:
         return class_weight(train_counts, self.config.class_weight)
 
+    def _fit_linear_start(
+        self,
+        train_texts: list[str],
+        train_labels: np.ndarray,
+        val_texts: list[str],
+        val_labels: np.ndarray,
+    ) -> dict[str, Any]:
+        """The n-gram table's starting rows: a linear SVM fit on the training part, its
+        scores times the temperature that gives the validation part the lowest
+        cross-entropy (an SVM's scores are not probabilities)."""
+        from sklearn.svm import LinearSVC
+
+        c = self.config
+        weight = "balanced" if c.class_weight == "balanced" else None
+        svm = LinearSVC(C=1.0, class_weight=weight, random_state=c.training.seed)
+        svm.fit(self.ngrams_.matrix(train_texts), train_labels)
+        coef, intercept = svm.coef_, svm.intercept_
+        if len(self.classes_) == 2:  # one score for the second class: split it in two
+            coef = np.concatenate([-coef / 2, coef / 2])
+            intercept = np.concatenate([-intercept / 2, intercept / 2])
+        scores = self.ngrams_.matrix(val_texts) @ coef.T + intercept
+
+        def cross_entropy(temperature: float) -> float:
+            z = temperature * scores
+            z = z - z.max(axis=1, keepdims=True)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            return float(-log_p[np.arange(len(val_labels)), val_labels].mean())
+
+        temperature = min(TEMPERATURES, key=cross_entropy)
+        table = np.zeros((self.ngrams_.input_dim, len(self.classes_)), dtype="float32")
+        table[1 : self.ngrams_.n_features + 1] = coef.T * temperature / models.NGRAM_SCALE
+        table[self.ngrams_.bias_id] = intercept * temperature / models.NGRAM_SCALE
+        return {
+            "table": table,
+            "temperature": temperature,
+            "validation_accuracy": float(np.mean(scores.argmax(axis=1) == val_labels)),
+        }
+
+    def _keep_linear_if_better(self, x_val: Any, y_val: np.ndarray) -> bool:
+        """Goes back to the starting weights (the calibrated linear SVM, recurrent scores
+        zero) when they have a lower validation loss than the trained model, so the
+        network is never worse than its start on held-out texts. Returns whether it did."""
+        start = getattr(self, "_start_weights", None)
+        if start is None or len(y_val) == 0:
+            return False
+        import keras
+
+        loss = keras.losses.SparseCategoricalCrossentropy()
+        trained_weights = self.model_.get_weights()
+        trained = float(loss(y_val, self.model_.predict(x_val, batch_size=256, verbose=0)))
+        self.model_.set_weights(start)
+        started = float(loss(y_val, self.model_.predict(x_val, batch_size=256, verbose=0)))
+        if started < trained:
+            return True
+        self.model_.set_weights(trained_weights)
+        return False
+
     def _build_model(self):  # -> keras.Model
         c = self.config
-        return models.build_text_classifier(
+        ngrams = getattr(self, "ngrams_", None)
+        model = models.build_text_classifier(
             self.sequence_length_,
             self.vocabulary_size_,
             len(self.classes_),
@@ -456,7 +531,13 @@ class TextClassifier(EstimatorParams):
             embedding_dim=c.embedding_dim,
             spatial_dropout=c.spatial_dropout,
             pooling=c.pooling,
+            ngram_features=0 if ngrams is None else ngrams.input_dim,
+            ngram_width=0 if ngrams is None else ngrams.width + 1,
         )
+        start = getattr(self, "_linear_start", None)
+        if start is not None:
+            model.get_layer("ngram_table").set_weights([start["table"]])
+        return model
 
     def _train(
         self,
@@ -501,6 +582,9 @@ class TextClassifier(EstimatorParams):
         with training.distributed(settings.distribute):
             training.seed_everything(settings.seed)
             self.model_ = self._build_model()
+            self._start_weights = (
+                self.model_.get_weights() if getattr(self, "_linear_start", None) else None
+            )
             training.compile_model(self.model_, settings, loss, metrics=["accuracy"])
             self.gradient_health_ = None
             if settings.gradient_health:
@@ -549,6 +633,7 @@ class TextClassifier(EstimatorParams):
             "sequence_length_chosen": c.sequence_length is None,
             "texts_longer_than_sequence_length": longer,
             "vocabulary_size": self.vocabulary_size_,
+            "ngram_features": self._ngram_summary(),
             "class_weight": self._class_weight(counts["train"]),
             "label_distribution": [
                 {"label": name, **{part: int(n[i]) for part, n in counts.items()}}
@@ -557,8 +642,27 @@ class TextClassifier(EstimatorParams):
         }
         self.split_ = {part: int(n.sum()) for part, n in counts.items()}
 
-    def _encode(self, cleaned: list[str]) -> np.ndarray:
-        return text_prep.encode(self.tokenizer_, cleaned)
+    def _ngram_summary(self) -> dict[str, Any] | None:
+        """What the n-gram (wide) part is and how it started, for the run's records."""
+        if getattr(self, "ngrams_", None) is None:
+            return None
+        start = getattr(self, "_linear_start", None) or {}
+        return {
+            "kinds": self.ngrams_.kinds,
+            "features": self.ngrams_.n_features,
+            "per_text": self.ngrams_.width,
+            "start_temperature": start.get("temperature"),
+            "start_validation_accuracy": start.get("validation_accuracy"),
+            "kept_start": bool(getattr(self, "kept_linear_", False)),
+        }
+
+    def _encode(self, cleaned: list[str]) -> np.ndarray | list[np.ndarray]:
+        """The model's input: token ids, and with an n-gram part ``[ids, n-gram ids,
+        n-gram weights]``."""
+        ids = text_prep.encode(self.tokenizer_, cleaned)
+        if getattr(self, "ngrams_", None) is None:
+            return ids
+        return [ids, *self.ngrams_.transform(cleaned)]
 
     # ----------------------------------------------------------------- prediction
     def _check_fitted(self) -> None:
@@ -717,6 +821,8 @@ class TextClassifier(EstimatorParams):
         (directory / "tokenizer.json").write_text(
             text_prep.tokenizer_to_json(self.tokenizer_), encoding="utf-8"
         )
+        if getattr(self, "ngrams_", None) is not None:
+            persistence.write_json(directory / NGRAM_FILE, self.ngrams_.to_dict())
         persistence.write_json(directory / "metadata.json", persistence.metadata("classify"))
         if hasattr(self, "evaluation_"):
             evaluation = self.evaluation_
@@ -767,6 +873,22 @@ class TextClassifier(EstimatorParams):
                 "Train again to recreate it."
             ) from err
         self.model_ = persistence.load_keras_model(run / "model.keras")
+        self.ngrams_ = None
+        if (run / NGRAM_FILE).exists():
+            try:
+                self.ngrams_ = NgramFeatures.from_dict(persistence.read_json(run / NGRAM_FILE))
+            except (KeyError, TypeError, ValueError, AttributeError) as err:
+                raise RunDirectoryError(
+                    f"'{run / NGRAM_FILE}' could not be read ({type(err).__name__}: {err}). "
+                    "Train again to recreate it."
+                ) from err
+        expected_inputs = 1 if self.ngrams_ is None else 3
+        if len(self.model_.inputs) != expected_inputs:
+            raise RunDirectoryError(
+                f"'{run / 'model.keras'}' takes {len(self.model_.inputs)} inputs but the run "
+                f"{'has' if self.ngrams_ else 'has no'} {NGRAM_FILE}: the files come from "
+                "different runs. Train again."
+            )
         self.classes_ = list(pre["classes"])
         self.majority_class_ = self.classes_.index(pre["majority_class"])
         self.sequence_length_ = int(pre["sequence_length"])
@@ -776,6 +898,12 @@ class TextClassifier(EstimatorParams):
         if (run / "metrics.json").exists():
             self.metrics_ = persistence.read_json(run / "metrics.json")
         return self
+
+
+def _arrays(part: tuple[Any, np.ndarray]) -> list[np.ndarray]:
+    """The arrays of an ``(inputs, labels)`` part, inputs being one array or a list."""
+    inputs, labels = part
+    return [*(inputs if isinstance(inputs, list) else [inputs]), labels]
 
 
 def _as_texts(texts: Texts) -> list[str]:

@@ -59,6 +59,13 @@ Truncation = Annotated[str, typer.Option(help="Cut long texts at the end or the 
 EmbeddingDim = Annotated[int, typer.Option(help="Size of each word vector.")]
 SpatialDropout = Annotated[float, typer.Option(help="SpatialDropout1D after the embedding.")]
 Pooling = Annotated[str, typer.Option(help="max (over all steps) or last (final state).")]
+NgramFeatures = Annotated[
+    str,
+    typer.Option(
+        help="The linear (wide) part beside the recurrent network: TF-IDF n-grams of "
+        "word, char, word+char, or none (the recurrent network alone)."
+    ),
+]
 ClassWeight = Annotated[str, typer.Option(help="none or balanced (inverse class frequency).")]
 TestSize = Annotated[float, typer.Option(help="Fraction of rows held out for the test.")]
 ValSize = Annotated[float, typer.Option(help="Fraction of the rest used for early stopping.")]
@@ -107,6 +114,7 @@ def train(
     embedding_dim: EmbeddingDim = _D.embedding_dim,
     spatial_dropout: SpatialDropout = _D.spatial_dropout,
     pooling: Pooling = _D.pooling,
+    ngram_features: NgramFeatures = _D.ngram_features,
     class_weight: ClassWeight = _D.class_weight,
     test_size: TestSize = _D.test_size,
     validation_size: ValSize = _D.validation_size,
@@ -345,6 +353,7 @@ def lr_find(
     embedding_dim: EmbeddingDim = _D.embedding_dim,
     spatial_dropout: SpatialDropout = _D.spatial_dropout,
     pooling: Pooling = _D.pooling,
+    ngram_features: NgramFeatures = _D.ngram_features,
     test_size: TestSize = _D.test_size,
     validation_size: ValSize = _D.validation_size,
     drop_rare_classes: DropRare = _D.drop_rare_classes,

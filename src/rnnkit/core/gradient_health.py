@@ -107,11 +107,10 @@ class GradientHealth(keras.callbacks.Callback):
         background_compile: bool = True,
     ) -> None:
         super().__init__()
-        self.probe = tuple(
-            np.asarray(a, dtype="float32")
-            if np.issubdtype(np.asarray(a).dtype, np.floating)
-            else np.asarray(a)
-            for a in probe
+        x, y = probe
+        self.probe = (
+            [_as_array(a) for a in x] if isinstance(x, (list, tuple)) else _as_array(x),
+            _as_array(y),
         )
         self.loss_name = loss
         self.every = every
@@ -313,9 +312,18 @@ class GradientHealth(keras.callbacks.Callback):
 
 
 def probe_batch(
-    x: np.ndarray, y: np.ndarray, size: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """A fixed random sample of the training data to measure gradients on."""
+    x: np.ndarray | list[np.ndarray], y: np.ndarray, size: int, seed: int
+) -> tuple[np.ndarray | list[np.ndarray], np.ndarray]:
+    """A fixed random sample of the training data to measure gradients on (``x`` one
+    array or a list of the model's inputs)."""
     rng = np.random.default_rng(seed)
-    index = rng.choice(len(x), size=min(size, len(x)), replace=False)
+    index = rng.choice(len(y), size=min(size, len(y)), replace=False)
+    if isinstance(x, (list, tuple)):
+        return [a[index] for a in x], y[index]
     return x[index], y[index]
+
+
+def _as_array(a: Any) -> np.ndarray:
+    """Floats as float32 (the model's dtype), anything else as it is."""
+    a = np.asarray(a)
+    return a.astype("float32") if np.issubdtype(a.dtype, np.floating) else a

@@ -128,6 +128,12 @@ def build_ensemble_forecaster(
     return keras.Model(inputs, outputs, name="ensemble_forecaster")
 
 
+#: The linear part's logits are its weights times this factor, so that Adam, whose steps
+#: have the same size for every weight, moves the linear model ten times faster than the
+#: recurrent one (the learning rate that suits each differs by about that much).
+NGRAM_SCALE = 10.0
+
+
 def build_text_classifier(
     sequence_length: int,
     vocabulary_size: int,
@@ -136,17 +142,33 @@ def build_text_classifier(
     embedding_dim: int = 100,
     spatial_dropout: float = 0.2,
     pooling: str = "max",
+    ngram_features: int = 0,
+    ngram_width: int = 0,
 ) -> keras.Model:
-    """Many-to-one text classifier: token ids to class probabilities.
+    """Many-to-one text classifier: token ids (and n-gram bags) to class probabilities.
 
-    Embedding (sized to the vocabulary) + SpatialDropout1D + the recurrent stack +
-    softmax. ``pooling="max"`` max-pools the last layer's outputs over time (robust to
-    padding); ``"last"`` uses the final state, as the guide does.
+    Embedding (sized to the vocabulary) + SpatialDropout1D + the recurrent stack + a
+    Dense layer of class scores. ``pooling="max"`` max-pools the last layer's outputs
+    over time (robust to padding); ``"last"`` uses the final state, as the guide does.
+
+    With ``ngram_features`` (rows of the n-gram table, see
+    :class:`rnnkit.data.ngrams.NgramFeatures`), the model is wide and deep: two more
+    inputs, the ids and weights of each text's TF-IDF n-grams (``ngram_width`` of them),
+    go through an ``Embedding`` of one row of class scores per n-gram and a ``Dot`` with
+    the weights, which is a linear model on the sparse TF-IDF vector. Its scores are
+    added to the recurrent network's before the softmax. The recurrent scores start at
+    zero, so a model whose linear rows are set from a fitted linear classifier starts as
+    that classifier and learns only what the recurrent network adds.
 
     Example:
         >>> model = build_text_classifier(512, 5000, 10, ModelConfig(num_layers=1, units=100))
         >>> model.output_shape
         (None, 10)
+        >>> wide = build_text_classifier(
+        ...     32, 500, 3, ModelConfig(num_layers=1, units=8), ngram_features=90, ngram_width=17
+        ... )
+        >>> [tuple(i.shape) for i in wide.inputs], wide.output_shape
+        ([(None, 32), (None, 17), (None, 17)], (None, 3))
     """
     if pooling not in ("max", "last"):
         raise ValueError(f"pooling must be 'max' or 'last', got {pooling!r}")
@@ -157,8 +179,22 @@ def build_text_classifier(
     x = recurrent_stack(x, config, return_sequences=pooling == "max")
     if pooling == "max":
         x = keras.layers.GlobalMaxPooling1D(name="max_over_time")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name="text_classifier")
+    if not ngram_features:
+        outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+        return keras.Model(inputs, outputs, name="text_classifier")
+    recurrent = keras.layers.Dense(
+        num_classes, kernel_initializer="zeros", name="recurrent_scores"
+    )(x)
+    ids = keras.Input(shape=(ngram_width,), dtype="int32", name="ngram_ids")
+    weights = keras.Input(shape=(ngram_width,), dtype="float32", name="ngram_weights")
+    rows = keras.layers.Embedding(
+        ngram_features, num_classes, embeddings_initializer="zeros", name="ngram_table"
+    )(ids)
+    linear = keras.layers.Dot(axes=1, name="ngram_scores")([weights, rows])
+    linear = keras.layers.Rescaling(NGRAM_SCALE, name="ngram_scale")(linear)
+    scores = keras.layers.Add(name="scores")([linear, recurrent])
+    outputs = keras.layers.Activation("softmax", name="probabilities")(scores)
+    return keras.Model([inputs, ids, weights], outputs, name="wide_and_deep_text_classifier")
 
 
 # ----------------------------------------------------------------------- the four topologies

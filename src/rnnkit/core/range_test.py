@@ -158,7 +158,8 @@ def range_test(
 
     Args:
         model: a freshly built model, not compiled.
-        x, y: training data; batches are drawn from it, several epochs if needed.
+        x, y: training data (``x`` one array or a list of the model's inputs); batches
+            are drawn from it, several epochs if needed.
         loss: the training loss.
         batch_size: as in training.
         clipnorm: gradient clipping as in training (0 turns it off).
@@ -172,7 +173,7 @@ def range_test(
     optimizer = keras.optimizers.Adam(learning_rate=min_lr, clipnorm=clipnorm or None)
     model.compile(optimizer=optimizer, loss=loss)
     callback = LearningRateRangeTest(min_lr, max_lr, steps)
-    per_epoch = max(1, math.ceil(len(x) / batch_size))
+    per_epoch = max(1, math.ceil(len(y) / batch_size))
     model.fit(
         x,
         y,

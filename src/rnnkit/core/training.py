@@ -183,14 +183,20 @@ def distributed(enabled: bool) -> Iterator[keras.distribution.Distribution | Non
         keras.distribution.set_distribution(previous)
 
 
-def _local_share(
-    part: tuple[np.ndarray, np.ndarray], process: int, processes: int, devices: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _local_share(part: tuple[Any, np.ndarray], process: int, processes: int, devices: int):
     """Rows ``process::processes``, cut so every process has the same number of rows and
     that number divides across this process's devices (JAX shards only whole batches:
-    at most ``processes * devices - 1`` rows of the part are left out)."""
-    rows = len(part[0]) // (processes * devices) * devices
-    return part[0][process::processes][:rows], part[1][process::processes][:rows]
+    at most ``processes * devices - 1`` rows of the part are left out). The inputs may be
+    one array or a list of them (a model of several inputs)."""
+    inputs, labels = part
+    rows = len(labels) // (processes * devices) * devices
+
+    def share(a: np.ndarray) -> np.ndarray:
+        return a[process::processes][:rows]
+
+    if isinstance(inputs, (list, tuple)):
+        return [share(a) for a in inputs], share(labels)
+    return share(inputs), share(labels)
 
 
 class EpochSeed(keras.callbacks.Callback):

@@ -46,23 +46,40 @@ class CompiledModel:
 
             self._function = jax.jit(call)
 
-    def predict_on_batch(self, inputs: np.ndarray) -> np.ndarray:
-        """Outputs for one batch of at most ``LARGEST_BUCKET`` rows."""
-        inputs = np.asarray(inputs)
+    def predict_on_batch(self, inputs: np.ndarray | list[np.ndarray]) -> np.ndarray:
+        """Outputs for one batch of at most ``LARGEST_BUCKET`` rows (``inputs`` one array,
+        or a list of arrays for a model of several inputs)."""
+        several = isinstance(inputs, (list, tuple))
+        arrays = [np.asarray(a) for a in inputs] if several else [np.asarray(inputs)]
         if self._function is None:
-            return np.asarray(self.model.predict_on_batch(inputs))
-        rows = len(inputs)
+            return np.asarray(self.model.predict_on_batch(arrays if several else arrays[0]))
+        rows = len(arrays[0])
         size = 1 << max(rows - 1, 0).bit_length()
         if size != rows:
-            padding = np.zeros((size - rows, *inputs.shape[1:]), dtype=inputs.dtype)
-            inputs = np.concatenate([inputs, padding])
-        outputs = self._function(self._trainable, self._non_trainable, inputs)
+            arrays = [
+                np.concatenate([a, np.zeros((size - rows, *a.shape[1:]), dtype=a.dtype)])
+                for a in arrays
+            ]
+        outputs = self._function(
+            self._trainable, self._non_trainable, arrays if several else arrays[0]
+        )
         return np.asarray(outputs)[:rows]
 
-    def predict(self, inputs: np.ndarray, batch_size: int = LARGEST_BUCKET, verbose: int = 0):
+    def predict(
+        self,
+        inputs: np.ndarray | list[np.ndarray],
+        batch_size: int = LARGEST_BUCKET,
+        verbose: int = 0,
+    ):
         """Outputs for any number of rows, in chunks (same signature as ``keras.Model``)."""
         del verbose  # nothing to report: one compiled call per chunk
         size = max(1, min(int(batch_size), LARGEST_BUCKET))
-        inputs = np.asarray(inputs)
-        chunks = [self.predict_on_batch(inputs[i : i + size]) for i in range(0, len(inputs), size)]
+        several = isinstance(inputs, (list, tuple))
+        arrays = [np.asarray(a) for a in inputs] if several else [np.asarray(inputs)]
+        chunks = [
+            self.predict_on_batch(
+                [a[i : i + size] for a in arrays] if several else arrays[0][i : i + size]
+            )
+            for i in range(0, len(arrays[0]), size)
+        ]
         return np.concatenate(chunks) if chunks else np.zeros((0,), dtype="float32")

@@ -1,0 +1,169 @@
+"""Word and character n-gram TF-IDF features, the text classifier's linear ("wide") input.
+
+A TF-IDF vector of a text has a few hundred to a few thousand non-zero entries out of
+tens of thousands. The classifier reads it as two fixed-width arrays, the ids of the
+non-zero entries and their weights (a "bag"), which an ``Embedding`` of one row per
+feature turns into exactly the product of the sparse vector with a weight matrix: a
+linear model inside the Keras model, with fixed shapes (no recompilation) and no sparse
+tensor support needed from the backend.
+
+The features are the strong classic baseline's, plus character n-grams, which catch
+typos and word forms in short queries:
+
+- words and word pairs, sublinear tf, on the cleaned text (scikit-learn's
+  ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)``), pairs seen in two texts
+  or more;
+- character 2- to 5-grams inside word boundaries (``analyzer="char_wb"``), seen in two
+  texts or more.
+
+Each kind is L2-normalised and scaled by ``1/sqrt(kinds)``, so a text's whole vector has
+length 1. The last slot of every bag is a constant feature of weight 1: the linear
+model's bias. A text with more non-zero features than the bag is wide keeps its
+heaviest ones; the width is the 99th percentile of the training texts' counts, at most
+``MAX_WIDTH``. Vocabularies and idf weights are saved as JSON (no pickle) and give the
+same bags after loading.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+KINDS = ("none", "word", "char", "word+char")
+MAX_WIDTH = 4096
+#: Digits kept of every idf weight, so that the JSON is small and the features computed
+#: at training time are the ones a loaded run computes.
+IDF_DIGITS = 5
+
+
+def _vectorizer(kind: str, vocabulary: dict[str, int] | None = None):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    common = dict(sublinear_tf=True, dtype=np.float32, vocabulary=vocabulary)
+    if kind == "word":
+        # The texts come cleaned (lower case, no digits or symbols); the token pattern
+        # keeps one-letter words, as the recurrent network's vocabulary does.
+        return TfidfVectorizer(
+            ngram_range=(1, 2), token_pattern=r"\S+", min_df=1 if vocabulary else 2, **common
+        )
+    return TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 5), min_df=1 if vocabulary else 2, **common
+    )
+
+
+class NgramFeatures:
+    """Fixed-width bags of TF-IDF n-gram features (see the module docstring).
+
+    Args:
+        kinds: ``"word"``, ``"char"`` or ``"word+char"``.
+
+    Example:
+        >>> features = NgramFeatures("word").fit(["my card", "my card was lost", "lost"])
+        >>> ids, weights = features.transform(["lost card"])
+        >>> ids.shape == weights.shape == (1, features.width + 1)
+        True
+        >>> float(np.round((weights[0, :-1] ** 2).sum(), 4)), float(weights[0, -1])
+        (1.0, 1.0)
+    """
+
+    def __init__(self, kinds: str = "word+char") -> None:
+        if kinds not in KINDS or kinds == "none":
+            raise ValueError(f"kinds must be one of {KINDS[1:]}, got {kinds!r}")
+        self.kinds = kinds
+        self._vectorizers: list[Any] = []
+        self.width = 0
+
+    @property
+    def n_features(self) -> int:
+        """Features of all kinds together, the bias not included."""
+        return sum(len(v.vocabulary_) for v in self._vectorizers)
+
+    @property
+    def bias_id(self) -> int:
+        """The id of the constant feature; 0 is padding, features are 1..n_features."""
+        return self.n_features + 1
+
+    @property
+    def input_dim(self) -> int:
+        """Rows of the Embedding that reads the bags: padding, features and bias."""
+        return self.n_features + 2
+
+    def fit(self, texts: Sequence[str]) -> NgramFeatures:
+        """Learns the vocabularies and idf weights of the (cleaned) training texts."""
+        self._vectorizers = []
+        for kind in self.kinds.split("+"):
+            vectorizer = _vectorizer(kind)
+            try:
+                vectorizer.fit(texts)
+            except ValueError:  # no n-gram seen twice (a handful of texts): keep all
+                vectorizer = _vectorizer(kind).set_params(min_df=1).fit(texts)
+            vectorizer.idf_ = np.round(vectorizer.idf_, IDF_DIGITS).astype(np.float32)
+            self._vectorizers.append(vectorizer)
+        counts = np.diff(self.matrix(texts).indptr)
+        self.width = int(min(MAX_WIDTH, max(1, math.ceil(np.percentile(counts, 99)))))
+        return self
+
+    def matrix(self, texts: Sequence[str]):  # -> scipy.sparse.csr_matrix
+        """The whole TF-IDF matrix ``(len(texts), n_features)``, no feature left out."""
+        from scipy.sparse import hstack
+
+        scale = np.float32(1.0 / math.sqrt(len(self._vectorizers)))
+        return (hstack([v.transform(texts) for v in self._vectorizers]).tocsr() * scale).tocsr()
+
+    def transform(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, weights)``, both ``(len(texts), width + 1)``: ids int32, weights float32."""
+        n = len(texts)
+        ids = np.zeros((n, self.width + 1), dtype="int32")
+        weights = np.zeros((n, self.width + 1), dtype="float32")
+        ids[:, -1] = self.bias_id
+        weights[:, -1] = 1.0
+        if n == 0:
+            return ids, weights
+        matrix = self.matrix(texts)
+        # The stacked matrix numbers the kinds one after the other; id 0 is padding.
+        for row in range(n):
+            start, end = matrix.indptr[row], matrix.indptr[row + 1]
+            columns, values = matrix.indices[start:end], matrix.data[start:end]
+            if len(columns) > self.width:
+                heaviest = np.argpartition(-values, self.width)[: self.width]
+                columns, values = columns[heaviest], values[heaviest]
+            ids[row, : len(columns)] = columns + 1
+            weights[row, : len(columns)] = values
+        return ids, weights
+
+    # ----------------------------------------------------------------- persistence
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kinds": self.kinds,
+            "width": self.width,
+            "vocabularies": [
+                {"vocabulary": {k: int(i) for k, i in v.vocabulary_.items()}, "idf": _floats(v)}
+                for v in self._vectorizers
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NgramFeatures:
+        self = cls(data["kinds"])
+        self.width = int(data["width"])
+        kinds = self.kinds.split("+")
+        if len(kinds) != len(data["vocabularies"]):
+            raise ValueError(
+                f"{len(kinds)} kinds of features but {len(data['vocabularies'])} vocabularies"
+            )
+        for kind, saved in zip(kinds, data["vocabularies"], strict=True):
+            vocabulary = {str(k): int(i) for k, i in saved["vocabulary"].items()}
+            idf = np.asarray(saved["idf"], dtype=np.float32)
+            if len(idf) != len(vocabulary) or sorted(vocabulary.values()) != list(range(len(idf))):
+                raise ValueError(f"the {kind} vocabulary and its idf weights do not match")
+            vectorizer = _vectorizer(kind, vocabulary)
+            vectorizer.idf_ = idf
+            self._vectorizers.append(vectorizer)
+        return self
+
+
+def _floats(vectorizer) -> list[float]:
+    return [round(float(x), IDF_DIGITS) for x in vectorizer.idf_]
