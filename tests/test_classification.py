@@ -382,3 +382,18 @@ def test_fit_with_fewer_labels_than_texts_says_how_many_of_each():
 def test_score_with_fewer_labels_than_texts_is_a_data_error(fitted):
     with pytest.raises(DataError, match=r"score got 2 texts and 1 labels"):
         fitted.score(["a card", "a loan"], ["card"])
+
+
+def test_the_verdict_names_the_winner_and_warns_of_a_small_test():
+    from rnnkit.classification.metrics import verdict
+
+    network = {"accuracy": 0.80, "macro_f1": 0.50}
+    tfidf = {"accuracy": 0.85, "macro_f1": 0.55}
+    majority = {"accuracy": 0.30, "macro_f1": 0.05}
+    lost = verdict({"model": network, "tfidf_linear": tfidf, "majority": majority}, 1000)
+    assert lost.startswith("TF-IDF + linear SVM beats the network") and "(-5.0 points)" in lost
+    assert "only" not in lost
+    won = verdict({"model": tfidf, "tfidf_linear": network, "majority": majority}, 50)
+    assert won.startswith("The network wins") and "only 50 texts" in won
+    split = verdict({"model": {"accuracy": 0.86, "macro_f1": 0.50}, "tfidf_linear": tfidf}, 1000)
+    assert split.startswith("The network and TF-IDF + linear SVM split")

@@ -54,3 +54,46 @@ def confusion(actual: np.ndarray, predicted: np.ndarray, num_classes: int) -> np
     from sklearn.metrics import confusion_matrix
 
     return confusion_matrix(actual, predicted, labels=list(range(num_classes)))
+
+
+#: Names of the methods in a verdict.
+METHOD_NAMES = {
+    "model": "the network",
+    "majority": "the majority class",
+    "tfidf_linear": "TF-IDF + linear SVM",
+}
+#: Below this many test texts a difference of a few points is mostly chance.
+SMALL_TEST = 200
+
+
+def verdict(metrics: dict[str, dict[str, float]], test_rows: int) -> str:
+    """One sentence: which method wins on the test part, by how much, and whether the test
+    is large enough to tell.
+
+    Example:
+        >>> verdict({"model": {"accuracy": 0.91, "macro_f1": 0.90},
+        ...          "tfidf_linear": {"accuracy": 0.89, "macro_f1": 0.88},
+        ...          "majority": {"accuracy": 0.1, "macro_f1": 0.01}}, 3080)[:60]
+        'The network wins on the test part: accuracy 0.910 against 0.'
+    """
+    model = metrics["model"]
+    others = {k: v for k, v in metrics.items() if k != "model"}
+    best = max(others, key=lambda k: (others[k]["accuracy"], others[k]["macro_f1"]))
+    rival = others[best]
+    name = METHOD_NAMES.get(best, best)
+    gap = 100 * (model["accuracy"] - rival["accuracy"])
+    scores = (
+        f"accuracy {model['accuracy']:.3f} against {rival['accuracy']:.3f} for {name} "
+        f"({gap:+.1f} points), macro-F1 {model['macro_f1']:.3f} against {rival['macro_f1']:.3f}"
+    )
+    if model["accuracy"] >= rival["accuracy"] and model["macro_f1"] >= rival["macro_f1"]:
+        sentence = f"The network wins on the test part: {scores}."
+    elif model["accuracy"] >= rival["accuracy"] or model["macro_f1"] >= rival["macro_f1"]:
+        sentence = f"The network and {name} split the test part: {scores}."
+    else:
+        sentence = f"{name[0].upper() + name[1:]} beats the network on the test part: {scores}."
+    if test_rows < SMALL_TEST:
+        sentence += (
+            f" The test has only {test_rows} texts: a difference of a few points is mostly chance."
+        )
+    return sentence

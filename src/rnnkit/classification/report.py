@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rnnkit.classification.metrics import verdict
 from rnnkit.config import ClassifierConfig
 from rnnkit.core.report import (
     TrainingRecord,
@@ -123,6 +124,20 @@ def write_classification_report(
         f"Trained {epochs} epochs in {training.seconds:.1f} s; best"
         " validation-loss weights restored.",
     ]
+    ngrams = prep.get("ngram_features")
+    if ngrams:
+        kept = (
+            " The trained model was worse on the validation part than its start, so the "
+            "start was kept."
+            if ngrams["kept_start"]
+            else ""
+        )
+        notes.append(
+            f"Wide and deep: {ngrams['kinds']} n-gram TF-IDF scores ({ngrams['features']} "
+            f"features, up to {ngrams['per_text']} a text) are added to the recurrent "
+            "network's; they start as a linear SVM fit on the training part (validation "
+            f"accuracy {ngrams['start_validation_accuracy']:.3f}).{kept}"
+        )
     if training.stopped_on_nan:
         notes.append(
             '<span class="warn">Training stopped on a NaN loss; the best weights '
@@ -143,7 +158,11 @@ def write_classification_report(
     sections = [
         (
             "Test metrics",
-            metrics_table_html(evaluation["metrics"], CLASSIFICATION_COLUMNS, lower_is_better=False)
+            f"<p><strong>{html.escape(verdict(evaluation['metrics'], split['test']))}"
+            "</strong></p>"
+            + metrics_table_html(
+                evaluation["metrics"], CLASSIFICATION_COLUMNS, lower_is_better=False
+            )
             + "<p class='note'>"
             + "<br>".join(notes)
             + "</p>",

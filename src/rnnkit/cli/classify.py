@@ -219,6 +219,9 @@ def run_classify_training(
         echo(f"learning rate (range test): {classifier.learning_rate_:.3g}")
     if classifier.stopped_on_nan_:
         info("warning: training stopped on a NaN loss; the best weights before it are kept.")
+    from rnnkit.classification.metrics import verdict
+
+    echo(verdict(classifier.metrics_, classifier.split_["test"]))
     echo(f"report: {out / 'report.html'}")
     return classifier
 
