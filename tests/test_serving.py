@@ -335,7 +335,9 @@ def test_serve_refuses_a_damaged_run(run_dirs, tmp_path):
     (damaged / "preprocessing.json").write_text("{}")
     result = _serve(str(damaged))
     assert result.exit_code == 1
-    assert "could not be loaded (KeyError" in _one_error_line(result)
+    assert "preprocessing.json: scaler, epsilon, tail, window_norm, base, freq are missing" in (
+        _one_error_line(result)
+    )
 
 
 def test_serve_refuses_a_public_host_without_a_key(run_dirs):

@@ -59,8 +59,20 @@ class _Config:
         values = dict(data)
         for name, field in fields.items():
             nested = _NESTED.get(field.type if isinstance(field.type, str) else "")
-            if nested is not None and isinstance(values.get(name), dict):
+            if nested is None or name not in values:
+                continue
+            if not isinstance(values[name], dict):
+                raise ConfigError(
+                    f"{name} must be a JSON object of {nested.__name__} keys, got {values[name]!r}."
+                )
+            try:
                 values[name] = nested.from_dict(values[name])
+            except ConfigError as err:
+                # "units must be ..." says which key, but not of which object.
+                message = str(err)
+                key = message.split(" ", 1)[0].split("=", 1)[0]
+                joiner = "." if key in nested.__dataclass_fields__ else ": "  # type: ignore[attr-defined]
+                raise ConfigError(f"{name}{joiner}{message}") from err
         return cls(**values)
 
     def replace(self: T, **changes: Any) -> T:

@@ -20,7 +20,7 @@ from typing import Any
 
 from rnnkit import __version__
 from rnnkit.core import compilation
-from rnnkit.core.run_safety import check_keras_file, check_run_safety
+from rnnkit.core.run_safety import check_keras_file, check_regular_file, check_run_safety
 from rnnkit.errors import RunDirectoryError
 
 FORMAT_VERSION = 1
@@ -121,16 +121,23 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
+    """A run's JSON file; a missing, non-regular or unparsable one is a RunDirectoryError."""
     path = Path(path)
     try:
-        return json.loads(path.read_text())
+        check_regular_file(path)
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise RunDirectoryError(
             f"Run directory '{path.parent}' has no {path.name}: it is incomplete or not an "
             "rnnkit run. Train again to recreate it."
         ) from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
         raise RunDirectoryError(f"'{path}' is not valid JSON ({err}). Train again.") from err
+    except OSError as err:
+        raise RunDirectoryError(
+            f"'{path}' could not be read ({err.strerror or err}). Check its permissions, or "
+            "train again."
+        ) from err
 
 
 def metadata(job: str) -> dict[str, Any]:
@@ -175,7 +182,12 @@ def open_run(run_dir: str | os.PathLike[str], job: str, required: tuple[str, ...
             f"'{run_dir}' is a {other!r} run, not a {job!r} run. Use `{command}` with it."
         )
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise RunDirectoryError(
+            f"Run directory '{run_dir}' is damaged: metadata.json: format_version must be an "
+            f"integer >= 1, got {version!r}. Train again to recreate it."
+        )
+    if version > FORMAT_VERSION:
         raise RunDirectoryError(
             f"'{run_dir}' has run format {version!r}; this rnnkit reads format "
             f"{FORMAT_VERSION} or older. Upgrade rnnkit to load it."

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
-from rnnkit.core import models, persistence, training
+from rnnkit.core import models, persistence, run_files, training
 from rnnkit.core import resume as resume_
 from rnnkit.core.estimator import EstimatorParams
 from rnnkit.core.gradient_health import GradientHealth, probe_batch
@@ -544,16 +544,52 @@ class Forecaster(EstimatorParams):
         run = persistence.open_run(path, "forecast", RUN_FILES)
         config = read_run_config(run)
         cls._check_run_config(config, path)
-        pre = persistence.read_json(run / "preprocessing.json")
+        pre = run_files.read_run_file(run, "preprocessing.json", cls._preprocessing_schema)
         self = cls(config)
+        self._check_preprocessing(run, pre)
         self.model_ = persistence.load_keras_model(run / "model.keras")
+        run_files.check_model_shape(
+            run,
+            self.model_,
+            (config.window, "the lookback in config.json"),
+            (
+                self._output_steps(),
+                "the horizon in config.json"
+                if config.strategy != "recursive"
+                else "the one step of the recursive strategy",
+            ),
+        )
         self._restore_scaling(pre)
-        self.base_ = pre.get("base", "none")
+        self.base_ = pre["base"]
         self.preparation_ = pre.get("series")
         self.split_ = pre.get("split")
         if (run / "metrics.json").exists():
-            self.metrics_ = persistence.read_json(run / "metrics.json")
+            self.metrics_ = run_files.read_run_json(run, "metrics.json")
         return self
+
+    _preprocessing_schema: type[run_files.RunFile] = run_files.ForecastPreprocessing
+
+    def _check_preprocessing(self, run: Path, pre: dict[str, Any]) -> None:
+        """Refuses a ``preprocessing.json`` that disagrees with ``config.json``."""
+        c = self.config
+        for key, expected in (("freq", c.freq), ("window_norm", c.window_norm)):
+            if pre[key] != expected:
+                raise run_files.damaged(
+                    run,
+                    f"preprocessing.json: {key} is {pre[key]!r} but config.json says {expected!r}",
+                )
+        # One series keeps a whole lookback; the short series of a global model are
+        # padded, but need one period to pad with.
+        tails = pre["tails"] if "tails" in pre else {"": pre["tail"]}
+        needed = 1 if "tails" in pre else c.window
+        for key, tail in tails.items():
+            if len(tail["values"]) < needed:
+                where = f"tails.{key}" if key else "tail"
+                raise run_files.damaged(
+                    run,
+                    f"preprocessing.json: {where} keeps {len(tail['values'])} periods but "
+                    f"forecasting needs at least {needed}",
+                )
 
 
 def check_data_type(data: object, config: ForecastConfig, accepted: tuple[type, ...]) -> None:
@@ -577,8 +613,8 @@ def time_index_as_column(frame: pd.DataFrame, time_column: str) -> pd.DataFrame:
 
 
 def read_run_config(run_dir: str | os.PathLike[str]) -> ForecastConfig:
-    """The configuration saved in a forecast run directory (``config.json``)."""
-    return ForecastConfig.from_dict(persistence.read_json(Path(run_dir) / "config.json"))
+    """The configuration saved in a forecast run directory (``config.json``), checked."""
+    return run_files.read_run_config(run_dir, ForecastConfig.from_dict)
 
 
 def tail_state(series: pd.Series, keep: int) -> dict[str, list]:

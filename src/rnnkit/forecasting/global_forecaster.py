@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.config import ForecastConfig
+from rnnkit.core import run_files
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table
 from rnnkit.data.scaling import Scaler
 from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
@@ -309,6 +310,8 @@ class GlobalForecaster(Forecaster):
             "epsilons": self.epsilons_,
             "tails": {key: tail_state(s, keep) for key, s in self.series_.items()},
         }
+
+    _preprocessing_schema = run_files.GlobalForecastPreprocessing
 
     def _restore_scaling(self, pre: dict[str, Any]) -> None:
         self.scalers_ = {key: Scaler.from_dict(s) for key, s in pre["scalers"].items()}
