@@ -186,25 +186,29 @@ def run_forecast_training(
     from rnnkit.core import persistence
     from rnnkit.core.report import metrics_table
     from rnnkit.core.resume import announce, state_path
+    from rnnkit.core.run_lock import run_lock
     from rnnkit.forecasting.report import FORECAST_COLUMNS
 
     selection = _check_ids(config, ids)
     if config.training.distribute and _other_process(data, config, out, selection, resume):
         return
-    persistence.check_output_directory(out, overwrite)
-    forecaster = _forecaster(config)
-    state = state_path(out)
-    announce(state, resume, info)
-    with persistence.staged_directory(out, overwrite) as staging:
-        forecaster.fit(
-            data,
-            checkpoint_path=staging / "model.keras",
-            state_path=state,
-            resume=resume,
-            **selection,
-        )
-        forecaster.write_run(staging)
-    state.unlink(missing_ok=True)  # the run is in place: nothing left to resume
+    # Held for the whole training, so a second training into the same --out is
+    # refused at once instead of silently replacing this run (or being replaced).
+    with run_lock(out):
+        persistence.check_output_directory(out, overwrite)
+        forecaster = _forecaster(config)
+        state = state_path(out)
+        announce(state, resume, info)
+        with persistence.staged_directory(out, overwrite) as staging:
+            forecaster.fit(
+                data,
+                checkpoint_path=staging / "model.keras",
+                state_path=state,
+                resume=resume,
+                **selection,
+            )
+            forecaster.write_run(staging)
+        state.unlink(missing_ok=True)  # the run is in place: nothing left to resume
     prep = forecaster.preparation_
     details = forecaster.evaluation_["details"]
     if config.id_column is None:

@@ -11,6 +11,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from typing import Any
 
 from rnnkit import __version__
 from rnnkit.core import compilation
+from rnnkit.core.run_lock import run_lock
 from rnnkit.core.run_safety import check_keras_file, check_regular_file, check_run_safety
 from rnnkit.errors import RunDirectoryError
 
@@ -46,18 +48,26 @@ def staged_directory(out: str | os.PathLike[str], overwrite: bool = False) -> It
     """Yields an empty staging directory that replaces ``out`` when the block succeeds.
 
     On any exception (Ctrl-C included) the staging directory is removed and ``out`` is
-    left as it was.
+    left as it was. ``out``'s lock (:func:`~rnnkit.core.run_lock.run_lock`) is held
+    throughout, so staging folders that a killed writer left are removed first.
     """
-    out = check_output_directory(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tag = uuid.uuid4().hex[:8]
-    staging = out.parent / f".{out.name}.partial-{tag}"
-    staging.mkdir()
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with run_lock(out):
+        out = check_output_directory(out, overwrite)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(out)
+        tag = uuid.uuid4().hex[:8]
+        staging = out.parent / f".{out.name}.partial-{tag}"
+        staging.mkdir()
+        try:
+            yield staging
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _swap_into_place(staging, out, tag)
+
+
+def _swap_into_place(staging: Path, out: Path, tag: str) -> None:
+    """Renames the complete ``staging`` directory to ``out``, retiring an old ``out``."""
     if out.exists():
         # Two renames: a kill between them leaves no `out`, but both siblings complete;
         # recover_run_directory (run by the next save or load) finishes the swap.
@@ -71,6 +81,40 @@ def staged_directory(out: str | os.PathLike[str], overwrite: bool = False) -> It
         shutil.rmtree(retired, ignore_errors=True)
     else:
         os.replace(staging, out)
+
+
+def remove_leftovers(out: str | os.PathLike[str]) -> list[Path]:
+    """Removes what killed writers of ``out`` left beside it; call with ``out``'s lock held.
+
+    Only rnnkit's own leftovers, recognised by name and content: staging folders
+    ``.NAME.partial-TAG`` (eight hex digits) holding nothing but regular files, whose
+    swap is not half done (no ``.NAME.old-TAG``: :func:`recover_run_directory` needs
+    those), and temporary training states ``.NAME.training-state.npz.PID.tmp``. Holding
+    the lock means no other rnnkit process is writing them.
+
+    Returns:
+        The paths removed.
+    """
+    out = Path(out)
+    staging = re.compile(rf"^\.{re.escape(out.name)}\.partial-([0-9a-f]{{8}})$")
+    state = re.compile(rf"^\.{re.escape(out.name)}\.training-state\.npz\.[0-9]+\.tmp$")
+    removed = []
+    try:
+        entries = list(out.parent.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    for path in entries:
+        if path.is_symlink():
+            continue
+        match = staging.match(path.name)
+        if match and path.is_dir() and not (out.parent / f".{out.name}.old-{match[1]}").exists():
+            if all(child.is_file() and not child.is_symlink() for child in path.iterdir()):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        elif state.match(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def recover_run_directory(out: str | os.PathLike[str]) -> None:
