@@ -258,11 +258,44 @@ def fill_periods(
     series = series.astype("float64")
     series.name = target_column
     series.index.name = time_column
+    check_magnitudes(series, target_column)
     return PreparedSeries(
         values=series,
         rows_used=rows_used,
         rows_missing_target=rows_missing_target,
         periods_filled=int(empty.sum()),
+    )
+
+
+# The largest magnitude a period may have. Squared errors (RMSE), the standard scaler's
+# variance and window statistics square the values: beyond about 1.3e154 (the square root
+# of float64's largest number) they overflow to inf, and the run's metrics come out null.
+MAX_MAGNITUDE = 1e150
+
+
+def check_magnitudes(series: pd.Series, target_column: str) -> None:
+    """Refuses periods whose value is not finite (a sum that overflowed) or beyond
+    ``MAX_MAGNITUDE``, naming the first few.
+
+    Example:
+        >>> index = pd.date_range("2024-01-01", periods=2, freq="D")
+        >>> check_magnitudes(pd.Series([1.0, 1e300], index=index), "amount")
+        Traceback (most recent call last):
+        ...
+        rnnkit.errors.DataError: Column 'amount' has 1 periods beyond ±1e+150 ...
+    """
+    values = series.to_numpy()
+    bad = ~np.isfinite(values) | (np.abs(np.nan_to_num(values)) > MAX_MAGNITUDE)
+    if not bad.any():
+        return
+    shown = ", ".join(f"{series.index[i]}: {values[i]:.3g}" for i in np.flatnonzero(bad)[:3]) + (
+        ", ..." if bad.sum() > 3 else ""
+    )
+    raise DataError(
+        f"Column '{target_column}' has {int(bad.sum())} periods beyond ±{MAX_MAGNITUDE:g} "
+        f"after aggregation ({shown}): errors and scaling would overflow (inf) and the "
+        "metrics could not be computed. Rescale the column (e.g. divide it by 1e6) and "
+        "train again."
     )
 
 

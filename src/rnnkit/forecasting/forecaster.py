@@ -20,9 +20,9 @@ from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
 from rnnkit.data.scaling import BASE_CHOICES, Scaler, base_forecast, window_statistics
 from rnnkit.data.streaming import aggregate_file
-from rnnkit.data.timeseries import PreparedSeries, aggregate, future_index
+from rnnkit.data.timeseries import PreparedSeries, aggregate, check_magnitudes, future_index
 from rnnkit.data.windows import make_windows
-from rnnkit.errors import ConfigError, DataError, NotFittedError, did_you_mean
+from rnnkit.errors import ConfigError, DataError, NotFittedError, TrainingError, did_you_mean
 from rnnkit.forecasting.report import write_forecast_report
 from rnnkit.forecasting.scoring import score_series
 
@@ -100,6 +100,7 @@ class Forecaster(EstimatorParams):
             # Already one value per period (as made by `aggregate`): used as it is.
             if not isinstance(data.index, pd.DatetimeIndex) or data.isna().any():
                 raise DataError("A Series must have a DatetimeIndex and no missing values.")
+            check_magnitudes(data.astype("float64"), str(data.name or c.target_column))
             return PreparedSeries(data.astype("float64"), len(data), 0, 0)
         if isinstance(data, pd.DataFrame):
             frame = time_index_as_column(data, c.time_column)
@@ -216,6 +217,7 @@ class Forecaster(EstimatorParams):
         self.kept_base_ = self._keep_base_if_better(*data_["validation"], loss)
         self._set_fitted_data(data_)
         self.metrics_ = self.evaluation_["metrics"]
+        check_model_metrics(self.metrics_)
         return self
 
     def _keep_base_if_better(self, x_val: np.ndarray, y_val: np.ndarray, loss: str) -> bool:
@@ -590,6 +592,29 @@ class Forecaster(EstimatorParams):
                     f"preprocessing.json: {where} keeps {len(tail['values'])} periods but "
                     f"forecasting needs at least {needed}",
                 )
+
+
+# Defined whenever the forecasts are numbers: MAPE (all actuals zero) and MASE (a flat
+# history) may be undefined on good data, these never are.
+ALWAYS_FINITE = ("mae", "rmse", "smape")
+
+
+def check_model_metrics(metrics: dict[str, dict[str, float]]) -> None:
+    """Refuses a fit whose model test errors are not finite numbers (overflowing
+    forecasts), rather than writing a run whose metrics are null.
+
+    Raises:
+        TrainingError: naming the metrics that are not finite.
+    """
+    model = metrics.get("model", {})
+    bad = {k: model[k] for k in ALWAYS_FINITE if k in model and not np.isfinite(model[k])}
+    if bad:
+        shown = ", ".join(f"{k} {v}" for k, v in bad.items())
+        raise TrainingError(
+            f"The model's test errors are not finite numbers ({shown}): its forecasts "
+            "overflowed or are not numbers. Rescale the target (e.g. divide it by 1e6), "
+            "check the data for extreme values, or lower --learning-rate."
+        )
 
 
 def check_data_type(data: object, config: ForecastConfig, accepted: tuple[type, ...]) -> None:
