@@ -241,6 +241,9 @@ class ForecastConfig(_Config):
             different initial weights and lookbacks); the forecast is their median.
         linear: add a linear map of the window to each member's output, beside the
             recurrent layers (what a linear autoregression already knows).
+        time_format: the format of every value of ``time_column`` (pandas ``format=``,
+            e.g. ``"%d/%m/%Y"``); ``None`` reads them in the column's one date order and
+            stops when the column mixes orders (``2016-01-15`` and ``21/01/2016``).
     """
 
     time_column: str = "date"
@@ -259,6 +262,7 @@ class ForecastConfig(_Config):
     base: str = "auto"
     ensemble_size: int = 5
     linear: bool = True
+    time_format: str | None = None
     model: ModelConfig = dataclasses.field(default_factory=_forecaster_model)
     training: TrainingConfig = dataclasses.field(default_factory=_forecaster_training)
 
@@ -280,6 +284,13 @@ class ForecastConfig(_Config):
         _check_positive_int("ensemble_size", self.ensemble_size)
         if not isinstance(self.linear, bool):
             raise ConfigError(f"linear must be true or false, got {self.linear!r}.")
+        if self.time_format is not None and (
+            not isinstance(self.time_format, str) or "%" not in self.time_format
+        ):
+            raise ConfigError(
+                f"time_format must be a strftime format such as '%d/%m/%Y' or "
+                f"'%Y-%m-%d %H:%M', got {self.time_format!r}."
+            )
         if self.test_size is not None:
             _check_positive_int("test_size", self.test_size)
             if self.test_size < self.horizon:

@@ -44,6 +44,13 @@ TargetColumn = Annotated[str, typer.Option(help="Column of values to aggregate a
 Freq = Annotated[str, typer.Option(help="Period: H, D, B, W, M, Q or Y.")]
 Agg = Annotated[str, typer.Option(help="Per-period aggregate: sum, mean, count, last, min, max.")]
 Fill = Annotated[str, typer.Option(help="Periods without rows: auto, zero, interpolate, ffill.")]
+TimeFormat = Annotated[
+    str | None,
+    typer.Option(
+        help="Format of every time, e.g. '%d/%m/%Y' (pandas format=); by default the "
+        "column's one date order, and a column mixing orders is refused."
+    ),
+]
 
 
 def _lookback(value: str) -> int | None:
@@ -119,6 +126,7 @@ def train(
     freq: Freq = _D.freq,
     agg: Agg = _D.agg,
     fill: Fill = _D.fill,
+    time_format: TimeFormat = None,
     lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,
@@ -255,6 +263,7 @@ def backtest(
     freq: Freq = _D.freq,
     agg: Agg = _D.agg,
     fill: Fill = _D.fill,
+    time_format: TimeFormat = None,
     lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,
@@ -350,6 +359,7 @@ def lr_find(
     freq: Freq = _D.freq,
     agg: Agg = _D.agg,
     fill: Fill = _D.fill,
+    time_format: TimeFormat = None,
     lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.data.reading import describe_bad_rows
+from rnnkit.data.time_formats import DateOrders
 from rnnkit.errors import DataError, did_you_mean
 
 # rnnkit's frequency names -> pandas resampling rules. Periods are labelled by their start.
@@ -93,8 +94,26 @@ class Panel:
         }
 
 
-def parse_times(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Parses the time column; every empty or unparseable value is reported by line."""
+def parse_times(
+    frame: pd.DataFrame,
+    column: str,
+    time_format: str | None = None,
+    orders: DateOrders | None = None,
+) -> pd.Series:
+    """Parses the time column; every empty or unparseable value is reported by line.
+
+    Args:
+        frame: the rows.
+        column: the time column.
+        time_format: a ``strftime`` format every value must have (pandas ``format=``);
+            ``None`` reads each value in the column's one date order.
+        orders: the date orders of earlier chunks of the same file (see
+            :class:`~rnnkit.data.time_formats.DateOrders`), so that every chunk is read
+            alike; ``None`` for a frame of its own.
+
+    Raises:
+        DataError: empty or unparseable times, or a column that mixes date formats.
+    """
     raw = frame[column]
     missing = raw.isna()
     if missing.any():
@@ -105,28 +124,28 @@ def parse_times(frame: pd.DataFrame, column: str) -> pd.Series:
             "rows have no time",
             "Fill in the time or remove those rows.",
         )
+    if time_format is None:
+        options = {"format": "mixed", "dayfirst": (orders or DateOrders(column)).dayfirst(frame)}
+        fix = "Use a format such as 2024-01-31 or 2024-01-31 14:05:00."
+    else:
+        options = {"format": time_format}
+        fix = f"Every value must have the --time-format {time_format!r}, or fix those lines."
     try:
         try:
-            times = pd.to_datetime(raw, errors="coerce", format="mixed")
+            times = pd.to_datetime(raw, errors="coerce", **options)
         except ValueError as err:
             if "timezone" not in str(err).lower():
                 raise
             # Offsets that differ between rows (e.g. daylight saving): compare in UTC.
-            times = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
+            times = pd.to_datetime(raw, errors="coerce", utc=True, **options)
     except (ValueError, TypeError, OverflowError) as err:
         raise DataError(
             f"File '{frame.attrs.get('source', 'the data')}', column '{column}': times could "
-            f"not be parsed ({err}). Use one format such as 2024-01-31 or 2024-01-31 14:05:00."
+            f"not be parsed ({err}). {fix}"
         ) from err
     bad = times.isna()
     if bad.any():
-        raise describe_bad_rows(
-            frame,
-            column,
-            bad,
-            "values are not dates or times",
-            "Use a format such as 2024-01-31 or 2024-01-31 14:05:00.",
-        )
+        raise describe_bad_rows(frame, column, bad, "values are not dates or times", fix)
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     return times
@@ -172,6 +191,7 @@ def aggregate(
     freq: str,
     agg: str,
     fill: str,
+    time_format: str | None = None,
 ) -> PreparedSeries:
     """Aggregates rows per period and fills the periods that had no rows.
 
@@ -181,11 +201,13 @@ def aggregate(
         freq: an rnnkit frequency name (``D``, ``W``...).
         agg: ``sum``, ``mean``, ``count``, ``last``, ``min`` or ``max``.
         fill: ``zero``, ``interpolate`` or ``ffill`` (already resolved from ``auto``).
+        time_format: the format of every time (pandas ``format=``), or ``None`` to read
+            them in the column's one date order (see :func:`parse_times`).
 
     Returns:
         A :class:`PreparedSeries`, sorted by time, one value per period.
     """
-    times = parse_times(frame, time_column)
+    times = parse_times(frame, time_column, time_format)
     values = parse_numbers(frame, target_column) if agg != "count" else None
     rows = pd.DataFrame({"time": times.to_numpy()})
     if values is not None:

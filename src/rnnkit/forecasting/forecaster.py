@@ -111,11 +111,18 @@ class Forecaster(EstimatorParams):
         elif Path(data).suffix.lower() not in PARQUET_SUFFIXES:
             # A CSV is aggregated chunk by chunk, so a file bigger than memory still fits.
             return aggregate_file(
-                data, c.time_column, c.target_column, c.freq, c.agg, c.fill_method
+                data,
+                c.time_column,
+                c.target_column,
+                c.freq,
+                c.agg,
+                c.fill_method,
+                time_format=c.time_format,
             )
         else:
             frame = read_table(data, columns=[c.time_column, c.target_column])
-        return aggregate(frame, c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
+        columns = (c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
+        return aggregate(frame, *columns, time_format=c.time_format)
 
     def periods_needed(self, length: int) -> int:
         """Periods a series of ``length`` needs for one training window, the validation

@@ -86,12 +86,13 @@ class GlobalForecaster(Forecaster):
         elif isinstance(data, pd.DataFrame):
             if len(data) == 0:
                 raise DataError("The DataFrame has no rows.")
-            panel = aggregate_frame_by_id(time_index_as_column(data, c.time_column), *columns)
+            frame = time_index_as_column(data, c.time_column)
+            panel = aggregate_frame_by_id(frame, *columns, time_format=c.time_format)
         elif Path(data).suffix.lower() in PARQUET_SUFFIXES:
             frame = read_table(data, columns=list(columns[:3]))
-            panel = aggregate_frame_by_id(frame, *columns)
+            panel = aggregate_frame_by_id(frame, *columns, time_format=c.time_format)
         else:
-            panel = aggregate_file_by_id(data, *columns)
+            panel = aggregate_file_by_id(data, *columns, time_format=c.time_format)
         return panel.select(ids, c.id_column) if ids else panel
 
     # ----------------------------------------------------------------- training
