@@ -244,6 +244,9 @@ class ForecastConfig(_Config):
         time_format: the format of every value of ``time_column`` (pandas ``format=``,
             e.g. ``"%d/%m/%Y"``); ``None`` reads them in the column's one date order and
             stops when the column mixes orders (``2016-01-15`` and ``21/01/2016``).
+        allow_sparse: train on a series most of whose periods had no rows (with a
+            warning); by default that stops, naming the likely cause (a ``freq`` finer
+            than the data, a mistyped year).
     """
 
     time_column: str = "date"
@@ -263,6 +266,7 @@ class ForecastConfig(_Config):
     ensemble_size: int = 5
     linear: bool = True
     time_format: str | None = None
+    allow_sparse: bool = False
     model: ModelConfig = dataclasses.field(default_factory=_forecaster_model)
     training: TrainingConfig = dataclasses.field(default_factory=_forecaster_training)
 
@@ -282,8 +286,9 @@ class ForecastConfig(_Config):
         _check_positive_int("horizon", self.horizon)
         _check_choice("base", self.base, BASES)
         _check_positive_int("ensemble_size", self.ensemble_size)
-        if not isinstance(self.linear, bool):
-            raise ConfigError(f"linear must be true or false, got {self.linear!r}.")
+        for name in ("linear", "allow_sparse"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}.")
         if self.time_format is not None and (
             not isinstance(self.time_format, str) or "%" not in self.time_format
         ):

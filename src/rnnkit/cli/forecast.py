@@ -44,6 +44,14 @@ TargetColumn = Annotated[str, typer.Option(help="Column of values to aggregate a
 Freq = Annotated[str, typer.Option(help="Period: H, D, B, W, M, Q or Y.")]
 Agg = Annotated[str, typer.Option(help="Per-period aggregate: sum, mean, count, last, min, max.")]
 Fill = Annotated[str, typer.Option(help="Periods without rows: auto, zero, interpolate, ffill.")]
+AllowSparse = Annotated[
+    bool,
+    typer.Option(
+        "--allow-sparse",
+        help="Train even when most periods had no rows (by default that stops, naming the "
+        "likely cause: a --freq finer than the data, a mistyped year).",
+    ),
+]
 TimeFormat = Annotated[
     str | None,
     typer.Option(
@@ -127,6 +135,7 @@ def train(
     agg: Agg = _D.agg,
     fill: Fill = _D.fill,
     time_format: TimeFormat = None,
+    allow_sparse: AllowSparse = False,
     lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,
@@ -264,6 +273,7 @@ def backtest(
     agg: Agg = _D.agg,
     fill: Fill = _D.fill,
     time_format: TimeFormat = None,
+    allow_sparse: AllowSparse = False,
     lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,
@@ -360,6 +370,7 @@ def lr_find(
     agg: Agg = _D.agg,
     fill: Fill = _D.fill,
     time_format: TimeFormat = None,
+    allow_sparse: AllowSparse = False,
     lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,

@@ -8,6 +8,7 @@ and the last row is present, and the periods that had no rows are filled and cou
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ class PreparedSeries:
     rows_used: int
     rows_missing_target: int
     periods_filled: int
+    # Which periods had no rows (one boolean per period), when known: what
+    # check_sparsity reads to name the likely cause of a mostly filled series.
+    filled: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def summary(self) -> dict[str, object]:
         index = self.values.index
@@ -286,7 +290,68 @@ def fill_periods(
         rows_used=rows_used,
         rows_missing_target=rows_missing_target,
         periods_filled=int(empty.sum()),
+        filled=empty.to_numpy(dtype=bool),
     )
+
+
+# A series with more filled periods than this share is refused (unless allowed): it is
+# far more often a wrong --freq or a mistyped date than data that sparse.
+SPARSE_SHARE = 0.5
+# Coarser rnnkit frequencies, and the spacing of rows from which each is suggested.
+_SPACINGS = (("Y", 360), ("Q", 89), ("M", 28), ("W", 7), ("D", 1))
+
+
+def check_sparsity(prepared: PreparedSeries, freq: str, allow_sparse: bool) -> None:
+    """Stops on a series most of whose periods had no rows, naming the likely cause: a
+    jump in the dates (a mistyped year) or a ``freq`` finer than the rows' spacing.
+
+    Args:
+        prepared: the aggregated series.
+        freq: its rnnkit frequency.
+        allow_sparse: warn instead of stopping (the data is that sparse).
+
+    Raises:
+        DataError: more than half the periods were filled and ``allow_sparse`` is off.
+    """
+    periods, filled = len(prepared.values), prepared.periods_filled
+    if prepared.filled is None or periods == 0 or filled <= SPARSE_SHARE * periods:
+        return
+    message = (
+        f"{filled:,} of the series' {periods:,} periods ({filled / periods:.0%}) had no rows "
+        f"and were filled: {_likely_cause(prepared, freq)}."
+    )
+    if allow_sparse:
+        warnings.warn(f"{message} Training on it anyway (allow_sparse).", stacklevel=2)
+        return
+    raise DataError(f"{message} Fix that, or pass --allow-sparse if the data is this sparse.")
+
+
+def _likely_cause(prepared: PreparedSeries, freq: str) -> str:
+    index = prepared.values.index
+    present = np.flatnonzero(~prepared.filled)
+    if len(present) < 2:
+        return "only one period has rows"
+    gaps = np.diff(present)
+    jump = int(gaps.argmax())
+    if gaps[jump] - 1 >= SPARSE_SHARE * prepared.periods_filled:
+        before, after = index[present[jump]], index[present[jump + 1]]
+        return (
+            f"the rows jump from {before.date()} to {after.date()} ({gaps[jump] - 1:,} empty "
+            "periods between), a mistyped date (year) is the likely cause"
+        )
+    spacing = pd.Series(index[present]).diff().median()
+    days = spacing / pd.Timedelta(days=1)
+    hours = spacing / pd.Timedelta(hours=1)
+    shown = f"{days:.3g} days" if days >= 1 else f"{hours:.3g} hours"
+    shown = shown.replace("1 days", "1 day") if days == 1 else shown
+    order = [name for name, _ in _SPACINGS]
+    for name, minimum in _SPACINGS:
+        if days >= minimum and (freq not in order or order.index(name) < order.index(freq)):
+            return (
+                f"rows come about every {shown}, so --freq {freq} is likely finer than the "
+                f"data: try --freq {name}"
+            )
+    return f"rows fall in about one period in {float(np.median(gaps)):g}"
 
 
 # The largest magnitude a period may have. Squared errors (RMSE), the standard scaler's

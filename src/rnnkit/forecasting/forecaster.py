@@ -20,7 +20,13 @@ from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
 from rnnkit.data.scaling import BASE_CHOICES, Scaler, base_forecast, window_statistics
 from rnnkit.data.streaming import aggregate_file
-from rnnkit.data.timeseries import PreparedSeries, aggregate, check_magnitudes, future_index
+from rnnkit.data.timeseries import (
+    PreparedSeries,
+    aggregate,
+    check_magnitudes,
+    check_sparsity,
+    future_index,
+)
 from rnnkit.data.windows import make_windows
 from rnnkit.errors import ConfigError, DataError, NotFittedError, TrainingError, did_you_mean
 from rnnkit.forecasting.report import write_forecast_report
@@ -93,7 +99,19 @@ class Forecaster(EstimatorParams):
 
     # ----------------------------------------------------------------- data
     def prepare(self, data: DataLike) -> PreparedSeries:
-        """Reads (if a path), aggregates and gap-fills ``data`` as this config says."""
+        """Reads (if a path), aggregates and gap-fills ``data`` as this config says.
+
+        Raises:
+            DataError: unreadable data, or a series most of whose periods had no rows
+                (unless ``allow_sparse``; see :func:`~rnnkit.data.timeseries.check_sparsity`).
+        """
+        prepared = self._aggregate(data)
+        length = len(prepared.values)
+        if length >= self.periods_needed(length):  # else "too short" is the true reason
+            check_sparsity(prepared, self.config.freq, self.config.allow_sparse)
+        return prepared
+
+    def _aggregate(self, data: DataLike) -> PreparedSeries:
         c = self.config
         check_data_type(data, c, (pd.DataFrame, pd.Series))
         if isinstance(data, pd.Series):
