@@ -198,6 +198,18 @@ def test_garbage_bodies_never_give_a_500(client, content):
         assert "error" in response.json() or response.status_code == 200
 
 
+def test_a_body_that_is_not_utf8_is_422_naming_the_byte(client):
+    body = '{"texts": ["café"]}'.encode("latin-1")  # é is byte 0xe9 here, not UTF-8
+    for path in ("/models/tickets/classify", "/models/sales/forecast"):
+        response = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 422, response.text
+        assert response.json() == {
+            "error": "The request body is not UTF-8 text (byte 0xe9 at offset 15). Send "
+            "JSON encoded as UTF-8.",
+            "status": 422,
+        }
+
+
 # ----------------------------------------------------------------- 404
 @pytest.mark.parametrize(
     "path",

@@ -4,6 +4,7 @@ without a key."""
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import hmac
 import ipaddress
@@ -122,14 +123,29 @@ class Guard:
             await send_error(send, 413, too_large)
             return
         received = 0
+        # JSON bodies are UTF-8 (RFC 8259): decoded as they arrive, so that a body that is
+        # not gets a 422 naming the byte rather than FastAPI's "error parsing the body".
+        decoder = codecs.getincrementaldecoder("utf-8")()
 
         async def counted() -> dict:
             # Bodies without a Content-Length (chunked) are counted as they arrive.
             nonlocal received
             message = await receive()
-            received += len(message.get("body", b""))
+            chunk = message.get("body", b"")
+            received += len(chunk)
             if received > self.max_body_bytes:
                 raise HTTPException(413, too_large)  # FastAPI re-raises it to our handler
+            try:
+                decoder.decode(chunk, final=not message.get("more_body", False))
+            except UnicodeDecodeError as err:
+                # err.object is what was decoded: this chunk after any bytes held back
+                # from the previous one (the start of a character split between chunks).
+                offset = received - len(err.object) + err.start
+                raise HTTPException(
+                    422,
+                    f"The request body is not UTF-8 text (byte 0x{err.object[err.start]:02x} at "
+                    f"offset {offset}). Send JSON encoded as UTF-8.",
+                ) from None
             return message
 
         await self.app(scope, counted, send)
