@@ -103,3 +103,20 @@ def test_time_format_is_a_config_field_used_by_the_forecaster():
         ForecastConfig(time_format="dd/mm/yyyy")
     forecaster = Forecaster(time_column="t", target_column="v", time_format="%d/%m/%Y")
     assert forecaster.prepare(_frame(["01/02/2016", "03/02/2016"])).values.index[-1].day == 3
+
+
+def test_a_numeric_time_column_is_refused_not_read_as_nanoseconds(tmp_path):
+    path = tmp_path / "int-dates.parquet"
+    pd.DataFrame({"t": range(1000, 1200), "v": [1.0] * 200}).to_parquet(path)
+    forecaster = Forecaster(time_column="t", target_column="v")
+    with pytest.raises(
+        DataError,
+        match=r"column 't' holds numbers \(1000, \.\.\.\), not dates or times.*--time-format",
+    ):
+        forecaster.prepare(str(path))
+
+
+def test_a_numeric_time_column_is_read_with_its_time_format():
+    frame = pd.DataFrame({"t": [20240130, 20240131], "v": [1.0, 2.0]})
+    prepared = aggregate(frame, "t", "v", "D", "sum", "zero", time_format="%Y%m%d")
+    assert list(prepared.values.index) == [pd.Timestamp("2024-01-30"), pd.Timestamp("2024-01-31")]

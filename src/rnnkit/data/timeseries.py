@@ -128,6 +128,16 @@ def parse_times(
             "rows have no time",
             "Fill in the time or remove those rows.",
         )
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        if time_format is None:
+            # pandas would read them as nanoseconds since 1970: all in one period.
+            source = frame.attrs.get("source", "the data")
+            raise DataError(
+                f"File '{source}', column '{column}' holds numbers ({raw.iloc[0]}, ...), "
+                "not dates or times. Store dates or text such as 2024-01-31, or give their "
+                "format with --time-format (e.g. '%Y%m%d' for 20240131)."
+            )
+        raw = raw.astype("string")  # 20240131 read with the format, as text would be
     if time_format is None:
         options = {"format": "mixed", "dayfirst": (orders or DateOrders(column)).dayfirst(frame)}
         fix = "Use a format such as 2024-01-31 or 2024-01-31 14:05:00."
