@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 
+import numpy as np
 import pytest
 from conftest import make_events
 from typer.testing import CliRunner
@@ -85,3 +87,21 @@ def test_a_save_removes_the_staging_folders_and_states_killed_writers_left(tmp_p
     with persistence.staged_directory(out) as staging:
         (staging / "a.txt").write_text("a")
     assert {p.name for p in tmp_path.iterdir()} == kept | {"run"}
+
+
+def test_a_training_state_older_than_the_run_is_removed_and_a_newer_one_kept(tmp_path):
+    out = tmp_path / "run"
+    with persistence.staged_directory(out) as staging:
+        (staging / "a.txt").write_text("a")
+    state = tmp_path / ".run.training-state.npz"
+    np.savez(state, epoch=np.array(3))
+    os.utime(state, (time.time() + 60, time.time() + 60))  # written after the run: resumable
+    with persistence.staged_directory(out, overwrite=True) as staging:
+        (staging / "a.txt").write_text("b")
+    assert state.exists()
+    # Its training finished (the run was saved after its last epoch), but a kill came
+    # before the state was removed: stale.
+    os.utime(state, (time.time() - 3600, time.time() - 3600))
+    with persistence.staged_directory(out, overwrite=True) as staging:
+        (staging / "a.txt").write_text("c")
+    assert not state.exists()

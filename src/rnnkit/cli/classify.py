@@ -171,6 +171,7 @@ def run_classify_training(
     # refused at once instead of silently replacing this run (or being replaced).
     with run_lock(out):
         persistence.check_output_directory(out, overwrite)
+        persistence.remove_leftovers(out)  # before announce: a stale state is not resumed
         classifier = TextClassifier(config)
         state = state_path(out)
         announce(state, resume, info)

@@ -213,6 +213,7 @@ def run_forecast_training(
     # refused at once instead of silently replacing this run (or being replaced).
     with run_lock(out):
         persistence.check_output_directory(out, overwrite)
+        persistence.remove_leftovers(out)  # before announce: a stale state is not resumed
         forecaster = _forecaster(config)
         state = state_path(out)
         announce(state, resume, info)

@@ -89,8 +89,12 @@ def remove_leftovers(out: str | os.PathLike[str]) -> list[Path]:
     Only rnnkit's own leftovers, recognised by name and content: staging folders
     ``.NAME.partial-TAG`` (eight hex digits) holding nothing but regular files, whose
     swap is not half done (no ``.NAME.old-TAG``: :func:`recover_run_directory` needs
-    those), and temporary training states ``.NAME.training-state.npz.PID.tmp``. Holding
-    the lock means no other rnnkit process is writing them.
+    those), temporary training states ``.NAME.training-state.npz.PID.tmp``, and a
+    training state ``.NAME.training-state.npz`` (an ``.npz`` archive) older than the run
+    ``out`` itself: a run was saved after its last epoch, so the training it would resume
+    already finished or was replaced (a kill between the save and the state's removal).
+    A state newer than the run is what ``--resume`` continues, and is kept. Holding the
+    lock means no other rnnkit process is writing them.
 
     Returns:
         The paths removed.
@@ -114,7 +118,24 @@ def remove_leftovers(out: str | os.PathLike[str]) -> list[Path]:
         elif state.match(path.name) and path.is_file():
             path.unlink(missing_ok=True)
             removed.append(path)
+        elif path.name == f".{out.name}.training-state.npz" and _stale_state(path, out):
+            path.unlink(missing_ok=True)
+            removed.append(path)
     return removed
+
+
+def _stale_state(state: Path, out: Path) -> bool:
+    """Whether ``state`` is a training state (a zip, as ``np.savez`` writes) last written
+    before the run directory ``out`` was."""
+    try:
+        if not (state.is_file() and out.is_dir()):
+            return False
+        with state.open("rb") as handle:
+            if handle.read(4) != b"PK\x03\x04":
+                return False
+        return state.stat().st_mtime < out.stat().st_mtime
+    except OSError:
+        return False
 
 
 def recover_run_directory(out: str | os.PathLike[str]) -> None:
