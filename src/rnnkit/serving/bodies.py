@@ -119,8 +119,7 @@ def _as_http_error(err: ValidationError, limits: ServeLimits) -> Exception:
             f"history has {actual} periods; this server accepts at most "
             f"{limits.max_history}. Send only the recent periods.",
         )
-    # Located under "body", as FastAPI locates the errors of the bodies it validates.
-    located: list[dict[str, Any]] = [
-        {**error, "loc": ("body", *error["loc"])} for error in errors[:20]
-    ]
+    # Located under "body", as FastAPI locates the errors of the bodies it validates. All
+    # of them, for the count in the message: the capped lists bound how many there are.
+    located: list[dict[str, Any]] = [{**error, "loc": ("body", *error["loc"])} for error in errors]
     return RequestValidationError(located)
