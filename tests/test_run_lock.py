@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -105,3 +107,39 @@ def test_a_training_state_older_than_the_run_is_removed_and_a_newer_one_kept(tmp
     with persistence.staged_directory(out, overwrite=True) as staging:
         (staging / "a.txt").write_text("c")
     assert not state.exists()
+
+
+def test_a_full_disk_during_a_save_is_one_error_and_leaves_nothing(tmp_path, monkeypatch):
+    data, out = tmp_path / "events.csv", tmp_path / "runs" / "run"
+    make_events().to_csv(data, index=False)
+
+    def full(path, content):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(persistence, "write_json", full)
+    result = runner.invoke(app, ["forecast", "train", str(data), *FLAGS, "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1
+    assert f"error: Could not write the run '{out}': No space left on device" in lines[0]
+    assert "Nothing was written" in lines[0]
+    # No run, no staging folder, no lock; the training state is kept for --resume.
+    assert [p.name for p in out.parent.iterdir()] == [".run.training-state.npz"]
+
+
+def test_a_read_only_place_for_the_run_is_one_error(tmp_path, monkeypatch):
+    real_mkdir = Path.mkdir
+
+    def read_only(self, *args, **kwargs):
+        if self.name.startswith(".run.partial-"):
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    with pytest.raises(
+        RunDirectoryError, match=r"Could not create the run .*Read-only file system"
+    ):
+        with persistence.staged_directory(tmp_path / "run"):
+            pass
+    assert list(tmp_path.iterdir()) == []

@@ -8,6 +8,7 @@ into place only once every file is written, so a failure leaves no half-written 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -53,17 +54,38 @@ def staged_directory(out: str | os.PathLike[str], overwrite: bool = False) -> It
     """
     with run_lock(out):
         out = check_output_directory(out, overwrite)
-        out.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(out)
         tag = uuid.uuid4().hex[:8]
         staging = out.parent / f".{out.name}.partial-{tag}"
-        staging.mkdir()
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staging.mkdir()
+        except OSError as err:
+            raise RunDirectoryError(
+                f"Could not create the run '{out}': {err.strerror or err}. Choose a writable "
+                "--out, or free some space."
+            ) from err
         try:
             yield staging
+        except OSError as err:
+            shutil.rmtree(staging, ignore_errors=True)
+            if err.errno in _FULL_OR_READ_ONLY:
+                raise RunDirectoryError(
+                    f"Could not write the run '{out}': {err.strerror} ({err.filename or out}). "
+                    "Nothing was written; free some space (or choose a writable --out) and "
+                    "run it again."
+                ) from err
+            raise
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        # Outside the try: a swap cut short leaves a complete staging directory that
+        # recover_run_directory puts in place.
         _swap_into_place(staging, out, tag)
+
+
+# Write errors that say where the run goes cannot take it (reading never gives them).
+_FULL_OR_READ_ONLY = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 
 
 def _swap_into_place(staging: Path, out: Path, tag: str) -> None:

@@ -95,7 +95,6 @@ def run_lock(out: str | os.PathLike[str]) -> Iterator[None]:
     if fcntl is None:
         yield
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
     path = lock_path(out)
     key = os.path.abspath(path)
     me = threading.get_ident()
@@ -104,7 +103,15 @@ def run_lock(out: str | os.PathLike[str]) -> Iterator[None]:
         if held is not None and held[2] != me:
             raise _refused(out, f"process {os.getpid()}, another thread")
         if held is None:
-            _HELD[key] = held = [_acquire(path, out), 0, me]
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                fd = _acquire(path, out)
+            except OSError as err:  # a read-only or full disk, a folder without permission
+                raise RunDirectoryError(
+                    f"Could not create the run '{out}': {err.strerror or err} ({path}). "
+                    "Choose a writable --out, or free some space."
+                ) from err
+            _HELD[key] = held = [fd, 0, me]
         held[1] += 1
     try:
         yield
