@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from conftest import TINY, make_events
 
-from rnnkit import DataError, Forecaster, NotFittedError
+from rnnkit import ConfigError, DataError, Forecaster, NotFittedError
 from rnnkit.forecasting.backtesting import backtest
 
 
@@ -148,6 +148,18 @@ def test_backtest_refits_per_fold_and_averages():
     assert result["folds"][0]["test_end"] < result["folds"][1]["test_start"]
     mean_mae = np.mean([f["metrics"]["naive"]["mae"] for f in result["folds"]])
     assert result["mean"]["naive"]["mae"] == pytest.approx(mean_mae)
+
+
+@pytest.mark.parametrize("folds", [14, 1000])
+def test_backtest_with_more_folds_than_the_series_holds_says_how_many_fit(folds):
+    with pytest.raises(ConfigError) as caught:
+        backtest(
+            make_events(), folds=folds, time_column="created_at", target_column="amount", **TINY
+        )
+    message = str(caught.value)
+    assert f"--folds {folds} needs more history than the series has" in message
+    assert "trains on the 120 periods less" in message
+    assert "At most 13 folds fit: lower --folds" in message
 
 
 def test_seq2seq_strategy_is_an_encoder_decoder_that_saves_and_loads(tmp_path):

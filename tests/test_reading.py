@@ -1,8 +1,10 @@
+import os
+
 import pandas as pd
 import pytest
 
 from rnnkit import DataError
-from rnnkit.data.reading import read_table
+from rnnkit.data.reading import check_csv_file, read_table
 
 
 def test_missing_file(tmp_path):
@@ -79,3 +81,12 @@ def test_a_repeated_column_name_is_refused_by_the_chunked_reader_too(tmp_path):
     path.write_text("date,value,value\n2024-01-01,1,2\n2024-01-02,3,4\n")
     with pytest.raises(DataError, match="more than one column named 'value'"):
         aggregate_file(path, "date", "value", "D", "sum", "zero")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("read", [read_table, check_csv_file])
+def test_a_pipe_is_refused_saying_why_not_called_empty(tmp_path, read):
+    pipe = tmp_path / "data.csv"
+    os.mkfifo(pipe)  # what `rnnkit forecast train <(cat f.csv)` gives: /dev/fd/63
+    with pytest.raises(DataError, match=r"is a pipe \(such as <\(\.\.\.\) makes\): rnnkit reads"):
+        read(pipe)

@@ -136,7 +136,7 @@ def test_compiled_model_matches_keras_predict(runs):
     ("body", "fragment"),
     [
         ({"text": ["x"]}, "texts: Field required"),
-        ({"texts": "one text"}, "texts: Input should be a valid list"),
+        ({"texts": "one text"}, "texts: Input should be a valid array"),
         ({"texts": [1, 2]}, "texts.0: Input should be a valid string"),
         ({"texts": []}, "texts: List should have at least 1 item"),
         ({"texts": ["a"], "top_k": 0}, "top_k: Input should be greater than or equal to 1"),
@@ -156,7 +156,7 @@ def test_bad_classify_bodies_are_422_saying_what_to_send(client, body, fragment)
     [
         ([{"time": "2024-03-01", "value": "12"}], "Input should be a valid number"),
         ([{"time": "2024-03-01"}], "history.0.value: Field required"),
-        ("not a list", "history: Input should be a valid list"),
+        ("not a list", "history: Input should be a valid array"),
     ],
 )
 def test_bad_forecast_bodies_are_422(client, history, fragment):
@@ -200,6 +200,18 @@ def test_garbage_bodies_never_give_a_500(client, content):
         assert "error" in response.json() or response.status_code == 200
 
 
+def test_a_body_that_is_not_utf8_is_422_naming_the_byte(client):
+    body = '{"texts": ["café"]}'.encode("latin-1")  # é is byte 0xe9 here, not UTF-8
+    for path in ("/models/tickets/classify", "/models/sales/forecast"):
+        response = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 422, response.text
+        assert response.json() == {
+            "error": "The request body is not UTF-8 text (byte 0xe9 at offset 15). Send "
+            "JSON encoded as UTF-8.",
+            "status": 422,
+        }
+
+
 # ----------------------------------------------------------------- 404
 @pytest.mark.parametrize(
     "path",
@@ -241,6 +253,25 @@ def test_too_long_a_history_is_413(client, runs):
     response = client.post("/models/sales/forecast", json={"history": history})
     assert response.status_code == 413
     assert "history has 61 periods; this server accepts at most 60" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        (1000, "1000 texts sent; this server accepts at most 4 per request"),
+        (
+            2000,
+            "The request body holds 2000 or more JSON items; a classify request holds at most 4 texts",
+        ),
+    ],
+)
+def test_a_list_of_many_items_is_one_413_not_an_error_per_item(client, items, message):
+    body = b'{"texts": [' + b",".join([b"0"] * items) + b"]}"
+    response = client.post(
+        "/models/tickets/classify", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413, response.text[:300]
+    assert message in response.json()["error"]
 
 
 def test_a_huge_body_is_413_before_it_is_parsed(client):
@@ -337,7 +368,9 @@ def test_serve_refuses_a_damaged_run(run_dirs, tmp_path):
     (damaged / "preprocessing.json").write_text("{}")
     result = _serve(str(damaged))
     assert result.exit_code == 1
-    assert "could not be loaded (KeyError" in _one_error_line(result)
+    assert "preprocessing.json: scaler, epsilon, tail, window_norm, base, freq are missing" in (
+        _one_error_line(result)
+    )
 
 
 def test_serve_refuses_a_public_host_without_a_key(run_dirs):
@@ -403,3 +436,58 @@ def test_arbitrary_json_bodies_never_give_a_500(client, body, path):
     assert response.status_code in (200, 413, 422), (body, response.text)
     if response.status_code != 200:
         assert response.json()["error"]
+
+
+def test_health_answers_within_100_ms_while_a_hostile_body_is_rejected(runs):
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    # A real server (the default limits): the hostile request and /health share its loop.
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(runs), host="127.0.0.1", port=0, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    # 680,000 items in 2 MB, under the forecast body cap: before, every item was validated
+    # (two errors each) on the event loop, for seconds.
+    hostile = b'{"history": [' + b",".join([b"{}"] * 680_000) + b"]}"
+    answer = {}
+
+    def post():
+        answer["response"] = httpx.post(
+            base + "/models/sales/forecast",
+            content=hostile,
+            headers={"content-type": "application/json"},
+            timeout=120,
+        )
+
+    poster = threading.Thread(target=post)
+    latencies = []
+    try:
+        with httpx.Client(base_url=base, timeout=60) as health:
+            health.get("/health")  # the connection is open before the timing starts
+            poster.start()
+            while True:
+                started = time.perf_counter()
+                assert health.get("/health").status_code == 200
+                latencies.append(time.perf_counter() - started)
+                if not poster.is_alive():
+                    break
+        poster.join()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    assert max(latencies) < 0.1, f"/health took {max(latencies):.3f} s ({len(latencies)} calls)"
+    response = answer["response"]
+    assert response.status_code == 413, response.text[:200]
+    assert response.json()["error"] == (
+        "The request body holds 680000 or more JSON items; a forecast request holds at most "
+        "10000 history periods. Send fewer per request."
+    )

@@ -59,8 +59,20 @@ class _Config:
         values = dict(data)
         for name, field in fields.items():
             nested = _NESTED.get(field.type if isinstance(field.type, str) else "")
-            if nested is not None and isinstance(values.get(name), dict):
+            if nested is None or name not in values:
+                continue
+            if not isinstance(values[name], dict):
+                raise ConfigError(
+                    f"{name} must be a JSON object of {nested.__name__} keys, got {values[name]!r}."
+                )
+            try:
                 values[name] = nested.from_dict(values[name])
+            except ConfigError as err:
+                # "units must be ..." says which key, but not of which object.
+                message = str(err)
+                key = message.split(" ", 1)[0].split("=", 1)[0]
+                joiner = "." if key in nested.__dataclass_fields__ else ": "  # type: ignore[attr-defined]
+                raise ConfigError(f"{name}{joiner}{message}") from err
         return cls(**values)
 
     def replace(self: T, **changes: Any) -> T:
@@ -229,6 +241,12 @@ class ForecastConfig(_Config):
             different initial weights and lookbacks); the forecast is their median.
         linear: add a linear map of the window to each member's output, beside the
             recurrent layers (what a linear autoregression already knows).
+        time_format: the format of every value of ``time_column`` (pandas ``format=``,
+            e.g. ``"%d/%m/%Y"``); ``None`` reads them in the column's one date order and
+            stops when the column mixes orders (``2016-01-15`` and ``21/01/2016``).
+        allow_sparse: train on a series most of whose periods had no rows (with a
+            warning); by default that stops, naming the likely cause (a ``freq`` finer
+            than the data, a mistyped year).
     """
 
     time_column: str = "date"
@@ -247,6 +265,8 @@ class ForecastConfig(_Config):
     base: str = "auto"
     ensemble_size: int = 5
     linear: bool = True
+    time_format: str | None = None
+    allow_sparse: bool = False
     model: ModelConfig = dataclasses.field(default_factory=_forecaster_model)
     training: TrainingConfig = dataclasses.field(default_factory=_forecaster_training)
 
@@ -266,8 +286,16 @@ class ForecastConfig(_Config):
         _check_positive_int("horizon", self.horizon)
         _check_choice("base", self.base, BASES)
         _check_positive_int("ensemble_size", self.ensemble_size)
-        if not isinstance(self.linear, bool):
-            raise ConfigError(f"linear must be true or false, got {self.linear!r}.")
+        for name in ("linear", "allow_sparse"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}.")
+        if self.time_format is not None and (
+            not isinstance(self.time_format, str) or "%" not in self.time_format
+        ):
+            raise ConfigError(
+                f"time_format must be a strftime format such as '%d/%m/%Y' or "
+                f"'%Y-%m-%d %H:%M', got {self.time_format!r}."
+            )
         if self.test_size is not None:
             _check_positive_int("test_size", self.test_size)
             if self.test_size < self.horizon:

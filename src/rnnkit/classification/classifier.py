@@ -26,7 +26,7 @@ from rnnkit.classification.preparation import (
 )
 from rnnkit.classification.report import write_classification_report
 from rnnkit.config import ClassifierConfig, ModelConfig, TrainingConfig
-from rnnkit.core import models, persistence, training
+from rnnkit.core import models, persistence, run_files, training
 from rnnkit.core import resume as resume_
 from rnnkit.core.estimator import EstimatorParams
 from rnnkit.core.gradient_health import GradientHealth, probe_batch
@@ -859,8 +859,8 @@ class TextClassifier(EstimatorParams):
     def load(cls, path: str | os.PathLike[str]) -> TextClassifier:
         """Loads a run directory written by :meth:`save` or ``rnnkit classify train``."""
         run = persistence.open_run(path, "classify", RUN_FILES)
-        config = ClassifierConfig.from_dict(persistence.read_json(run / "config.json"))
-        pre = persistence.read_json(run / "preprocessing.json")
+        config = run_files.read_run_config(run, ClassifierConfig.from_dict)
+        pre = run_files.read_run_file(run, "preprocessing.json", run_files.ClassifierPreprocessing)
         self = cls(config)
         self.cleaner = text_prep.TextCleaner.from_dict(pre["cleaning"])
         try:
@@ -891,12 +891,13 @@ class TextClassifier(EstimatorParams):
             )
         self.classes_ = list(pre["classes"])
         self.majority_class_ = self.classes_.index(pre["majority_class"])
-        self.sequence_length_ = int(pre["sequence_length"])
-        self.vocabulary_size_ = int(pre["vocabulary_size"])
+        self.sequence_length_ = pre["sequence_length"]
+        self.vocabulary_size_ = pre["vocabulary_size"]
+        _check_run_agrees(run, self.model_, self.tokenizer_, pre)
         self.preparation_ = pre.get("data")
         self.split_ = pre.get("split")
         if (run / "metrics.json").exists():
-            self.metrics_ = persistence.read_json(run / "metrics.json")
+            self.metrics_ = run_files.read_run_json(run, "metrics.json")
         return self
 
 
@@ -904,6 +905,33 @@ def _arrays(part: tuple[Any, np.ndarray]) -> list[np.ndarray]:
     """The arrays of an ``(inputs, labels)`` part, inputs being one array or a list."""
     inputs, labels = part
     return [*(inputs if isinstance(inputs, list) else [inputs]), labels]
+
+
+def _check_run_agrees(run: Path, model: Any, tokenizer: Any, pre: dict[str, Any]) -> None:
+    """Refuses a run whose model, tokenizer and ``preprocessing.json`` disagree: a
+    ``classes`` list shorter than the model's outputs would name the wrong labels."""
+    length = pre["sequence_length"]
+    run_files.check_model_shape(
+        run,
+        model,
+        (length, "the sequence_length in preprocessing.json"),
+        (len(pre["classes"]), "the number of classes in preprocessing.json"),
+    )
+    padding = (tokenizer.padding or {}).get("length")
+    truncation = (tokenizer.truncation or {}).get("max_length")
+    if padding != length or truncation != length:
+        raise run_files.damaged(
+            run,
+            f"tokenizer.json pads to {padding} and truncates to {truncation} tokens but "
+            f"preprocessing.json's sequence_length is {length}",
+        )
+    tokens = tokenizer.get_vocab_size()
+    rows = [layer.input_dim for layer in model.layers if layer.name == "embedding"]
+    if rows and tokens > rows[0]:
+        raise run_files.damaged(
+            run,
+            f"tokenizer.json has {tokens} tokens but model.keras embeds only {rows[0]}",
+        )
 
 
 def _as_texts(texts: Texts) -> list[str]:

@@ -171,23 +171,28 @@ def run_classify_training(
     from rnnkit.core import persistence
     from rnnkit.core.report import metrics_table
     from rnnkit.core.resume import announce, state_path
+    from rnnkit.core.run_lock import run_lock
 
     if config.training.distribute and _other_process(data, config, out, test_data, resume):
         return None
-    persistence.check_output_directory(out, overwrite)
-    classifier = TextClassifier(config)
-    state = state_path(out)
-    announce(state, resume, info)
-    with persistence.staged_directory(out, overwrite) as staging:
-        classifier.fit(
-            data,
-            test_data=test_data,
-            checkpoint_path=staging / "model.keras",
-            state_path=state,
-            resume=resume,
-        )
-        classifier.write_run(staging)
-    state.unlink(missing_ok=True)  # the run is in place: nothing left to resume
+    # Held for the whole training, so a second training into the same --out is
+    # refused at once instead of silently replacing this run (or being replaced).
+    with run_lock(out):
+        persistence.check_output_directory(out, overwrite)
+        persistence.remove_leftovers(out)  # before announce: a stale state is not resumed
+        classifier = TextClassifier(config)
+        state = state_path(out)
+        announce(state, resume, info)
+        with persistence.staged_directory(out, overwrite) as staging:
+            classifier.fit(
+                data,
+                test_data=test_data,
+                checkpoint_path=staging / "model.keras",
+                state_path=state,
+                resume=resume,
+            )
+            classifier.write_run(staging)
+        state.unlink(missing_ok=True)  # the run is in place: nothing left to resume
     prep = classifier.preparation_
     info(
         f"{prep['rows_used']} of {prep['rows_read']} rows used: {prep['rows_without_text']} "

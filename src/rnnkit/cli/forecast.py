@@ -44,6 +44,21 @@ TargetColumn = Annotated[str, typer.Option(help="Column of values to aggregate a
 Freq = Annotated[str, typer.Option(help="Period: H, D, B, W, M, Q or Y.")]
 Agg = Annotated[str, typer.Option(help="Per-period aggregate: sum, mean, count, last, min, max.")]
 Fill = Annotated[str, typer.Option(help="Periods without rows: auto, zero, interpolate, ffill.")]
+AllowSparse = Annotated[
+    bool,
+    typer.Option(
+        "--allow-sparse",
+        help="Train even when most periods had no rows (by default that stops, naming the "
+        "likely cause: a --freq finer than the data, a mistyped year).",
+    ),
+]
+TimeFormat = Annotated[
+    str | None,
+    typer.Option(
+        help="Format of every time, e.g. '%d/%m/%Y' (pandas format=); by default the "
+        "column's one date order, and a column mixing orders is refused."
+    ),
+]
 
 
 def _lookback(value: str) -> int | None:
@@ -119,6 +134,8 @@ def train(
     freq: Freq = _D.freq,
     agg: Agg = _D.agg,
     fill: Fill = _D.fill,
+    time_format: TimeFormat = None,
+    allow_sparse: AllowSparse = False,
     lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,
@@ -186,25 +203,30 @@ def run_forecast_training(
     from rnnkit.core import persistence
     from rnnkit.core.report import metrics_table
     from rnnkit.core.resume import announce, state_path
+    from rnnkit.core.run_lock import run_lock
     from rnnkit.forecasting.report import FORECAST_COLUMNS
 
     selection = _check_ids(config, ids)
     if config.training.distribute and _other_process(data, config, out, selection, resume):
         return
-    persistence.check_output_directory(out, overwrite)
-    forecaster = _forecaster(config)
-    state = state_path(out)
-    announce(state, resume, info)
-    with persistence.staged_directory(out, overwrite) as staging:
-        forecaster.fit(
-            data,
-            checkpoint_path=staging / "model.keras",
-            state_path=state,
-            resume=resume,
-            **selection,
-        )
-        forecaster.write_run(staging)
-    state.unlink(missing_ok=True)  # the run is in place: nothing left to resume
+    # Held for the whole training, so a second training into the same --out is
+    # refused at once instead of silently replacing this run (or being replaced).
+    with run_lock(out):
+        persistence.check_output_directory(out, overwrite)
+        persistence.remove_leftovers(out)  # before announce: a stale state is not resumed
+        forecaster = _forecaster(config)
+        state = state_path(out)
+        announce(state, resume, info)
+        with persistence.staged_directory(out, overwrite) as staging:
+            forecaster.fit(
+                data,
+                checkpoint_path=staging / "model.keras",
+                state_path=state,
+                resume=resume,
+                **selection,
+            )
+            forecaster.write_run(staging)
+        state.unlink(missing_ok=True)  # the run is in place: nothing left to resume
     prep = forecaster.preparation_
     details = forecaster.evaluation_["details"]
     if config.id_column is None:
@@ -251,6 +273,8 @@ def backtest(
     freq: Freq = _D.freq,
     agg: Agg = _D.agg,
     fill: Fill = _D.fill,
+    time_format: TimeFormat = None,
+    allow_sparse: AllowSparse = False,
     lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,
@@ -346,6 +370,8 @@ def lr_find(
     freq: Freq = _D.freq,
     agg: Agg = _D.agg,
     fill: Fill = _D.fill,
+    time_format: TimeFormat = None,
+    allow_sparse: AllowSparse = False,
     lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,

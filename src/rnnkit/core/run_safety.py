@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,33 @@ def _unsafe(run_dir: Path, problem: str) -> RunDirectoryError:
     )
 
 
+def check_regular_file(path: str | os.PathLike[str]) -> None:
+    """Refuses a path that is not a regular file (a FIFO, a socket, a device, a
+    directory) without opening it: opening a FIFO blocks until something writes to it.
+
+    Raises:
+        FileNotFoundError: nothing is there (a broken link included).
+        RunDirectoryError: something other than a regular file is there.
+    """
+    path = Path(path)
+    mode = os.stat(path).st_mode  # follows links: what a reader would open
+    if not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise RunDirectoryError(
+            f"'{path}' is {kind}, not a regular file: a run directory holds only the files "
+            "rnnkit wrote. Remove it, or train again."
+        )
+
+
+_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a directory",
+}
+
+
 def check_run_safety(run_dir: str | os.PathLike[str]) -> None:
     """Refuses a run directory holding a pickle, or a model file with code in it.
 
@@ -63,6 +91,7 @@ def check_run_safety(run_dir: str | os.PathLike[str]) -> None:
             if name.lower().endswith(PICKLE_SUFFIXES):
                 raise _unsafe(run_dir, f"it holds a pickle file, '{shown}'")
             try:
+                check_regular_file(path)  # before opening: a FIFO would block forever
                 with path.open("rb") as handle:
                     head = handle.read(4)
             except OSError:

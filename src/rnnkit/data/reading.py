@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
+import stat
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -82,6 +83,13 @@ def check_file(path: str | os.PathLike[str]) -> Path:
         raise DataError(f"File '{path}' does not exist. Check the path and try again.")
     if path.is_dir():
         raise DataError(f"'{path}' is a directory; give the path of a CSV or Parquet file.")
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        kind = "a pipe (such as <(...) makes)" if stat.S_ISFIFO(mode) else "not a regular file"
+        raise DataError(
+            f"'{path}' is {kind}: rnnkit reads its data file more than once (to check it, "
+            "then in chunks). Save the data to a file first and give its path."
+        )
     if path.stat().st_size == 0:
         raise DataError(f"File '{path}' is empty. Give a CSV with a header line and data rows.")
     return path

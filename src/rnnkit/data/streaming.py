@@ -28,6 +28,7 @@ from rnnkit.data.reading import (
     read_csv_header,
     require_columns,
 )
+from rnnkit.data.time_formats import DateOrders
 from rnnkit.data.timeseries import (
     PANDAS_RULES,
     Panel,
@@ -59,6 +60,7 @@ def aggregate_file(
     agg: str,
     fill: str,
     chunk_rows: int = 1_000_000,
+    time_format: str | None = None,
 ) -> PreparedSeries:
     """Aggregates a CSV per period in bounded memory, reading ``chunk_rows`` rows at a time.
 
@@ -74,6 +76,8 @@ def aggregate_file(
         agg: ``sum``, ``mean``, ``count``, ``last``, ``min`` or ``max``.
         fill: ``zero``, ``interpolate`` or ``ffill``.
         chunk_rows: rows parsed at a time; memory grows with it.
+        time_format: the format of every time (pandas ``format=``), or ``None`` to
+            read them in the column's one date order.
 
     Returns:
         A :class:`~rnnkit.data.timeseries.PreparedSeries`, one value per period.
@@ -88,7 +92,7 @@ def aggregate_file(
     """
     columns = _Columns(None, time_column, target_column)
     path, chunks = _file_chunks(path, columns, chunk_rows)
-    partials = _accumulate(chunks, columns, PANDAS_RULES[freq], agg, str(path))
+    partials = _accumulate(chunks, columns, PANDAS_RULES[freq], agg, str(path), time_format)
     return _series(partials, _SINGLE, None, columns, freq, agg, fill)
 
 
@@ -101,6 +105,7 @@ def aggregate_file_by_id(
     agg: str,
     fill: str,
     chunk_rows: int = 1_000_000,
+    time_format: str | None = None,
 ) -> Panel:
     """Aggregates a CSV of many series (one per ``id_column`` value) chunk by chunk.
 
@@ -112,7 +117,7 @@ def aggregate_file_by_id(
     Args:
         path: a CSV file, optionally gzip-compressed.
         id_column: the column naming the series of each row (read as text).
-        time_column, target_column, freq, agg, fill, chunk_rows: as
+        time_column, target_column, freq, agg, fill, chunk_rows, time_format: as
             :func:`aggregate_file`.
 
     Returns:
@@ -123,7 +128,7 @@ def aggregate_file_by_id(
     """
     columns = _Columns(id_column, time_column, target_column)
     path, chunks = _file_chunks(path, columns, chunk_rows)
-    partials = _accumulate(chunks, columns, PANDAS_RULES[freq], agg, str(path))
+    partials = _accumulate(chunks, columns, PANDAS_RULES[freq], agg, str(path), time_format)
     return _panel(partials, columns, freq, agg, fill)
 
 
@@ -135,6 +140,7 @@ def aggregate_frame_by_id(
     freq: str,
     agg: str,
     fill: str,
+    time_format: str | None = None,
 ) -> Panel:
     """:func:`aggregate_file_by_id` for rows already in a DataFrame."""
     columns = _Columns(id_column, time_column, target_column)
@@ -146,7 +152,7 @@ def aggregate_frame_by_id(
     source = str(frame.attrs.get("source", "the data"))
     if len(frame) == 0:
         raise no_rows_error(source)
-    partials = _accumulate([frame], columns, PANDAS_RULES[freq], agg, source)
+    partials = _accumulate([frame], columns, PANDAS_RULES[freq], agg, source, time_format)
     return _panel(partials, columns, freq, agg, fill)
 
 
@@ -199,15 +205,21 @@ def _file_chunks(
 
 
 def _accumulate(
-    chunks: Iterable[pd.DataFrame], columns: _Columns, rule: str, agg: str, source: str
+    chunks: Iterable[pd.DataFrame],
+    columns: _Columns,
+    rule: str,
+    agg: str,
+    source: str,
+    time_format: str | None = None,
 ) -> _Partials:
     if agg not in _STATISTICS:
         raise ValueError(f"unknown agg {agg!r}")
     partials = _Partials()
+    orders = DateOrders(columns.time)  # every chunk read in the file's one date order
     rows_missing: list[pd.Series] = []
     for chunk in chunks:
         ids = _parse_ids(chunk, columns.id)
-        times = parse_times(chunk, columns.time).to_numpy()
+        times = parse_times(chunk, columns.time, time_format, orders).to_numpy()
         if agg == "count":
             # As aggregate: counting needs no target value, so none is parsed or skipped.
             values = np.ones(len(chunk))

@@ -8,11 +8,13 @@ and the last row is present, and the periods that had no rows are filled and cou
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from rnnkit.data.reading import describe_bad_rows
+from rnnkit.data.time_formats import DateOrders
 from rnnkit.errors import DataError, did_you_mean
 
 # rnnkit's frequency names -> pandas resampling rules. Periods are labelled by their start.
@@ -34,6 +36,9 @@ class PreparedSeries:
     rows_used: int
     rows_missing_target: int
     periods_filled: int
+    # Which periods had no rows (one boolean per period), when known: what
+    # check_sparsity reads to name the likely cause of a mostly filled series.
+    filled: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def summary(self) -> dict[str, object]:
         index = self.values.index
@@ -93,8 +98,26 @@ class Panel:
         }
 
 
-def parse_times(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Parses the time column; every empty or unparseable value is reported by line."""
+def parse_times(
+    frame: pd.DataFrame,
+    column: str,
+    time_format: str | None = None,
+    orders: DateOrders | None = None,
+) -> pd.Series:
+    """Parses the time column; every empty or unparseable value is reported by line.
+
+    Args:
+        frame: the rows.
+        column: the time column.
+        time_format: a ``strftime`` format every value must have (pandas ``format=``);
+            ``None`` reads each value in the column's one date order.
+        orders: the date orders of earlier chunks of the same file (see
+            :class:`~rnnkit.data.time_formats.DateOrders`), so that every chunk is read
+            alike; ``None`` for a frame of its own.
+
+    Raises:
+        DataError: empty or unparseable times, or a column that mixes date formats.
+    """
     raw = frame[column]
     missing = raw.isna()
     if missing.any():
@@ -105,28 +128,38 @@ def parse_times(frame: pd.DataFrame, column: str) -> pd.Series:
             "rows have no time",
             "Fill in the time or remove those rows.",
         )
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        if time_format is None:
+            # pandas would read them as nanoseconds since 1970: all in one period.
+            source = frame.attrs.get("source", "the data")
+            raise DataError(
+                f"File '{source}', column '{column}' holds numbers ({raw.iloc[0]}, ...), "
+                "not dates or times. Store dates or text such as 2024-01-31, or give their "
+                "format with --time-format (e.g. '%Y%m%d' for 20240131)."
+            )
+        raw = raw.astype("string")  # 20240131 read with the format, as text would be
+    if time_format is None:
+        options = {"format": "mixed", "dayfirst": (orders or DateOrders(column)).dayfirst(frame)}
+        fix = "Use a format such as 2024-01-31 or 2024-01-31 14:05:00."
+    else:
+        options = {"format": time_format}
+        fix = f"Every value must have the --time-format {time_format!r}, or fix those lines."
     try:
         try:
-            times = pd.to_datetime(raw, errors="coerce", format="mixed")
+            times = pd.to_datetime(raw, errors="coerce", **options)
         except ValueError as err:
             if "timezone" not in str(err).lower():
                 raise
             # Offsets that differ between rows (e.g. daylight saving): compare in UTC.
-            times = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
+            times = pd.to_datetime(raw, errors="coerce", utc=True, **options)
     except (ValueError, TypeError, OverflowError) as err:
         raise DataError(
             f"File '{frame.attrs.get('source', 'the data')}', column '{column}': times could "
-            f"not be parsed ({err}). Use one format such as 2024-01-31 or 2024-01-31 14:05:00."
+            f"not be parsed ({err}). {fix}"
         ) from err
     bad = times.isna()
     if bad.any():
-        raise describe_bad_rows(
-            frame,
-            column,
-            bad,
-            "values are not dates or times",
-            "Use a format such as 2024-01-31 or 2024-01-31 14:05:00.",
-        )
+        raise describe_bad_rows(frame, column, bad, "values are not dates or times", fix)
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     return times
@@ -172,6 +205,7 @@ def aggregate(
     freq: str,
     agg: str,
     fill: str,
+    time_format: str | None = None,
 ) -> PreparedSeries:
     """Aggregates rows per period and fills the periods that had no rows.
 
@@ -181,11 +215,13 @@ def aggregate(
         freq: an rnnkit frequency name (``D``, ``W``...).
         agg: ``sum``, ``mean``, ``count``, ``last``, ``min`` or ``max``.
         fill: ``zero``, ``interpolate`` or ``ffill`` (already resolved from ``auto``).
+        time_format: the format of every time (pandas ``format=``), or ``None`` to read
+            them in the column's one date order (see :func:`parse_times`).
 
     Returns:
         A :class:`PreparedSeries`, sorted by time, one value per period.
     """
-    times = parse_times(frame, time_column)
+    times = parse_times(frame, time_column, time_format)
     values = parse_numbers(frame, target_column) if agg != "count" else None
     rows = pd.DataFrame({"time": times.to_numpy()})
     if values is not None:
@@ -258,11 +294,105 @@ def fill_periods(
     series = series.astype("float64")
     series.name = target_column
     series.index.name = time_column
+    check_magnitudes(series, target_column)
     return PreparedSeries(
         values=series,
         rows_used=rows_used,
         rows_missing_target=rows_missing_target,
         periods_filled=int(empty.sum()),
+        filled=empty.to_numpy(dtype=bool),
+    )
+
+
+# A series with more filled periods than this share is refused (unless allowed): it is
+# far more often a wrong --freq or a mistyped date than data that sparse.
+SPARSE_SHARE = 0.5
+# Coarser rnnkit frequencies, and the spacing of rows from which each is suggested.
+_SPACINGS = (("Y", 360), ("Q", 89), ("M", 28), ("W", 7), ("D", 1))
+
+
+def check_sparsity(prepared: PreparedSeries, freq: str, allow_sparse: bool) -> None:
+    """Stops on a series most of whose periods had no rows, naming the likely cause: a
+    jump in the dates (a mistyped year) or a ``freq`` finer than the rows' spacing.
+
+    Args:
+        prepared: the aggregated series.
+        freq: its rnnkit frequency.
+        allow_sparse: warn instead of stopping (the data is that sparse).
+
+    Raises:
+        DataError: more than half the periods were filled and ``allow_sparse`` is off.
+    """
+    periods, filled = len(prepared.values), prepared.periods_filled
+    if prepared.filled is None or periods == 0 or filled <= SPARSE_SHARE * periods:
+        return
+    message = (
+        f"{filled:,} of the series' {periods:,} periods ({filled / periods:.0%}) had no rows "
+        f"and were filled: {_likely_cause(prepared, freq)}."
+    )
+    if allow_sparse:
+        warnings.warn(f"{message} Training on it anyway (allow_sparse).", stacklevel=2)
+        return
+    raise DataError(f"{message} Fix that, or pass --allow-sparse if the data is this sparse.")
+
+
+def _likely_cause(prepared: PreparedSeries, freq: str) -> str:
+    index = prepared.values.index
+    present = np.flatnonzero(~prepared.filled)
+    if len(present) < 2:
+        return "only one period has rows"
+    gaps = np.diff(present)
+    jump = int(gaps.argmax())
+    if gaps[jump] - 1 >= SPARSE_SHARE * prepared.periods_filled:
+        before, after = index[present[jump]], index[present[jump + 1]]
+        return (
+            f"the rows jump from {before.date()} to {after.date()} ({gaps[jump] - 1:,} empty "
+            "periods between), a mistyped date (year) is the likely cause"
+        )
+    spacing = pd.Series(index[present]).diff().median()
+    days = spacing / pd.Timedelta(days=1)
+    hours = spacing / pd.Timedelta(hours=1)
+    shown = f"{days:.3g} days" if days >= 1 else f"{hours:.3g} hours"
+    shown = shown.replace("1 days", "1 day") if days == 1 else shown
+    order = [name for name, _ in _SPACINGS]
+    for name, minimum in _SPACINGS:
+        if days >= minimum and (freq not in order or order.index(name) < order.index(freq)):
+            return (
+                f"rows come about every {shown}, so --freq {freq} is likely finer than the "
+                f"data: try --freq {name}"
+            )
+    return f"rows fall in about one period in {float(np.median(gaps)):g}"
+
+
+# The largest magnitude a period may have. Squared errors (RMSE), the standard scaler's
+# variance and window statistics square the values: beyond about 1.3e154 (the square root
+# of float64's largest number) they overflow to inf, and the run's metrics come out null.
+MAX_MAGNITUDE = 1e150
+
+
+def check_magnitudes(series: pd.Series, target_column: str) -> None:
+    """Refuses periods whose value is not finite (a sum that overflowed) or beyond
+    ``MAX_MAGNITUDE``, naming the first few.
+
+    Example:
+        >>> index = pd.date_range("2024-01-01", periods=2, freq="D")
+        >>> check_magnitudes(pd.Series([1.0, 1e300], index=index), "amount")
+        Traceback (most recent call last):
+        ...
+        rnnkit.errors.DataError: Column 'amount' has 1 periods beyond ±1e+150 ...
+    """
+    values = series.to_numpy()
+    bad = ~np.isfinite(values) | (np.abs(np.nan_to_num(values)) > MAX_MAGNITUDE)
+    if not bad.any():
+        return
+    shown = ", ".join(f"{series.index[i]}: {values[i]:.3g}" for i in np.flatnonzero(bad)[:3]) + (
+        ", ..." if bad.sum() > 3 else ""
+    )
+    raise DataError(
+        f"Column '{target_column}' has {int(bad.sum())} periods beyond ±{MAX_MAGNITUDE:g} "
+        f"after aggregation ({shown}): errors and scaling would overflow (inf) and the "
+        "metrics could not be computed. Rescale the column (e.g. divide it by 1e6) and "
+        "train again."
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.config import ForecastConfig
+from rnnkit.data.timeseries import PreparedSeries
 from rnnkit.errors import ConfigError
 from rnnkit.forecasting.forecaster import DataLike, Forecaster, make_config
 from rnnkit.forecasting.global_forecaster import GlobalForecaster, truncate
@@ -39,6 +40,7 @@ def backtest(
     template = estimator(c)
     prepared = template.prepare(data)
     test = c.test_size or c.horizon
+    _check_folds_fit(template, prepared, folds, test)
     results = []
     for fold in range(1, folds + 1):
         cut = (folds - fold) * test
@@ -70,3 +72,27 @@ def backtest(
         for method in methods
     }
     return {"folds": results, "mean": mean}
+
+
+def _check_folds_fit(template: Forecaster, prepared: Any, folds: int, test: int) -> None:
+    """Refuses more folds than the series holds, saying how many fit: the earliest fold
+    trains on the series less ``folds - 1`` test parts."""
+    if isinstance(prepared, PreparedSeries):
+        length = len(prepared.values)
+    else:
+        length = max(len(s) for s in prepared.values().values())  # the longest series
+    cut = (folds - 1) * test
+    if length - cut >= template.periods_needed(max(length - cut, 0)):
+        return
+    fit = 0
+    while fit < folds and length - fit * test >= template.periods_needed(length - fit * test):
+        fit += 1
+    longest = "" if isinstance(prepared, PreparedSeries) else "longest "
+    hint = f"At most {fit} folds fit: lower --folds" if fit else "No fold fits: give more data"
+    raise ConfigError(
+        f"--folds {folds} needs more history than the {longest}series has: its earliest fold "
+        f"trains on the {length} periods less {folds - 1} test parts of {test} "
+        f"({max(length - cut, 0)} periods), and one training needs "
+        f"{template.periods_needed(max(length - cut, 0))}. {hint}, or lower --lookback or "
+        "--horizon."
+    )

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
-from rnnkit.core import models, persistence, training
+from rnnkit.core import models, persistence, run_files, training
 from rnnkit.core import resume as resume_
 from rnnkit.core.estimator import EstimatorParams
 from rnnkit.core.gradient_health import GradientHealth, probe_batch
@@ -20,9 +20,15 @@ from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
 from rnnkit.data.scaling import BASE_CHOICES, Scaler, base_forecast, window_statistics
 from rnnkit.data.streaming import aggregate_file
-from rnnkit.data.timeseries import PreparedSeries, aggregate, future_index
+from rnnkit.data.timeseries import (
+    PreparedSeries,
+    aggregate,
+    check_magnitudes,
+    check_sparsity,
+    future_index,
+)
 from rnnkit.data.windows import make_windows
-from rnnkit.errors import ConfigError, DataError, NotFittedError, did_you_mean
+from rnnkit.errors import ConfigError, DataError, NotFittedError, TrainingError, did_you_mean
 from rnnkit.forecasting.report import write_forecast_report
 from rnnkit.forecasting.scoring import score_series
 
@@ -93,13 +99,26 @@ class Forecaster(EstimatorParams):
 
     # ----------------------------------------------------------------- data
     def prepare(self, data: DataLike) -> PreparedSeries:
-        """Reads (if a path), aggregates and gap-fills ``data`` as this config says."""
+        """Reads (if a path), aggregates and gap-fills ``data`` as this config says.
+
+        Raises:
+            DataError: unreadable data, or a series most of whose periods had no rows
+                (unless ``allow_sparse``; see :func:`~rnnkit.data.timeseries.check_sparsity`).
+        """
+        prepared = self._aggregate(data)
+        length = len(prepared.values)
+        if length >= self.periods_needed(length):  # else "too short" is the true reason
+            check_sparsity(prepared, self.config.freq, self.config.allow_sparse)
+        return prepared
+
+    def _aggregate(self, data: DataLike) -> PreparedSeries:
         c = self.config
         check_data_type(data, c, (pd.DataFrame, pd.Series))
         if isinstance(data, pd.Series):
             # Already one value per period (as made by `aggregate`): used as it is.
             if not isinstance(data.index, pd.DatetimeIndex) or data.isna().any():
                 raise DataError("A Series must have a DatetimeIndex and no missing values.")
+            check_magnitudes(data.astype("float64"), str(data.name or c.target_column))
             return PreparedSeries(data.astype("float64"), len(data), 0, 0)
         if isinstance(data, pd.DataFrame):
             frame = time_index_as_column(data, c.time_column)
@@ -110,11 +129,18 @@ class Forecaster(EstimatorParams):
         elif Path(data).suffix.lower() not in PARQUET_SUFFIXES:
             # A CSV is aggregated chunk by chunk, so a file bigger than memory still fits.
             return aggregate_file(
-                data, c.time_column, c.target_column, c.freq, c.agg, c.fill_method
+                data,
+                c.time_column,
+                c.target_column,
+                c.freq,
+                c.agg,
+                c.fill_method,
+                time_format=c.time_format,
             )
         else:
             frame = read_table(data, columns=[c.time_column, c.target_column])
-        return aggregate(frame, c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
+        columns = (c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
+        return aggregate(frame, *columns, time_format=c.time_format)
 
     def periods_needed(self, length: int) -> int:
         """Periods a series of ``length`` needs for one training window, the validation
@@ -216,6 +242,7 @@ class Forecaster(EstimatorParams):
         self.kept_base_ = self._keep_base_if_better(*data_["validation"], loss)
         self._set_fitted_data(data_)
         self.metrics_ = self.evaluation_["metrics"]
+        check_model_metrics(self.metrics_)
         return self
 
     def _keep_base_if_better(self, x_val: np.ndarray, y_val: np.ndarray, loss: str) -> bool:
@@ -544,16 +571,75 @@ class Forecaster(EstimatorParams):
         run = persistence.open_run(path, "forecast", RUN_FILES)
         config = read_run_config(run)
         cls._check_run_config(config, path)
-        pre = persistence.read_json(run / "preprocessing.json")
+        pre = run_files.read_run_file(run, "preprocessing.json", cls._preprocessing_schema)
         self = cls(config)
+        self._check_preprocessing(run, pre)
         self.model_ = persistence.load_keras_model(run / "model.keras")
+        run_files.check_model_shape(
+            run,
+            self.model_,
+            (config.window, "the lookback in config.json"),
+            (
+                self._output_steps(),
+                "the horizon in config.json"
+                if config.strategy != "recursive"
+                else "the one step of the recursive strategy",
+            ),
+        )
         self._restore_scaling(pre)
-        self.base_ = pre.get("base", "none")
+        self.base_ = pre["base"]
         self.preparation_ = pre.get("series")
         self.split_ = pre.get("split")
         if (run / "metrics.json").exists():
-            self.metrics_ = persistence.read_json(run / "metrics.json")
+            self.metrics_ = run_files.read_run_json(run, "metrics.json")
         return self
+
+    _preprocessing_schema: type[run_files.RunFile] = run_files.ForecastPreprocessing
+
+    def _check_preprocessing(self, run: Path, pre: dict[str, Any]) -> None:
+        """Refuses a ``preprocessing.json`` that disagrees with ``config.json``."""
+        c = self.config
+        for key, expected in (("freq", c.freq), ("window_norm", c.window_norm)):
+            if pre[key] != expected:
+                raise run_files.damaged(
+                    run,
+                    f"preprocessing.json: {key} is {pre[key]!r} but config.json says {expected!r}",
+                )
+        # One series keeps a whole lookback; the short series of a global model are
+        # padded, but need one period to pad with.
+        tails = pre["tails"] if "tails" in pre else {"": pre["tail"]}
+        needed = 1 if "tails" in pre else c.window
+        for key, tail in tails.items():
+            if len(tail["values"]) < needed:
+                where = f"tails.{key}" if key else "tail"
+                raise run_files.damaged(
+                    run,
+                    f"preprocessing.json: {where} keeps {len(tail['values'])} periods but "
+                    f"forecasting needs at least {needed}",
+                )
+
+
+# Defined whenever the forecasts are numbers: MAPE (all actuals zero) and MASE (a flat
+# history) may be undefined on good data, these never are.
+ALWAYS_FINITE = ("mae", "rmse", "smape")
+
+
+def check_model_metrics(metrics: dict[str, dict[str, float]]) -> None:
+    """Refuses a fit whose model test errors are not finite numbers (overflowing
+    forecasts), rather than writing a run whose metrics are null.
+
+    Raises:
+        TrainingError: naming the metrics that are not finite.
+    """
+    model = metrics.get("model", {})
+    bad = {k: model[k] for k in ALWAYS_FINITE if k in model and not np.isfinite(model[k])}
+    if bad:
+        shown = ", ".join(f"{k} {v}" for k, v in bad.items())
+        raise TrainingError(
+            f"The model's test errors are not finite numbers ({shown}): its forecasts "
+            "overflowed or are not numbers. Rescale the target (e.g. divide it by 1e6), "
+            "check the data for extreme values, or lower --learning-rate."
+        )
 
 
 def check_data_type(data: object, config: ForecastConfig, accepted: tuple[type, ...]) -> None:
@@ -577,8 +663,8 @@ def time_index_as_column(frame: pd.DataFrame, time_column: str) -> pd.DataFrame:
 
 
 def read_run_config(run_dir: str | os.PathLike[str]) -> ForecastConfig:
-    """The configuration saved in a forecast run directory (``config.json``)."""
-    return ForecastConfig.from_dict(persistence.read_json(Path(run_dir) / "config.json"))
+    """The configuration saved in a forecast run directory (``config.json``), checked."""
+    return run_files.read_run_config(run_dir, ForecastConfig.from_dict)
 
 
 def tail_state(series: pd.Series, keep: int) -> dict[str, list]:

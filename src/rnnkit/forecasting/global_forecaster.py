@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.config import ForecastConfig
+from rnnkit.core import run_files
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table
 from rnnkit.data.scaling import Scaler
 from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
@@ -85,12 +86,13 @@ class GlobalForecaster(Forecaster):
         elif isinstance(data, pd.DataFrame):
             if len(data) == 0:
                 raise DataError("The DataFrame has no rows.")
-            panel = aggregate_frame_by_id(time_index_as_column(data, c.time_column), *columns)
+            frame = time_index_as_column(data, c.time_column)
+            panel = aggregate_frame_by_id(frame, *columns, time_format=c.time_format)
         elif Path(data).suffix.lower() in PARQUET_SUFFIXES:
             frame = read_table(data, columns=list(columns[:3]))
-            panel = aggregate_frame_by_id(frame, *columns)
+            panel = aggregate_frame_by_id(frame, *columns, time_format=c.time_format)
         else:
-            panel = aggregate_file_by_id(data, *columns)
+            panel = aggregate_file_by_id(data, *columns, time_format=c.time_format)
         return panel.select(ids, c.id_column) if ids else panel
 
     # ----------------------------------------------------------------- training
@@ -309,6 +311,8 @@ class GlobalForecaster(Forecaster):
             "epsilons": self.epsilons_,
             "tails": {key: tail_state(s, keep) for key, s in self.series_.items()},
         }
+
+    _preprocessing_schema = run_files.GlobalForecastPreprocessing
 
     def _restore_scaling(self, pre: dict[str, Any]) -> None:
         self.scalers_ = {key: Scaler.from_dict(s) for key, s in pre["scalers"].items()}

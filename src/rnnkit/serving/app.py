@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from fastapi import Body, Depends, FastAPI, HTTPException, Request, Security
+from fastapi import Depends, FastAPI, HTTPException, Request, Security
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -30,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rnnkit import __version__
 from rnnkit.data.timeseries import PANDAS_RULES, future_index
 from rnnkit.errors import RnnkitError
+from rnnkit.serving.bodies import limited_models, validate_body
 from rnnkit.serving.guard import API_KEY_HEADER, Guard, ServeLimits
 from rnnkit.serving.runs import LoadedRun
 from rnnkit.serving.schemas import (
@@ -158,7 +160,8 @@ def create_app(
     app.state.runs = runs
     app.state.limits = limits
 
-    app.add_middleware(Guard, api_key=api_key, max_body_bytes=limits.max_body_bytes)
+    app.add_middleware(Guard, api_key=api_key, max_body_bytes=limits.max_body_bytes, limits=limits)
+    forecast_model, classify_model = limited_models(limits)
 
     _add_error_handlers(app)
 
@@ -201,10 +204,14 @@ def create_app(
         summary="Forecast the horizon after the history (default: after the saved data).",
     )
     async def forecast(
-        request: Annotated[ForecastRequest | None, Body()] = None,
+        http: Request,
         # A default, not Annotated: annotations are strings here and forecast_run is local.
         run: LoadedRun = Depends(forecast_run),  # noqa: B008
     ) -> dict[str, Any]:
+        body = await http.body()
+        request = None
+        if body.strip() not in (b"", b"null"):  # no body: the saved tail
+            request = await validate_body(body, forecast_model, limits)
         return _forecast(run, request, limits)
 
     @app.post(
@@ -213,12 +220,41 @@ def create_app(
         summary="Label texts: best label, its probability and the top k labels of each.",
     )
     async def classify(
-        request: ClassifyRequest,
+        http: Request,
         run: LoadedRun = Depends(classify_run),  # noqa: B008
     ) -> dict[str, Any]:
+        request = await validate_body(await http.body(), classify_model, limits)
         return _classify(run, request, limits)
 
+    _document_bodies(app)
     return app
+
+
+def _document_bodies(app: FastAPI) -> None:
+    """Puts the request models in the OpenAPI schema: the endpoints read their bodies
+    themselves (see :mod:`rnnkit.serving.bodies`), so FastAPI does not know them."""
+    bodies = {"forecast": (ForecastRequest, False), "classify": (ClassifyRequest, True)}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for job, (model, required) in bodies.items():
+                model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(model_schema.pop("$defs", {}))
+                components[model.__name__] = model_schema
+                schema["paths"][f"/models/{{name}}/{job}"]["post"]["requestBody"] = {
+                    "required": required,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{model.__name__}"}
+                        }
+                    },
+                }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_error_handlers(app: FastAPI) -> None:

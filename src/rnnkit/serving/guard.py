@@ -4,6 +4,7 @@ without a key."""
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import hmac
 import ipaddress
@@ -51,9 +52,19 @@ class ServeLimits:
         takes 6 bytes per character); it only stops a client from making the server read
         gigabytes before the per-field limits can answer.
         """
-        texts = self.max_texts * (6 * self.max_text_length + 8)
-        history = self.max_history * 200
-        return max(texts, history) + 64 * 1024
+        return max(self.body_bytes("classify"), self.body_bytes("forecast"))
+
+    def body_bytes(self, job: str) -> int:
+        """The byte cap on the body of one endpoint (``forecast`` or ``classify``): a
+        forecast body need not be as large as the largest batch of texts.
+
+        Example:
+            >>> ServeLimits().body_bytes("forecast")
+            2065536
+        """
+        if job == "forecast":
+            return self.max_history * 200 + 64 * 1024
+        return self.max_texts * (6 * self.max_text_length + 8) + 64 * 1024
 
 
 def is_loopback(host: str) -> bool:
@@ -92,10 +103,15 @@ class Guard:
     no task or stream per request.
     """
 
-    def __init__(self, app: Any, api_key: str | None, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: Any, api_key: str | None, max_body_bytes: int, limits: ServeLimits | None = None
+    ) -> None:
         self.app = app
         self.expected = None if api_key is None else api_key.encode("utf-8")
         self.max_body_bytes = max_body_bytes
+        # With limits, each endpoint's body has its own cap (bounding the memory and time
+        # one request can take), never above max_body_bytes.
+        self.limits = limits
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -113,23 +129,41 @@ class Guard:
                     [(b"www-authenticate", b"ApiKey")],
                 )
                 return
+        cap = self.max_body_bytes
+        job = str(scope.get("path", "")).rstrip("/").rsplit("/", 1)[-1]
+        if self.limits is not None and job in ("forecast", "classify"):
+            cap = min(cap, self.limits.body_bytes(job))
         too_large = (
-            f"The request body is larger than {self.max_body_bytes} bytes. Send fewer "
-            "texts or periods per request."
+            f"The request body is larger than {cap} bytes. Send fewer texts or periods per request."
         )
         length = headers.get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.max_body_bytes:
+        if length.isdigit() and int(length) > cap:
             await send_error(send, 413, too_large)
             return
         received = 0
+        # JSON bodies are UTF-8 (RFC 8259): decoded as they arrive, so that a body that is
+        # not gets a 422 naming the byte rather than FastAPI's "error parsing the body".
+        decoder = codecs.getincrementaldecoder("utf-8")()
 
         async def counted() -> dict:
             # Bodies without a Content-Length (chunked) are counted as they arrive.
             nonlocal received
             message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_body_bytes:
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > cap:
                 raise HTTPException(413, too_large)  # FastAPI re-raises it to our handler
+            try:
+                decoder.decode(chunk, final=not message.get("more_body", False))
+            except UnicodeDecodeError as err:
+                # err.object is what was decoded: this chunk after any bytes held back
+                # from the previous one (the start of a character split between chunks).
+                offset = received - len(err.object) + err.start
+                raise HTTPException(
+                    422,
+                    f"The request body is not UTF-8 text (byte 0x{err.object[err.start]:02x} at "
+                    f"offset {offset}). Send JSON encoded as UTF-8.",
+                ) from None
             return message
 
         await self.app(scope, counted, send)
