@@ -397,3 +397,22 @@ def test_the_verdict_names_the_winner_and_warns_of_a_small_test():
     assert won.startswith("The network wins") and "only 50 texts" in won
     split = verdict({"model": {"accuracy": 0.86, "macro_f1": 0.50}, "tfidf_linear": tfidf}, 1000)
     assert split.startswith("The network and TF-IDF + linear SVM split")
+
+
+def test_texts_without_spaces_are_warned_of():
+    phrases = [
+        "我的银行卡丢了请帮忙处理",
+        "我想查询我的贷款余额和利息",
+        "信用卡账单上有一笔错误的收费",
+    ]
+    rows = pd.DataFrame(
+        {
+            "text": [p + "的问题" * (i % 3) for i in range(30) for p in phrases[i % 3 : i % 3 + 1]],
+            "label": [["card", "loan", "bill"][i % 3] for i in range(30)],
+        }
+    )
+    params = dict(units=4, embedding_dim=4, epochs=1, sequence_length=4)
+    with pytest.warns(UserWarning, match="without spaces.*character n-grams"):
+        TextClassifier(**params).fit(rows, verbose=0)
+    with pytest.warns(UserWarning, match="without spaces.*--ngram-features char"):
+        TextClassifier(ngram_features="none", **params).fit(rows, verbose=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -336,6 +337,7 @@ class TextClassifier(EstimatorParams):
         val_texts = [prepared.cleaned[i] for i in val]
 
         self.sequence_length_ = c.sequence_length or text_prep.choose_sequence_length(train_texts)
+        self._warn_if_unspaced(train_texts)
         # The vocabulary comes from the training part only: validation and test words the
         # model never trained on must look unknown, as they will in production.
         self.tokenizer_ = text_prep.build_tokenizer(
@@ -462,6 +464,28 @@ class TextClassifier(EstimatorParams):
 
     def _class_weight(self, train_counts: np.ndarray) -> dict[int, float] | None:
         return class_weight(train_counts, self.config.class_weight)
+
+    def _warn_if_unspaced(self, texts: list[str]) -> None:
+        """Warns when most texts are one long word: a language written without spaces
+        (Chinese, Japanese, Thai), whose word vocabulary would hold whole texts."""
+        if not texts:
+            return
+        words = float(np.median(text_prep.token_counts(texts)))
+        characters = float(np.median([len(t) for t in texts]))
+        if words > 1 or characters < 8:
+            return
+        if self.config.ngram_features in ("char", "word+char"):
+            what = (
+                "the character n-grams of the linear part read them; the recurrent network "
+                "sees one token per text"
+            )
+        else:
+            what = "pass --ngram-features char (ngram_features='char') to read characters"
+        warnings.warn(
+            f"Most training texts are a single word of {characters:.0f} characters or more "
+            f"(median): a language written without spaces? {what}.",
+            stacklevel=3,
+        )
 
     def _fit_linear_start(
         self,
