@@ -416,3 +416,33 @@ def test_texts_without_spaces_are_warned_of():
         TextClassifier(**params).fit(rows, verbose=0)
     with pytest.warns(UserWarning, match="without spaces.*--ngram-features char"):
         TextClassifier(ngram_features="none", **params).fit(rows, verbose=0)
+
+
+def test_the_wide_part_starts_as_the_calibrated_svm_and_a_kept_start_is_refit_on_all(
+    monkeypatch,
+):
+    """With the guard keeping the start, the model is the linear SVM on the train and
+    validation parts together (here every row of ``data``: the test is a fixed file),
+    with the recurrent scores at zero."""
+    from sklearn.svm import LinearSVC
+
+    kept = []
+
+    def keep_start(self, x_val, y_val):
+        self.model_.set_weights(self._start_weights)
+        kept.append(True)
+        return True
+
+    monkeypatch.setattr(TextClassifier, "_keep_linear_if_better", keep_start)
+    data, test = make_texts(30, seed=0), make_texts(5, seed=1)
+    clf = TextClassifier(**TINY_CLASSIFIER).fit(data, test_data=test, verbose=0)
+    assert kept and clf.kept_linear_ and clf.preparation_["ngram_features"]["kept_start"]
+    assert not np.any(clf.model_.get_layer("recurrent_scores").get_weights()[0])
+    cleaned = clf.cleaner.clean_all(data["text"].tolist())
+    labels = [clf.classes_.index(y) for y in data["label"]]
+    svm = LinearSVC(C=1.0, random_state=TINY_CLASSIFIER["seed"])
+    svm.fit(clf.ngrams_.matrix(cleaned), labels)
+    temperature = clf.preparation_["ngram_features"]["start_temperature"]
+    table = clf.model_.get_layer("ngram_table").get_weights()[0] * models.NGRAM_SCALE
+    np.testing.assert_allclose(table[1:-1], temperature * svm.coef_.T, atol=2e-3)
+    np.testing.assert_allclose(table[-1], temperature * svm.intercept_, atol=2e-3)

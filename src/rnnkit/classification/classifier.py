@@ -368,6 +368,10 @@ class TextClassifier(EstimatorParams):
         if not trained:
             return self
         self.kept_linear_ = self._keep_linear_if_better(*validation_part)
+        if self.kept_linear_:
+            self._refit_kept_start(
+                train_texts + val_texts, np.concatenate([labels[train], labels[val]])
+            )
 
         self._record_preparation(
             prepared.summary,
@@ -487,6 +491,30 @@ class TextClassifier(EstimatorParams):
             stacklevel=3,
         )
 
+    def _linear_svm(self, texts: list[str], labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(coef, intercept)`` of a linear SVM on the texts' n-gram TF-IDF, one row of
+        scores per class (a two-class SVM's single score split in two)."""
+        from sklearn.svm import LinearSVC
+
+        c = self.config
+        weight = "balanced" if c.class_weight == "balanced" else None
+        svm = LinearSVC(C=1.0, class_weight=weight, random_state=c.training.seed)
+        svm.fit(self.ngrams_.matrix(texts), labels)
+        coef, intercept = svm.coef_, svm.intercept_
+        if len(self.classes_) == 2:
+            coef = np.concatenate([-coef / 2, coef / 2])
+            intercept = np.concatenate([-intercept / 2, intercept / 2])
+        return coef, intercept
+
+    def _linear_table(
+        self, coef: np.ndarray, intercept: np.ndarray, temperature: float
+    ) -> np.ndarray:
+        """The n-gram table whose linear scores are the SVM's times ``temperature``."""
+        table = np.zeros((self.ngrams_.input_dim, len(self.classes_)), dtype="float32")
+        table[1 : self.ngrams_.n_features + 1] = coef.T * temperature / models.NGRAM_SCALE
+        table[self.ngrams_.bias_id] = intercept * temperature / models.NGRAM_SCALE
+        return table
+
     def _fit_linear_start(
         self,
         train_texts: list[str],
@@ -497,16 +525,7 @@ class TextClassifier(EstimatorParams):
         """The n-gram table's starting rows: a linear SVM fit on the training part, its
         scores times the temperature that gives the validation part the lowest
         cross-entropy (an SVM's scores are not probabilities)."""
-        from sklearn.svm import LinearSVC
-
-        c = self.config
-        weight = "balanced" if c.class_weight == "balanced" else None
-        svm = LinearSVC(C=1.0, class_weight=weight, random_state=c.training.seed)
-        svm.fit(self.ngrams_.matrix(train_texts), train_labels)
-        coef, intercept = svm.coef_, svm.intercept_
-        if len(self.classes_) == 2:  # one score for the second class: split it in two
-            coef = np.concatenate([-coef / 2, coef / 2])
-            intercept = np.concatenate([-intercept / 2, intercept / 2])
+        coef, intercept = self._linear_svm(train_texts, train_labels)
         scores = self.ngrams_.matrix(val_texts) @ coef.T + intercept
 
         def cross_entropy(temperature: float) -> float:
@@ -516,14 +535,19 @@ class TextClassifier(EstimatorParams):
             return float(-log_p[np.arange(len(val_labels)), val_labels].mean())
 
         temperature = min(TEMPERATURES, key=cross_entropy)
-        table = np.zeros((self.ngrams_.input_dim, len(self.classes_)), dtype="float32")
-        table[1 : self.ngrams_.n_features + 1] = coef.T * temperature / models.NGRAM_SCALE
-        table[self.ngrams_.bias_id] = intercept * temperature / models.NGRAM_SCALE
         return {
-            "table": table,
+            "table": self._linear_table(coef, intercept, temperature),
             "temperature": temperature,
             "validation_accuracy": float(np.mean(scores.argmax(axis=1) == val_labels)),
         }
+
+    def _refit_kept_start(self, texts: list[str], labels: np.ndarray) -> None:
+        """When the start was kept (the recurrent network did not help on the validation
+        part), the model is the linear SVM alone: refit it on the train and validation
+        parts together, as a linear baseline is, with the temperature already chosen."""
+        coef, intercept = self._linear_svm(texts, labels)
+        table = self._linear_table(coef, intercept, self._linear_start["temperature"])
+        self.model_.get_layer("ngram_table").set_weights([table])
 
     def _keep_linear_if_better(self, x_val: Any, y_val: np.ndarray) -> bool:
         """Goes back to the starting weights (the calibrated linear SVM, recurrent scores

@@ -128,7 +128,7 @@ def write_classification_report(
     if ngrams:
         kept = (
             " The trained model was worse on the validation part than its start, so the "
-            "start was kept."
+            "start was kept: the linear SVM alone, refit on the train and validation parts."
             if ngrams["kept_start"]
             else ""
         )
