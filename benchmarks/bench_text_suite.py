@@ -28,7 +28,7 @@ Usage:
     .venv/bin/python benchmarks/bench_text_suite.py [--seeds 0 1 2] [--only cfpb ...]
         [--data-dir ../shared/data] [--set ngram_features=word]
 
-Prints medians and (max - min) over seeds and writes
+Prints medians, means and (max - min) over seeds and writes
 ``benchmarks/results/text_suite.json``.
 """
 
@@ -174,6 +174,38 @@ def summary(values: list[float]) -> tuple[float, float]:
     return float(np.median(values)), float(np.max(values) - np.min(values))
 
 
+def summarize(results: dict[str, dict[str, list[dict]]]) -> tuple[dict, str]:
+    """Median, mean and (max - min) over seeds of every set and method, and the table."""
+    header = (
+        f"{'set':<16} {'part':<12} {'method':<22} {'acc_med':>7} {'acc_mean':>8} {'spread':>6} "
+        f"{'f1_med':>6} {'f1_mean':>7} {'spread':>6} {'train_s':>7}"
+    )
+    lines = [header, "-" * len(header)]
+    table: dict[str, dict] = {}
+    for name, methods in results.items():
+        part = "tuning" if name in TUNING else "confirmation"
+        for method, runs in methods.items():
+            acc, acc_spread = summary([r["accuracy"] for r in runs])
+            f1, f1_spread = summary([r["macro_f1"] for r in runs])
+            acc_mean = float(np.mean([r["accuracy"] for r in runs]))
+            f1_mean = float(np.mean([r["macro_f1"] for r in runs]))
+            seconds, _ = summary([r["train_seconds"] for r in runs])
+            table.setdefault(name, {})[method] = {
+                "accuracy_median": acc,
+                "accuracy_mean": acc_mean,
+                "accuracy_spread": acc_spread,
+                "macro_f1_median": f1,
+                "macro_f1_mean": f1_mean,
+                "macro_f1_spread": f1_spread,
+                "train_seconds_median": seconds,
+            }
+            lines.append(
+                f"{name:<16} {part:<12} {method:<22} {acc:>7.4f} {acc_mean:>8.4f} "
+                f"{acc_spread:>6.4f} {f1:>6.4f} {f1_mean:>7.4f} {f1_spread:>6.4f} {seconds:>7.1f}"
+            )
+    return table, "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("/work/shared/data"))
@@ -184,7 +216,11 @@ def main() -> None:
     parser.add_argument(
         "--output", type=Path, default=Path(__file__).parent / "results" / "text_suite.json"
     )
+    parser.add_argument("--summarize", type=Path, help="reprint the table of a saved JSON")
     args = parser.parse_args()
+    if args.summarize:
+        print(summarize(json.loads(args.summarize.read_text())["runs"])[1])
+        return
     overrides = {}
     for item in args.set:
         key, value = item.split("=", 1)
@@ -216,30 +252,8 @@ def main() -> None:
                 flush=True,
             )
 
-    header = (
-        f"{'set':<16} {'part':<12} {'method':<22} {'accuracy':>8} {'spread':>7} "
-        f"{'macro_f1':>8} {'spread':>7} {'train_s':>8}"
-    )
-    lines = [header, "-" * len(header)]
-    table = {}
-    for name, methods in results.items():
-        part = "tuning" if name in TUNING else "confirmation"
-        for method, runs in methods.items():
-            acc, acc_spread = summary([r["accuracy"] for r in runs])
-            f1, f1_spread = summary([r["macro_f1"] for r in runs])
-            seconds, _ = summary([r["train_seconds"] for r in runs])
-            table.setdefault(name, {})[method] = {
-                "accuracy_median": acc,
-                "accuracy_spread": acc_spread,
-                "macro_f1_median": f1,
-                "macro_f1_spread": f1_spread,
-                "train_seconds_median": seconds,
-            }
-            lines.append(
-                f"{name:<16} {part:<12} {method:<22} {acc:>8.4f} {acc_spread:>7.4f} "
-                f"{f1:>8.4f} {f1_spread:>7.4f} {seconds:>8.1f}"
-            )
-    print("\n" + "\n".join(lines))
+    table, text = summarize(results)
+    print("\n" + text)
 
     import keras
 
