@@ -157,6 +157,11 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, request: bytes) -> int:
+        # A connection the server closed while it sat idle (uvicorn closes keep-alive
+        # connections after 5 s) is replaced before sending, as HTTP client pools do.
+        if self.reader is not None and self.reader.at_eof():
+            self.close()
+            self.reader = self.writer = None
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         self.writer.write(request)
