@@ -395,6 +395,11 @@ def test_serve_starts_uvicorn_with_the_loaded_app(run_dirs, monkeypatch):
     assert result.exit_code == 0, result.output
     assert (started["host"], started["port"]) == ("0.0.0.0", 8123)
     assert TestClient(started["app"]).get("/health", headers={"X-API-Key": "k"}).status_code == 200
+    # uvicorn's own 5 s closed idle keep-alive connections as clients sent on them (the
+    # soak benchmark's connection resets); rnnkit keeps them open longer than clients do.
+    assert started["timeout_keep_alive"] == 75
+    _serve(f"s={run_dirs / 'sales'}", "--keep-alive", "10")
+    assert started["timeout_keep_alive"] == 10
 
 
 def test_a_huge_chunked_body_without_length_is_413(client):

@@ -45,6 +45,15 @@ def serve(
         int, typer.Option(help="Most periods in a forecast request's history (413 beyond).")
     ] = _L.max_history,
     access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
+    keep_alive: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Seconds an idle keep-alive connection stays open. Longer than the "
+            "clients' and proxies' own idle timeouts, so that the server never closes a "
+            "connection just as a client sends on it.",
+        ),
+    ] = 75,
 ) -> None:
     """Serve saved runs over HTTP (FastAPI): /health, /models, forecast, classify, /docs."""
     import uvicorn
@@ -63,4 +72,11 @@ def serve(
         f"serving {names} on http://{host}:{port} (API docs: /docs"
         + (f"; {API_KEY_HEADER} required)" if api_key else ")")
     )
-    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level="info",
+        timeout_keep_alive=keep_alive,
+    )
