@@ -25,7 +25,7 @@ from rnnkit.cli.options import (
     Resume,
     Seed,
 )
-from rnnkit.cli.output import write_output
+from rnnkit.cli.output import training_target, write_output
 from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
 from rnnkit.config import ClassifierConfig
 from rnnkit.errors import ConfigError
@@ -168,31 +168,20 @@ def run_classify_training(
     """
     from rnnkit.classification import TextClassifier
     from rnnkit.classification.report import CLASSIFICATION_COLUMNS
-    from rnnkit.core import persistence
     from rnnkit.core.report import metrics_table
-    from rnnkit.core.resume import announce, state_path
-    from rnnkit.core.run_lock import run_lock
 
     if config.training.distribute and _other_process(data, config, out, test_data, resume):
         return None
-    # Held for the whole training, so a second training into the same --out is
-    # refused at once instead of silently replacing this run (or being replaced).
-    with run_lock(out):
-        persistence.check_output_directory(out, overwrite)
-        persistence.remove_leftovers(out)  # before announce: a stale state is not resumed
-        classifier = TextClassifier(config)
-        state = state_path(out)
-        announce(state, resume, info)
-        with persistence.staged_directory(out, overwrite) as staging:
-            classifier.fit(
-                data,
-                test_data=test_data,
-                checkpoint_path=staging / "model.keras",
-                state_path=state,
-                resume=resume,
-            )
-            classifier.write_run(staging)
-        state.unlink(missing_ok=True)  # the run is in place: nothing left to resume
+    classifier = TextClassifier(config)
+    with training_target(out, overwrite, resume) as (staging, state):
+        classifier.fit(
+            data,
+            test_data=test_data,
+            checkpoint_path=staging / "model.keras",
+            state_path=state,
+            resume=resume,
+        )
+        classifier.write_run(staging)
     prep = classifier.preparation_
     info(
         f"{prep['rows_used']} of {prep['rows_read']} rows used: {prep['rows_without_text']} "

@@ -25,7 +25,7 @@ from rnnkit.cli.options import (
     Resume,
     Seed,
 )
-from rnnkit.cli.output import write_output
+from rnnkit.cli.output import training_target, write_output
 from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
 from rnnkit.config import ForecastConfig
 from rnnkit.errors import ConfigError
@@ -200,33 +200,22 @@ def run_forecast_training(
     resume: bool = False,
     ids: list[str] | None = None,
 ) -> None:
-    from rnnkit.core import persistence
     from rnnkit.core.report import metrics_table
-    from rnnkit.core.resume import announce, state_path
-    from rnnkit.core.run_lock import run_lock
     from rnnkit.forecasting.report import FORECAST_COLUMNS
 
     selection = _check_ids(config, ids)
     if config.training.distribute and _other_process(data, config, out, selection, resume):
         return
-    # Held for the whole training, so a second training into the same --out is
-    # refused at once instead of silently replacing this run (or being replaced).
-    with run_lock(out):
-        persistence.check_output_directory(out, overwrite)
-        persistence.remove_leftovers(out)  # before announce: a stale state is not resumed
-        forecaster = _forecaster(config)
-        state = state_path(out)
-        announce(state, resume, info)
-        with persistence.staged_directory(out, overwrite) as staging:
-            forecaster.fit(
-                data,
-                checkpoint_path=staging / "model.keras",
-                state_path=state,
-                resume=resume,
-                **selection,
-            )
-            forecaster.write_run(staging)
-        state.unlink(missing_ok=True)  # the run is in place: nothing left to resume
+    forecaster = _forecaster(config)
+    with training_target(out, overwrite, resume) as (staging, state):
+        forecaster.fit(
+            data,
+            checkpoint_path=staging / "model.keras",
+            state_path=state,
+            resume=resume,
+            **selection,
+        )
+        forecaster.write_run(staging)
     prep = forecaster.preparation_
     details = forecaster.evaluation_["details"]
     if config.id_column is None:
