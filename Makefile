@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rnnkit-installed
 
-.PHONY: demo test test-all lint bench install clean
+.PHONY: demo test test-slow test-all lint bench install clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,12 +19,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/rnnkit demo
 
-# The default suite skips nothing: slow tests are few and small. `make test-fast` skips them.
+# `make test` skips the tests marked slow (real multi-process trainings, kills and
+# resumes, the demo: about five minutes together); `make test-slow` runs only those and
+# CI (.ci/run) runs both. `make test-all` is both in one pytest run.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
-
-test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

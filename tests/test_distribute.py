@@ -94,6 +94,8 @@ def _assert_same_curves(single: dict, parallel: dict) -> None:
         np.testing.assert_allclose(b, a, rtol=RTOL)
 
 
+# Two real training processes: about 20 s on 2 loaded cores.
+@pytest.mark.slow
 def test_two_devices_match_one(tmp_path):
     two_devices = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
     single = _result(_train(tmp_path, False, two_devices))
@@ -116,6 +118,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# Three real training processes (two together, one alone): about 35 s on 2 loaded cores.
+@pytest.mark.slow
 def test_two_processes_match_one(tmp_path):
     coordinator = f"127.0.0.1:{_free_port()}"
     workers = [

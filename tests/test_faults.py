@@ -64,7 +64,7 @@ def _saved_epochs(path: Path) -> int | None:
 
 
 # Three real training processes per job: about a minute on 2 loaded cores, so marked slow
-# (`make test` still runs it; `make test-fast` skips it).
+# (`make test` skips it; `make test-slow` and CI run it).
 @pytest.mark.slow
 @pytest.mark.parametrize("job", [_forecast_job, _classify_job], ids=["forecast", "classify"])
 def test_training_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path, job):
