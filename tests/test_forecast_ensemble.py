@@ -2,13 +2,14 @@
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import TINY, make_events
 
 from rnnkit import ConfigError, Forecaster
 from rnnkit.config import ForecastConfig, ModelConfig
 from rnnkit.core.models import build_ensemble_forecaster, member_lookbacks
-from rnnkit.data.scaling import base_forecast
+from rnnkit.data.scaling import THETA_SMOOTHING, base_forecast
 
 ENSEMBLE = {**TINY, "ensemble_size": 3, "base": "auto", "linear": True, "loss": "mae"}
 
@@ -96,3 +97,45 @@ def test_trained_corrections_better_than_none_are_kept():
     f = Forecaster(time_column="created_at", target_column="amount", **{**ENSEMBLE, "epochs": 20})
     f.fit(make_events(days=140), verbose=0)
     assert not f.kept_base_
+    assert f.correction_weight_ in (1.0, 0.5)
+
+
+def test_half_the_correction_is_exactly_the_average_of_network_and_base():
+    f = Forecaster(time_column="created_at", target_column="amount", **ENSEMBLE)
+    f.fit(make_events(days=140), verbose=0)
+    windows = np.random.default_rng(1).normal(size=(4, f.config.window, 1))
+    before = np.asarray(f.model_.predict_on_batch(windows))
+    for layer in f.model_.layers:
+        if layer.name.endswith(("_out", "_linear")):
+            layer.set_weights([0.5 * w for w in layer.get_weights()])
+    np.testing.assert_allclose(f.model_.predict_on_batch(windows), 0.5 * before, atol=1e-6)
+
+
+@pytest.mark.parametrize("smoothing", [0.1, 0.5, 1.0])
+def test_theta_base_continues_a_repeating_season_exactly(smoothing):
+    pattern = np.array([3.0, -1.0, 0.5, 2.0, -4.5, 1.0, -1.0])
+    windows = np.stack([np.tile(pattern, 4) + level for level in (0.0, 10.0)])
+    forecast = base_forecast(windows, "theta", 7, 10, smoothing)
+    expected = np.stack([np.tile(pattern, 2)[:10] + level for level in (0.0, 10.0)])
+    np.testing.assert_allclose(forecast, expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["naive", "seasonal_naive", "seasonal_mean", "theta"])
+def test_every_base_commutes_with_shifting_and_scaling_the_window(kind):
+    # The network corrects the base on window-normalised values: the base must give the
+    # same forecast whichever scale it is computed on.
+    windows = np.random.default_rng(0).normal(size=(6, 28)).cumsum(axis=1)
+    forecast = base_forecast(windows, kind, 7, 9, 0.2)
+    np.testing.assert_allclose(
+        base_forecast(3.5 * windows - 2.0, kind, 7, 9, 0.2), 3.5 * forecast - 2.0, atol=1e-9
+    )
+
+
+def test_theta_smoothing_is_chosen_saved_and_restored(tmp_path):
+    params = {**ENSEMBLE, "base": "theta"}
+    f = Forecaster(time_column="created_at", target_column="amount", **params)
+    f.fit(make_events(days=140), verbose=0)
+    assert f.base_ == "theta" and f.base_smoothing_ in THETA_SMOOTHING
+    loaded = Forecaster.load(f.save(tmp_path / "run"))
+    assert loaded.base_smoothing_ == f.base_smoothing_
+    pd.testing.assert_frame_equal(loaded.predict(), f.predict())

@@ -195,7 +195,7 @@ FILLS = ("auto", "zero", "interpolate", "ffill")
 SCALERS = ("minmax", "standard", "none")
 WINDOW_NORMS = ("none", "level", "standard")
 STRATEGIES = ("direct", "recursive", "seq2seq")
-BASES = ("none", "naive", "seasonal_naive", "seasonal_mean", "auto")
+BASES = ("none", "naive", "seasonal_naive", "seasonal_mean", "theta", "auto")
 # Seasonal period of each frequency: MASE's scale, the seasonal-naive baseline, the base
 # forecast and the automatic lookback use it.
 SEASONAL_PERIODS = {"H": 24, "D": 7, "B": 5, "W": 52, "M": 12, "Q": 4, "Y": 1}
@@ -233,10 +233,14 @@ class ForecastConfig(_Config):
         base: the simple forecast the network corrects (direct strategy): ``naive``
             (the last value), ``seasonal_naive`` (the last season repeated),
             ``seasonal_mean`` (the average shape of the window's last seasons, up to 4,
-            at the level of the last one), ``auto`` (whichever of the three forecasts
-            the validation windows best) or ``none`` (the network forecasts the values
-            themselves). The output layers start at zero, so an untrained network
-            already gives the base forecast.
+            at the level of the last one), ``theta`` (the Theta method on the window:
+            exponential smoothing plus half its trend, deseasonalised; its smoothing
+            weight chosen on the validation windows), ``auto`` (whichever of naive,
+            seasonal naive and seasonal mean forecasts the validation windows best) or
+            ``none`` (the network forecasts the values themselves). The output layers
+            start at zero, so an untrained network already gives the base forecast; after
+            training, the validation windows choose the whole correction, half of it
+            (the average of network and base) or none.
         ensemble_size: members trained together in one model (independent losses,
             different initial weights and lookbacks); the forecast is their median.
         linear: add a linear map of the window to each member's output, beside the

@@ -83,7 +83,8 @@ Base = Annotated[
     str,
     typer.Option(
         help="Forecast the network corrects: auto (the best of naive, seasonal_naive and "
-        "seasonal_mean on the validation windows), naive, seasonal_naive, seasonal_mean, none."
+        "seasonal_mean on the validation windows), naive, seasonal_naive, seasonal_mean, "
+        "theta, none."
     ),
 ]
 EnsembleSize = Annotated[

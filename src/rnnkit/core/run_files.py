@@ -66,6 +66,7 @@ class ForecastPreprocessing(RunFile):
     tail: TailState
     window_norm: Literal[WINDOW_NORMS]  # type: ignore[valid-type]
     base: Literal[tuple(b for b in BASES if b != "auto")]  # type: ignore[misc]
+    base_smoothing: float = Field(default=0.3, gt=0, le=1)
     freq: Literal[FREQS]  # type: ignore[valid-type]
 
 
@@ -77,6 +78,7 @@ class GlobalForecastPreprocessing(RunFile):
     tails: dict[str, TailState]
     window_norm: Literal[WINDOW_NORMS]  # type: ignore[valid-type]
     base: Literal[tuple(b for b in BASES if b != "auto")]  # type: ignore[misc]
+    base_smoothing: float = Field(default=0.3, gt=0, le=1)
     freq: Literal[FREQS]  # type: ignore[valid-type]
 
     @model_validator(mode="after")

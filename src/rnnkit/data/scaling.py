@@ -68,7 +68,9 @@ def window_statistics(
     raise ValueError(f"unknown window normalisation {kind!r}")
 
 
-def base_forecast(windows: np.ndarray, kind: str, season: int, horizon: int) -> np.ndarray:
+def base_forecast(
+    windows: np.ndarray, kind: str, season: int, horizon: int, smoothing: float = 0.3
+) -> np.ndarray:
     """The simple forecast a network corrects, ``(n, horizon)``, from windows ``(n, lookback)``.
 
     ``naive`` repeats each window's last value, ``seasonal_naive`` its last ``season``
@@ -82,10 +84,14 @@ def base_forecast(windows: np.ndarray, kind: str, season: int, horizon: int) -> 
         [[3.0, 4.0, 3.0]]
         >>> base_forecast(np.array([[1.0, 3.0, 3.0, 3.0]]), "seasonal_mean", 2, 2).tolist()
         [[2.5, 3.5]]
+        >>> base_forecast(np.array([[1.0, 2.0, 3.0, 4.0]]), "theta", 1, 2, smoothing=1.0).tolist()
+        [[4.5, 5.0]]
     """
     n, lookback = windows.shape
     if kind == "none":
         return np.zeros((n, horizon))
+    if kind == "theta":
+        return _theta(windows, season, horizon, smoothing)
     if kind == "naive" or season <= 1 or season > lookback:
         return np.repeat(windows[:, -1:], horizon, axis=1)
     steps = np.arange(horizon) % season
@@ -99,6 +105,46 @@ def base_forecast(windows: np.ndarray, kind: str, season: int, horizon: int) -> 
     raise ValueError(f"unknown base forecast {kind!r}")
 
 
+def _seasonal_shape(windows: np.ndarray, season: int) -> np.ndarray | None:
+    """The average shape ``(n, season)`` of each window's last seasons (up to
+    ``SEASONS_AVERAGED``), centred on zero and ending at the window's last period; None
+    when the window holds fewer than two seasons."""
+    n, lookback = windows.shape
+    seasons = min(SEASONS_AVERAGED, lookback // season) if season > 1 else 0
+    if seasons < 2:
+        return None
+    last = windows[:, -seasons * season :].reshape(n, seasons, season)
+    return last.mean(axis=1) - last.mean(axis=(1, 2))[:, None]
+
+
+def _theta(windows: np.ndarray, season: int, horizon: int, smoothing: float) -> np.ndarray:
+    n, lookback = windows.shape
+    shape = _seasonal_shape(windows, season)
+    if shape is not None:
+        # Column k of ``shape`` is the season position of the window's period
+        # ``lookback - season + k``; map every period of the window and of the horizon.
+        position = (np.arange(lookback + horizon) - lookback) % season
+        windows = windows - shape[:, position[:lookback]]
+    # Simple exponential smoothing's last level, as one weighted sum of the window.
+    alpha = float(smoothing)
+    weights = alpha * (1 - alpha) ** np.arange(lookback - 1, -1, -1, dtype="float64")
+    weights[0] = (1 - alpha) ** (lookback - 1)
+    level = windows @ weights
+    time = np.arange(lookback) - (lookback - 1) / 2
+    slope = (windows - windows.mean(axis=1, keepdims=True)) @ time / (time @ time)
+    steps = np.arange(1, horizon + 1)
+    drift = steps - 1 + (1 - (1 - alpha) ** lookback) / alpha
+    forecast = level[:, None] + 0.5 * slope[:, None] * drift[None, :]
+    if shape is not None:
+        forecast = forecast + shape[:, position[lookback:]]
+    return forecast
+
+
 # Seasons the seasonal-mean base averages at most.
 SEASONS_AVERAGED = 4
+# Candidates of ``auto``. ``theta`` is not one: with it, the forecasting suite's
+# geometric-mean MASE improved on its confirmation half (0.627 against 0.698) but
+# worsened on its tuning half (0.823 against 0.792), where defaults are chosen.
 BASE_CHOICES = ("naive", "seasonal_naive", "seasonal_mean")
+# The smoothing weights a ``theta`` base chooses from on the validation windows.
+THETA_SMOOTHING = (0.1, 0.2, 0.3, 0.5, 1.0)

@@ -18,7 +18,13 @@ from rnnkit.core.gradient_health import GradientHealth, probe_batch
 from rnnkit.core.range_test import RangeTestResult, range_test
 from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
-from rnnkit.data.scaling import BASE_CHOICES, Scaler, base_forecast, window_statistics
+from rnnkit.data.scaling import (
+    BASE_CHOICES,
+    THETA_SMOOTHING,
+    Scaler,
+    base_forecast,
+    window_statistics,
+)
 from rnnkit.data.streaming import aggregate_file
 from rnnkit.data.timeseries import (
     PreparedSeries,
@@ -35,6 +41,11 @@ from rnnkit.forecasting.scoring import score_series
 # Window spreads are floored at this fraction of the training part's mean level, so that
 # windows of near-zero values do not blow up into huge normalised targets.
 LEVEL_FLOOR = 1e-3
+# The smoothing weight of a ``theta`` base chosen without validation windows.
+DEFAULT_SMOOTHING = 0.3
+# The weights of the trained correction the validation windows choose from (1: the
+# network as trained, 0: its base forecast alone).
+CORRECTION_WEIGHTS = (1.0, 0.5, 0.0)
 RUN_FILES = ("model.keras", "config.json", "preprocessing.json", "metadata.json")
 
 DataLike = pd.DataFrame | pd.Series | str | os.PathLike[str]
@@ -239,29 +250,33 @@ class Forecaster(EstimatorParams):
             self.training_seconds_ = time.perf_counter() - started
         self.stopped_on_nan_ = training.stopped_on_nan(self.history_)
         self.gradient_health_ = health
-        self.kept_base_ = self._keep_base_if_better(*data_["validation"], loss)
+        self.correction_weight_ = self._weigh_correction(*data_["validation"], loss)
+        self.kept_base_ = self.correction_weight_ == 0.0
         self._set_fitted_data(data_)
         self.metrics_ = self.evaluation_["metrics"]
         check_model_metrics(self.metrics_)
         return self
 
-    def _keep_base_if_better(self, x_val: np.ndarray, y_val: np.ndarray, loss: str) -> bool:
-        """Zeroes the output layers when the base forecast alone (an all-zero correction)
-        has a lower validation loss than the trained network, so the model is never
-        worse than its base on the held-out windows. Returns whether it did."""
+    def _weigh_correction(self, x_val: np.ndarray, y_val: np.ndarray, loss: str) -> float:
+        """Scales the trained correction by whichever of CORRECTION_WEIGHTS gives the
+        lowest validation loss: 1 keeps the network as trained, 0 the base forecast alone
+        (so the model is never worse than its base on the held-out windows), 0.5 the
+        average of the two (a combination, more robust than either when they are close).
+        The correction is linear in the output layers' weights, so scaling them scales it
+        exactly. Returns the weight."""
         if getattr(self, "base_", "none") == "none" or len(y_val) == 0:
-            return False
+            return 1.0
         import keras
 
         loss_function = keras.losses.get(loss)
-        base_loss = float(np.mean(loss_function(y_val, np.zeros_like(y_val))))
-        trained_loss = float(np.mean(loss_function(y_val, self.model_.predict_on_batch(x_val))))
-        if trained_loss <= base_loss:
-            return False
-        for layer in self.model_.layers:
-            if layer.name.endswith(("_out", "_linear")):
-                layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
-        return True
+        trained = self.model_.predict_on_batch(x_val)
+        losses = {w: float(np.mean(loss_function(y_val, w * trained))) for w in CORRECTION_WEIGHTS}
+        weight = min(losses, key=losses.get)
+        if weight != 1.0:
+            for layer in self.model_.layers:
+                if layer.name.endswith(("_out", "_linear")):
+                    layer.set_weights([weight * w for w in layer.get_weights()])
+        return weight
 
     def _set_fitted_data(self, data_: dict[str, Any]) -> None:
         """Keeps the trained series and its split, and scores the test part."""
@@ -308,7 +323,9 @@ class Forecaster(EstimatorParams):
         steps = self._output_steps()
         train = make_windows(scaled, c.window, steps, 0, n_train)
         validation = make_windows(scaled, c.window, steps, n_train, n_train + n_val)
-        self.base_ = self._choose_base(*(validation if len(validation[0]) else train))
+        self.base_, self.base_smoothing_ = self._choose_base(
+            *(validation if len(validation[0]) else train)
+        )
         x_train, y_train = self._normalised(*train)
         x_val, y_val = self._normalised(*validation)
         return {
@@ -319,21 +336,28 @@ class Forecaster(EstimatorParams):
             "validation": (x_val[..., None], self._targets(y_val)),
         }
 
-    def _choose_base(self, inputs: np.ndarray, targets: np.ndarray) -> str:
-        """The base forecast the network corrects: the configured one, or for ``auto``
-        whichever simple forecast has the lowest error on the given windows (the
-        validation windows, the most recent before the test; direct strategy only: the
-        other strategies forecast values)."""
+    def _choose_base(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[str, float]:
+        """The base forecast the network corrects and its smoothing weight (``theta``):
+        the configured one, or for ``auto`` whichever simple forecast has the lowest
+        error on the given windows (the validation windows, the most recent before the
+        test; direct strategy only: the other strategies forecast values). ``theta``'s
+        weight is chosen the same way from THETA_SMOOTHING."""
         c = self.config
         if c.strategy != "direct" or c.base == "none":
-            return "none"
-        if c.base != "auto":
-            return c.base
-        errors = {
-            kind: float(np.mean(np.abs(targets - base_forecast(inputs, kind, c.season, c.horizon))))
-            for kind in BASE_CHOICES
-        }
-        return min(errors, key=errors.get)
+            return "none", DEFAULT_SMOOTHING
+        kinds = BASE_CHOICES if c.base == "auto" else (c.base,)
+        candidates = [
+            (kind, alpha)
+            for kind in kinds
+            for alpha in (THETA_SMOOTHING if kind == "theta" else (DEFAULT_SMOOTHING,))
+        ]
+        if len(candidates) == 1:
+            return candidates[0]
+        errors = [
+            float(np.mean(np.abs(targets - base_forecast(inputs, k, c.season, c.horizon, a))))
+            for k, a in candidates
+        ]
+        return candidates[int(np.argmin(errors))]
 
     def _targets(self, targets: np.ndarray) -> np.ndarray:
         """Targets shaped like the model's output: ``(n, 1, horizon)`` for an ensemble,
@@ -380,7 +404,8 @@ class Forecaster(EstimatorParams):
         kind = getattr(self, "base_", "none")
         if kind == "none":
             return center
-        return base_forecast(inputs, kind, self.config.season, self.config.horizon)
+        smoothing = getattr(self, "base_smoothing_", DEFAULT_SMOOTHING)
+        return base_forecast(inputs, kind, self.config.season, self.config.horizon, smoothing)
 
     # ----------------------------------------------------------------- forecasting
     def _check_fitted(self) -> None:
@@ -499,6 +524,7 @@ class Forecaster(EstimatorParams):
                 **self._scaling_state(keep=max(c.window, c.season)),
                 "window_norm": c.window_norm,
                 "base": getattr(self, "base_", "none"),
+                "base_smoothing": getattr(self, "base_smoothing_", DEFAULT_SMOOTHING),
                 "freq": c.freq,
                 "agg": c.agg,
                 "fill": c.fill_method,
@@ -588,6 +614,7 @@ class Forecaster(EstimatorParams):
         )
         self._restore_scaling(pre)
         self.base_ = pre["base"]
+        self.base_smoothing_ = pre.get("base_smoothing", DEFAULT_SMOOTHING)
         self.preparation_ = pre.get("series")
         self.split_ = pre.get("split")
         if (run / "metrics.json").exists():

@@ -153,7 +153,7 @@ class GlobalForecaster(Forecaster):
         self.skipped_ = skipped
         self.padded_ = padded
         chosen_on = "validation" if any(len(x) for x, _, _ in raw["validation"]) else "train"
-        self.base_ = self._choose_base(
+        self.base_, self.base_smoothing_ = self._choose_base(
             np.concatenate([x for x, _, _ in raw[chosen_on]]),
             np.concatenate([y for _, y, _ in raw[chosen_on]]),
         )
