@@ -154,6 +154,9 @@ def test_backtest_refits_per_fold_and_averages():
     assert result["folds"][0]["test_end"] < result["folds"][1]["test_start"]
     mean_mae = np.mean([f["metrics"]["naive"]["mae"] for f in result["folds"]])
     assert result["mean"]["naive"]["mae"] == pytest.approx(mean_mae)
+    coverage = np.mean([f["metrics"]["model"]["coverage_80"] for f in result["folds"]])
+    assert result["mean"]["model"]["coverage_80"] == pytest.approx(coverage)
+    assert "coverage_80" not in result["mean"]["naive"]
 
 
 @pytest.mark.parametrize("folds", [14, 1000])
