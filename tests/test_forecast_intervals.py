@@ -142,6 +142,30 @@ def test_intervals_with_the_wrong_number_of_steps_are_a_damaged_run(trained_fore
         Forecaster.load(run)
 
 
+def test_a_run_saved_without_intervals_loads_and_forecasts_without_them(
+    trained_forecaster, tmp_path
+):
+    run = trained_forecaster.save(tmp_path / "run")
+    path = run / "preprocessing.json"
+    pre = json.loads(path.read_text())
+    del pre["intervals"]  # as runs written before intervals existed
+    path.write_text(json.dumps(pre))
+    loaded = Forecaster.load(run)
+    assert list(loaded.predict().columns) == ["created_at", "forecast"]
+    np.testing.assert_array_equal(
+        loaded.predict()["forecast"], trained_forecaster.predict()["forecast"]
+    )
+
+
+@pytest.mark.parametrize("strategy", ["recursive", "seq2seq"])
+def test_every_strategy_is_calibrated_on_whole_horizons(strategy):
+    f = Forecaster(time_column="created_at", target_column="amount", strategy=strategy, **TINY).fit(
+        make_events(), verbose=0
+    )
+    assert f.calibration_.offsets.shape == (3, TINY["horizon"])
+    assert list(f.predict().columns) == ["created_at", "forecast", *QUANTILE_COLUMNS]
+
+
 def test_empty_quantiles_turn_intervals_off(tmp_path):
     f = Forecaster(time_column="created_at", target_column="amount", quantiles=(), **TINY)
     f.fit(make_events(), verbose=0)

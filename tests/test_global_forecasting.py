@@ -174,7 +174,7 @@ def test_predict_gives_the_horizon_of_every_series_or_the_named_ones(trained):
         trained.predict(ids=["b9"])
 
 
-def test_one_calibration_gives_intervals_in_each_series_units(trained):
+def test_one_calibration_gives_intervals_in_each_series_units(trained, tmp_path):
     # b1 is b0's shape at ten times the size: its interval is about ten times as wide.
     forecast = trained.predict().set_index("branch")
     width = (forecast["q0.9"] - forecast["q0.1"]).groupby(level=0).mean()
@@ -186,6 +186,8 @@ def test_one_calibration_gives_intervals_in_each_series_units(trained):
     assert trained.metrics_["model"]["coverage_80"] == pytest.approx(pooled)
     for key in ("b0", "b1", "b2"):
         assert "pinball_mean" in trained.metrics_by_series_[key]["seasonal_naive"]
+    trained.save(tmp_path / "run")
+    assert "Prediction intervals (test)" in (tmp_path / "run" / "report.html").read_text()
 
 
 def test_a_short_series_is_padded_trained_scored_and_forecast(panel_rows):
