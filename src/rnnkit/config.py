@@ -346,6 +346,11 @@ class ForecastConfig(_Config):
                     "the id must be a column of its own."
                 )
 
+    def to_dict(self) -> dict[str, Any]:
+        # As JSON gives it back (a list), so a saved config compares equal to a new one's
+        # dict (resuming checks that).
+        return {**super().to_dict(), "quantiles": list(self.quantiles)}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ForecastConfig:
         """Like :meth:`_Config.from_dict`; a partial ``model`` or ``training`` object is
