@@ -206,7 +206,10 @@ def test_quantiles_flag_chooses_the_interval_columns(events_csv, tmp_path):
     out = tmp_path / "run"
     result = _train(events_csv, out, "--quantiles", "0.05,0.5,0.95")
     assert result.exit_code == 0, result.output
-    assert "90% interval" in result.stdout
+    assert "90% interval on the test: coverage" in result.stdout
+    evaluated = runner.invoke(app, ["forecast", "evaluate", str(out), "--data", events_csv])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "90% interval on the test: coverage" in evaluated.stdout
     assert list(pd.read_csv(out / "forecast.csv").columns) == [
         "created_at",
         "forecast",

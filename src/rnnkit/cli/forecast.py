@@ -256,7 +256,7 @@ def run_forecast_training(
     else:
         _describe_panel(forecaster, config)
     echo(metrics_table(forecaster.metrics_, FORECAST_COLUMNS))
-    _describe_intervals(forecaster)
+    _describe_intervals(forecaster.metrics_, forecaster.quantiles_)
     if config.id_column is not None:
         echo(
             f"The model beats seasonal naive (MASE) on {details['model_beats_seasonal_naive']} "
@@ -375,6 +375,7 @@ def evaluate(
         echo(json.dumps(json_safe(metrics), indent=2))
     else:
         echo(metrics_table(metrics, FORECAST_COLUMNS))
+        _describe_intervals(metrics, forecaster.quantiles_)
 
 
 @app.command(name="lr-find")
@@ -429,14 +430,15 @@ def lr_find(
     echo(f"plot: {plot}")
 
 
-def _describe_intervals(forecaster) -> None:
+def _describe_intervals(metrics: dict, quantiles: tuple[float, ...]) -> None:
     """One line per central interval: its test coverage and width, and seasonal naive's."""
     from rnnkit.core.report import format_number
     from rnnkit.forecasting.intervals import central_intervals, coverage_name
 
-    metrics = forecaster.metrics_
-    for low, _ in central_intervals(forecaster.quantiles_):
+    for low, _ in central_intervals(quantiles):
         name = coverage_name(low)
+        if f"coverage_{name}" not in metrics.get("model", {}):
+            continue
         line = f"{name}% interval on the test: coverage {metrics['model'][f'coverage_{name}']:.0%}"
         line += f", mean width {format_number(metrics['model'][f'width_{name}'])}"
         naive = metrics.get("seasonal_naive", {})
