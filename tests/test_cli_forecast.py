@@ -43,7 +43,7 @@ def test_train_predict_evaluate_end_to_end(events_csv, tmp_path):
     predicted = runner.invoke(app, ["forecast", "predict", str(out)])
     assert predicted.exit_code == 0, predicted.output
     lines = predicted.stdout.strip().splitlines()
-    assert lines[0] == "created_at,forecast" and len(lines) == 8
+    assert lines[0] == "created_at,forecast,q0.1,q0.5,q0.9" and len(lines) == 8
 
     target = tmp_path / "forecast.csv"
     runner.invoke(
@@ -200,3 +200,41 @@ def test_a_failed_output_write_leaves_nothing_behind(tmp_path):
     with pytest.raises(RnnkitError, match="No space left on device"):
         write_output(target, full_disk)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_quantiles_flag_chooses_the_interval_columns(events_csv, tmp_path):
+    out = tmp_path / "run"
+    result = _train(events_csv, out, "--quantiles", "0.05,0.5,0.95")
+    assert result.exit_code == 0, result.output
+    assert "90% interval on the test: coverage" in result.stdout
+    evaluated = runner.invoke(app, ["forecast", "evaluate", str(out), "--data", events_csv])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "90% interval on the test: coverage" in evaluated.stdout
+    assert list(pd.read_csv(out / "forecast.csv").columns) == [
+        "created_at",
+        "forecast",
+        "q0.05",
+        "q0.5",
+        "q0.95",
+    ]
+    assert json.loads((out / "config.json").read_text())["quantiles"] == [0.05, 0.5, 0.95]
+
+
+def test_empty_quantiles_flag_turns_intervals_off(events_csv, tmp_path):
+    out = tmp_path / "run"
+    result = _train(events_csv, out, "--quantiles", "")
+    assert result.exit_code == 0, result.output
+    predicted = runner.invoke(app, ["forecast", "predict", str(out)])
+    assert predicted.stdout.splitlines()[0] == "created_at,forecast"
+
+
+def test_quantiles_that_are_not_numbers_are_a_usage_error(events_csv, tmp_path):
+    result = _train(events_csv, tmp_path / "run", "--quantiles", "0.1,high")
+    assert result.exit_code == 2
+    assert "expected numbers in (0, 1)" in result.output and "'0.1,high'" in result.output
+
+
+def test_quantiles_out_of_order_are_one_line_and_nothing_written(events_csv, tmp_path):
+    out = tmp_path / "run"
+    result = _train(events_csv, out, "--quantiles", "0.9,0.1")
+    _fails(result, r"quantiles must be increasing with none repeated, got \[0.9, 0.1\]", out)

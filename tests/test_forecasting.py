@@ -15,8 +15,14 @@ def test_fit_returns_self_with_fitted_attributes(trained_forecaster):
     for name in ("model_", "scaler_", "series_", "history_", "metrics_"):
         assert hasattr(f, name)
     assert set(f.metrics_) == {"model", "naive", "seasonal_naive", "arima"}
-    for values in f.metrics_.values():
-        assert set(values) == {"mae", "rmse", "mape", "smape", "mase"}
+    point = {"mae", "rmse", "mape", "smape", "mase"}
+    intervals = {"pinball_q0.1", "pinball_q0.5", "pinball_q0.9", "pinball_mean"}
+    intervals |= {"coverage_80", "width_80"}
+    for method, values in f.metrics_.items():
+        # The model and seasonal naive (its empirical quantiles) have interval metrics too.
+        assert set(values) == point | (
+            intervals if method in ("model", "seasonal_naive") else set()
+        )
 
 
 def test_predict_before_fit_says_what_to_call():
@@ -148,6 +154,9 @@ def test_backtest_refits_per_fold_and_averages():
     assert result["folds"][0]["test_end"] < result["folds"][1]["test_start"]
     mean_mae = np.mean([f["metrics"]["naive"]["mae"] for f in result["folds"]])
     assert result["mean"]["naive"]["mae"] == pytest.approx(mean_mae)
+    coverage = np.mean([f["metrics"]["model"]["coverage_80"] for f in result["folds"]])
+    assert result["mean"]["model"]["coverage_80"] == pytest.approx(coverage)
+    assert "coverage_80" not in result["mean"]["naive"]
 
 
 @pytest.mark.parametrize("folds", [14, 1000])
@@ -185,7 +194,7 @@ def test_fit_on_a_frame_indexed_by_time_returns_the_estimator(events):
     indexed = events.set_index(pd.to_datetime(events["created_at"]))[["amount"]]
     f = Forecaster(time_column="created_at", target_column="amount", **{**TINY, "epochs": 1})
     assert f.fit(indexed, verbose=0) is f
-    assert list(f.predict().columns) == ["created_at", "forecast"]
+    assert list(f.predict().columns) == ["created_at", "forecast", "q0.1", "q0.5", "q0.9"]
 
 
 def test_a_numpy_array_is_refused_with_what_to_pass_instead():

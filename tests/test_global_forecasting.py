@@ -165,13 +165,29 @@ def test_a_new_series_is_forecast_on_its_own_scale(trained, panel_rows):
 
 def test_predict_gives_the_horizon_of_every_series_or_the_named_ones(trained):
     forecast = trained.predict()
-    assert list(forecast.columns) == ["branch", "created_at", "forecast"]
+    assert list(forecast.columns) == ["branch", "created_at", "forecast", "q0.1", "q0.5", "q0.9"]
     assert forecast.groupby("branch").size().to_dict() == {"b0": 7, "b1": 7, "b2": 7}
     assert np.isfinite(forecast["forecast"]).all()
     only = trained.predict(ids=["b1"])
     pd.testing.assert_frame_equal(only, forecast[forecast["branch"] == "b1"].reset_index(drop=True))
     with pytest.raises(DataError, match="no series with branch 'b9'"):
         trained.predict(ids=["b9"])
+
+
+def test_one_calibration_gives_intervals_in_each_series_units(trained, tmp_path):
+    # b1 is b0's shape at ten times the size: its interval is about ten times as wide.
+    forecast = trained.predict().set_index("branch")
+    width = (forecast["q0.9"] - forecast["q0.1"]).groupby(level=0).mean()
+    assert np.all(np.diff(forecast[["q0.1", "q0.5", "q0.9"]].to_numpy(), axis=1) >= 0)
+    assert 3 < width["b1"] / width["b0"] < 30
+    table = trained.evaluation_["predictions"]
+    assert {"q0.1", "q0.5", "q0.9"} <= set(table.columns)
+    pooled = np.mean((table["actual"] >= table["q0.1"]) & (table["actual"] <= table["q0.9"]))
+    assert trained.metrics_["model"]["coverage_80"] == pytest.approx(pooled)
+    for key in ("b0", "b1", "b2"):
+        assert "pinball_mean" in trained.metrics_by_series_[key]["seasonal_naive"]
+    trained.save(tmp_path / "run")
+    assert "Prediction intervals (test)" in (tmp_path / "run" / "report.html").read_text()
 
 
 def test_a_short_series_is_padded_trained_scored_and_forecast(panel_rows):
@@ -242,7 +258,7 @@ def test_cli_trains_predicts_and_evaluates_every_series(tmp_path):
     predicted = runner.invoke(app, ["forecast", "predict", str(out), "--id", "b2", "--id", "b0"])
     assert predicted.exit_code == 0, predicted.output
     lines = predicted.stdout.strip().splitlines()
-    assert lines[0] == "branch,created_at,forecast"
+    assert lines[0] == "branch,created_at,forecast,q0.1,q0.5,q0.9"
     assert [line.split(",")[0] for line in lines[1:]] == ["b2"] * 7 + ["b0"] * 7
     evaluated = runner.invoke(app, ["forecast", "evaluate", str(out), "--data", str(data)])
     assert evaluated.exit_code == 0, evaluated.output
@@ -287,6 +303,8 @@ def test_serving_a_global_run_forecasts_the_named_series(trained, tmp_path):
     assert response.status_code == 200, response.text
     np.testing.assert_allclose(response.json()["forecast"], expected["forecast"], rtol=1e-5)
     assert response.json()["dates"][0] == expected["created_at"][0].isoformat()
+    for name in ("q0.1", "q0.5", "q0.9"):
+        np.testing.assert_allclose(response.json()["quantiles"][name], expected[name], rtol=1e-5)
 
     missing = client.post("/models/branches/forecast")
     assert missing.status_code == 422 and "id is required" in missing.json()["error"]

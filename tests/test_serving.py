@@ -95,6 +95,20 @@ def test_forecast_from_a_history_matches_predict_on_the_same_series(client, runs
     np.testing.assert_allclose(body["forecast"], forecaster.predict(series)["forecast"], rtol=1e-6)
 
 
+def test_forecast_answer_has_the_quantiles_of_predict(client, runs):
+    forecaster = runs["sales"].estimator
+    history = _history(forecaster, 20)
+    body = client.post("/models/sales/forecast", json={"history": history}).json()
+    series = pd.Series(
+        [p["value"] for p in history], index=pd.DatetimeIndex([p["time"] for p in history])
+    )
+    expected = forecaster.predict(series)
+    assert list(body["quantiles"]) == ["q0.1", "q0.5", "q0.9"]
+    for name, values in body["quantiles"].items():
+        np.testing.assert_allclose(values, expected[name], rtol=1e-6)
+    assert all(lo < hi for lo, hi in zip(body["quantiles"]["q0.1"], body["quantiles"]["q0.9"]))
+
+
 def test_classify_returns_labels_probabilities_and_top_k(client, run_dirs):
     texts = ["stolen card at the atm", "escrow for my house"]
     response = client.post("/models/tickets/classify", json={"texts": texts, "top_k": 2})

@@ -30,6 +30,26 @@ def _check_positive_int(field: str, value: object, minimum: int = 1) -> None:
         raise ConfigError(f"{field} must be an integer >= {minimum}, got {value!r}.")
 
 
+def _check_quantiles(field: str, value: object) -> None:
+    """Quantile levels: a tuple of numbers in (0, 1), increasing, none repeated."""
+    if not isinstance(value, tuple):
+        raise ConfigError(
+            f"{field} must be a list of numbers in (0, 1) such as [0.1, 0.5, 0.9] "
+            f"(or [] for no intervals), got {value!r}."
+        )
+    for q in value:
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not (0 < q < 1):
+            raise ConfigError(
+                f"{field} must hold numbers strictly between 0 and 1, got {q!r} in "
+                f"{list(value)}: give levels such as 0.1,0.5,0.9."
+            )
+    if any(b <= a for a, b in zip(value, value[1:])):
+        raise ConfigError(
+            f"{field} must be increasing with none repeated, got {list(value)}: "
+            f"give {sorted(set(value))}."
+        )
+
+
 def _check_fraction(field: str, value: object, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{field} must be a number, got {value!r}.")
@@ -251,6 +271,11 @@ class ForecastConfig(_Config):
         allow_sparse: train on a series most of whose periods had no rows (with a
             warning); by default that stops, naming the likely cause (a ``freq`` finer
             than the data, a mistyped year).
+        quantiles: the levels of the prediction intervals, each in (0, 1), increasing.
+            They are calibrated after training on the forecast errors of the validation
+            windows (split conformal, per horizon step, in units of each window's
+            spread; see :mod:`rnnkit.forecasting.intervals`): the point forecast is
+            unchanged. ``()`` turns intervals off.
     """
 
     time_column: str = "date"
@@ -271,6 +296,7 @@ class ForecastConfig(_Config):
     linear: bool = True
     time_format: str | None = None
     allow_sparse: bool = False
+    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
     model: ModelConfig = dataclasses.field(default_factory=_forecaster_model)
     training: TrainingConfig = dataclasses.field(default_factory=_forecaster_training)
 
@@ -280,6 +306,9 @@ class ForecastConfig(_Config):
         if isinstance(self.freq, str) and self.freq != self.freq.upper():
             object.__setattr__(self, "freq", self.freq.upper())
         _check_choice("freq", self.freq, FREQS)
+        if isinstance(self.quantiles, list):  # as JSON gives it; a tuple stays the same object
+            object.__setattr__(self, "quantiles", tuple(self.quantiles))
+        _check_quantiles("quantiles", self.quantiles)
         _check_choice("agg", self.agg, AGGS)
         _check_choice("fill", self.fill, FILLS)
         _check_choice("strategy", self.strategy, STRATEGIES)
@@ -320,6 +349,11 @@ class ForecastConfig(_Config):
                     f"id_column {self.id_column!r} is also the time or target column; "
                     "the id must be a column of its own."
                 )
+
+    def to_dict(self) -> dict[str, Any]:
+        # As JSON gives it back (a list), so a saved config compares equal to a new one's
+        # dict (resuming checks that).
+        return {**super().to_dict(), "quantiles": list(self.quantiles)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ForecastConfig:

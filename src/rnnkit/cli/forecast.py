@@ -94,6 +94,30 @@ Linear = Annotated[
     bool,
     typer.Option("--linear/--no-linear", help="Add a linear map of the window to each network."),
 ]
+
+
+def _quantiles(value: str) -> tuple[float, ...]:
+    """``--quantiles``: levels separated by commas (``0.1,0.5,0.9``); empty for none."""
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    try:
+        return tuple(float(part) for part in parts)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected numbers in (0, 1) separated by commas, such as 0.1,0.5,0.9 (or '' for "
+            f"no intervals), got {value!r}"
+        ) from None
+
+
+Quantiles = Annotated[
+    str,
+    typer.Option(
+        help="Levels of the prediction intervals, calibrated on the validation windows "
+        "(split conformal): q0.1, q0.5, q0.9 columns beside each forecast. '' for none.",
+        parser=_quantiles,
+        metavar="Q,Q,...",
+    ),
+]
+_QUANTILES = ",".join(f"{q:g}" for q in _D.quantiles)
 Horizon = Annotated[int, typer.Option(help="Periods it forecasts.")]
 Strategy = Annotated[
     str, typer.Option(help="direct (one network, whole horizon), recursive, or seq2seq.")
@@ -145,6 +169,7 @@ def train(
     base: Base = _D.base,
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
+    quantiles: Quantiles = _QUANTILES,
     test_size: TestSize = None,
     validation_size: ValSize = None,
     id_column: IdColumn = None,
@@ -232,6 +257,7 @@ def run_forecast_training(
     else:
         _describe_panel(forecaster, config)
     echo(metrics_table(forecaster.metrics_, FORECAST_COLUMNS))
+    _describe_intervals(forecaster.metrics_, forecaster.quantiles_)
     if config.id_column is not None:
         echo(
             f"The model beats seasonal naive (MASE) on {details['model_beats_seasonal_naive']} "
@@ -273,6 +299,7 @@ def backtest(
     base: Base = _D.base,
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
+    quantiles: Quantiles = _QUANTILES,
     id_column: IdColumn = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
@@ -349,6 +376,7 @@ def evaluate(
         echo(json.dumps(json_safe(metrics), indent=2))
     else:
         echo(metrics_table(metrics, FORECAST_COLUMNS))
+        _describe_intervals(metrics, forecaster.quantiles_)
 
 
 @app.command(name="lr-find")
@@ -401,6 +429,26 @@ def lr_find(
             "the default --learning-rate or look at the plot."
         )
     echo(f"plot: {plot}")
+
+
+def _describe_intervals(metrics: dict, quantiles: tuple[float, ...]) -> None:
+    """One line per central interval: its test coverage and width, and seasonal naive's."""
+    from rnnkit.core.report import format_number
+    from rnnkit.forecasting.intervals import central_intervals, coverage_name
+
+    for low, _ in central_intervals(quantiles):
+        name = coverage_name(low)
+        if f"coverage_{name}" not in metrics.get("model", {}):
+            continue
+        line = f"{name}% interval on the test: coverage {metrics['model'][f'coverage_{name}']:.0%}"
+        line += f", mean width {format_number(metrics['model'][f'width_{name}'])}"
+        naive = metrics.get("seasonal_naive", {})
+        if f"coverage_{name}" in naive:
+            line += (
+                f" (seasonal naive: {naive[f'coverage_{name}']:.0%}, "
+                f"{format_number(naive[f'width_{name}'])})"
+            )
+        echo(line + ".")
 
 
 def _describe_panel(forecaster, config: ForecastConfig) -> None:

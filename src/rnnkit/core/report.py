@@ -93,11 +93,15 @@ def metrics_table(metrics: Mapping[str, Mapping[str, Any]], columns: Sequence[st
 
 
 def metrics_table_html(
-    metrics: Mapping[str, Mapping[str, Any]], columns: Sequence[str], lower_is_better: bool = True
+    metrics: Mapping[str, Mapping[str, Any]],
+    columns: Sequence[str],
+    lower_is_better: bool = True,
+    ranked: Sequence[str] | None = None,
 ) -> str:
-    """An HTML table with the best value of each column in bold."""
+    """An HTML table with the best value of each column in bold (of the ``ranked``
+    columns only, when given: a coverage has no best, only a nominal share)."""
     best = {}
-    for column in columns:
+    for column in columns if ranked is None else ranked:
         values = [v.get(column) for v in metrics.values()]
         finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
         if finite:

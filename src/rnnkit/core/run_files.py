@@ -58,6 +58,27 @@ class TailState(RunFile):
         return self
 
 
+class IntervalState(RunFile):
+    """The prediction intervals' calibration: an offset per quantile and horizon step."""
+
+    quantiles: Annotated[list[Annotated[float, Field(gt=0, lt=1)]], Field(min_length=1)]
+    offsets: list[list[Finite]]
+    residuals_per_step: Count
+    pooled: bool
+
+    @model_validator(mode="after")
+    def _one_row_per_quantile(self) -> IntervalState:
+        if any(b <= a for a, b in zip(self.quantiles, self.quantiles[1:])):
+            raise ValueError("'quantiles' are not increasing")
+        if len(self.offsets) != len(self.quantiles):
+            raise ValueError(
+                f"has {len(self.quantiles)} 'quantiles' but {len(self.offsets)} rows of 'offsets'"
+            )
+        if len({len(row) for row in self.offsets}) > 1:
+            raise ValueError("'offsets' rows differ in length")
+        return self
+
+
 class ForecastPreprocessing(RunFile):
     """``preprocessing.json`` of a run of one series."""
 
@@ -68,6 +89,8 @@ class ForecastPreprocessing(RunFile):
     base: Literal[tuple(b for b in BASES if b != "auto")]  # type: ignore[misc]
     base_smoothing: float = Field(default=0.3, gt=0, le=1)
     freq: Literal[FREQS]  # type: ignore[valid-type]
+    # Runs written before intervals existed, or without them, have none.
+    intervals: IntervalState | None = None
 
 
 class GlobalForecastPreprocessing(RunFile):
@@ -80,6 +103,8 @@ class GlobalForecastPreprocessing(RunFile):
     base: Literal[tuple(b for b in BASES if b != "auto")]  # type: ignore[misc]
     base_smoothing: float = Field(default=0.3, gt=0, le=1)
     freq: Literal[FREQS]  # type: ignore[valid-type]
+    # Runs written before intervals existed, or without them, have none.
+    intervals: IntervalState | None = None
 
     @model_validator(mode="after")
     def _same_series(self) -> GlobalForecastPreprocessing:

@@ -67,11 +67,18 @@ def backtest(
             key: float(np.nanmean([r["metrics"][method][key] for r in results]))
             if any(np.isfinite(r["metrics"][method][key]) for r in results)
             else float("nan")
-            for key in ("mae", "rmse", "mape", "smape", "mase")
+            # The point metrics, then the interval metrics every fold has (coverage_80...).
+            for key in _common_keys([r["metrics"][method] for r in results])
         }
         for method in methods
     }
     return {"folds": results, "mean": mean}
+
+
+def _common_keys(metrics: list[dict[str, float]]) -> list[str]:
+    keys = [key for key in metrics[0] if all(key in m for m in metrics)]
+    point = ["mae", "rmse", "mape", "smape", "mase"]
+    return point + [key for key in keys if key not in point]
 
 
 def _check_folds_fit(template: Forecaster, prepared: Any, folds: int, test: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from rnnkit.data.timeseries import (
 )
 from rnnkit.data.windows import make_windows
 from rnnkit.errors import ConfigError, DataError, NotFittedError, TrainingError, did_you_mean
+from rnnkit.forecasting.intervals import Calibration, calibrate, quantile_name
 from rnnkit.forecasting.report import write_forecast_report
 from rnnkit.forecasting.scoring import score_series
 
@@ -252,6 +254,7 @@ class Forecaster(EstimatorParams):
         self.gradient_health_ = health
         self.correction_weight_ = self._weigh_correction(*data_["validation"], loss)
         self.kept_base_ = self.correction_weight_ == 0.0
+        self.calibration_ = self._calibrate(*data_["calibration"])
         self._set_fitted_data(data_)
         self.metrics_ = self.evaluation_["metrics"]
         check_model_metrics(self.metrics_)
@@ -277,6 +280,29 @@ class Forecaster(EstimatorParams):
                 if layer.name.endswith(("_out", "_linear")):
                     layer.set_weights([weight * w for w in layer.get_weights()])
         return weight
+
+    def _calibrate(
+        self, inputs: np.ndarray, targets: np.ndarray, epsilon: float | np.ndarray
+    ) -> Calibration | None:
+        """The prediction intervals' offsets, from the trained model's errors on the
+        validation windows (scaled inputs ``(n, lookback)``, targets ``(n, horizon)``);
+        ``None``, with a warning, when there is nothing to calibrate on."""
+        quantiles = self.config.quantiles
+        if not quantiles:
+            return None
+        calibration = None
+        if len(inputs):
+            forecast = self._forecast_scaled(inputs, epsilon)
+            spread = window_statistics(inputs, self.config.window_norm, epsilon)[1]
+            calibration = calibrate((targets - forecast) / spread, quantiles)
+        if calibration is None:
+            warnings.warn(
+                f"No prediction intervals: the validation part has {len(inputs)} whole "
+                "windows with finite errors to calibrate them on. Give more data or a "
+                "larger --validation-size.",
+                stacklevel=3,
+            )
+        return calibration
 
     def _set_fitted_data(self, data_: dict[str, Any]) -> None:
         """Keeps the trained series and its split, and scores the test part."""
@@ -328,12 +354,15 @@ class Forecaster(EstimatorParams):
         )
         x_train, y_train = self._normalised(*train)
         x_val, y_val = self._normalised(*validation)
+        # Whole horizons (the recursive strategy trains on one step) for the intervals.
+        held_out = make_windows(scaled, c.window, c.horizon, n_train, n_train + n_val)
         return {
             "prepared": prepared,
             "series": series,
             "split": split,
             "train": (x_train[..., None], self._targets(y_train)),
             "validation": (x_val[..., None], self._targets(y_val)),
+            "calibration": (*held_out, self.epsilon_),
         }
 
     def _choose_base(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[str, float]:
@@ -425,6 +454,30 @@ class Forecaster(EstimatorParams):
         scaled = self._forecast_scaled(self.scaler_.transform(windows), self.epsilon_)
         return self.scaler_.inverse_transform(scaled)
 
+    @property
+    def quantiles_(self) -> tuple[float, ...]:
+        """The levels of the prediction intervals: ``()`` when they were turned off or
+        could not be calibrated."""
+        calibration = getattr(self, "calibration_", None)
+        return () if calibration is None else calibration.quantiles
+
+    def forecast_quantiles(self, windows: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+        """The quantile forecasts ``(n, len(quantiles_), horizon)``, original scale, of
+        raw windows ``(n, lookback)`` whose point forecasts are ``forecast`` (from
+        :meth:`forecast_windows`); ``(n, 0, horizon)`` without intervals."""
+        self._check_fitted()
+        spread = self._spread(self.scaler_.transform(windows), self.epsilon_)
+        return self._bands(forecast, spread * self.scaler_.scale)
+
+    def _spread(self, scaled: np.ndarray, epsilon: float | np.ndarray) -> np.ndarray:
+        return window_statistics(scaled, self.config.window_norm, epsilon)[1]
+
+    def _bands(self, forecast: np.ndarray, spread: np.ndarray) -> np.ndarray:
+        calibration = getattr(self, "calibration_", None)
+        if calibration is None:
+            return np.empty((len(forecast), 0, forecast.shape[1]))
+        return calibration.apply(forecast, spread)
+
     def _forecast_scaled(self, current: np.ndarray, epsilon: float | np.ndarray) -> np.ndarray:
         """Forecasts ``horizon`` steps of scaled windows ``(n, lookback)``, on that scale.
 
@@ -458,8 +511,9 @@ class Forecaster(EstimatorParams):
                 model was trained on (or its saved tail, after ``load``).
 
         Returns:
-            A DataFrame with the period start (named after ``time_column``) and
-            ``forecast``.
+            A DataFrame with the period start (named after ``time_column``),
+            ``forecast`` and a column per quantile of the prediction interval
+            (``q0.1``, ``q0.5``, ``q0.9``: see ``quantiles``).
         """
         self._check_fitted()
         c = self.config
@@ -470,9 +524,16 @@ class Forecaster(EstimatorParams):
                 f"{len(series)}. Give a longer history."
             )
         window = series.to_numpy()[-c.window :][None, :]
-        forecast = self.forecast_windows(window)[0]
+        forecast = self.forecast_windows(window)
+        bands = self.forecast_quantiles(window, forecast)[0]
         dates = future_index(series.index[-1], c.freq, c.horizon)
-        return pd.DataFrame({c.time_column: dates, "forecast": forecast})
+        return pd.DataFrame(
+            {
+                c.time_column: dates,
+                "forecast": forecast[0],
+                **{quantile_name(q): band for q, band in zip(self.quantiles_, bands)},
+            }
+        )
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, data: DataLike | None = None) -> dict[str, dict[str, float]]:
@@ -503,7 +564,14 @@ class Forecaster(EstimatorParams):
         return self.last_evaluation_["metrics"]
 
     def _score(self, values: np.ndarray, test_size: int, index: pd.DatetimeIndex) -> dict:
-        return score_series(self.forecast_windows, values, test_size, index, self.config)
+        return score_series(
+            self.forecast_windows,
+            values,
+            test_size,
+            index,
+            self.config,
+            forecast_quantiles=self.forecast_quantiles if self.quantiles_ else None,
+        )
 
     # ----------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
@@ -530,6 +598,7 @@ class Forecaster(EstimatorParams):
                 "fill": c.fill_method,
                 "series": getattr(self, "preparation_", None),
                 "split": getattr(self, "split_", None),
+                "intervals": None if self.calibration_ is None else self.calibration_.to_dict(),
             },
         )
         persistence.write_json(directory / "metadata.json", persistence.metadata("forecast"))
@@ -615,6 +684,7 @@ class Forecaster(EstimatorParams):
         self._restore_scaling(pre)
         self.base_ = pre["base"]
         self.base_smoothing_ = pre.get("base_smoothing", DEFAULT_SMOOTHING)
+        self.calibration_ = self._restore_intervals(run, pre.get("intervals"))
         self.preparation_ = pre.get("series")
         self.split_ = pre.get("split")
         if (run / "metrics.json").exists():
@@ -622,6 +692,19 @@ class Forecaster(EstimatorParams):
         return self
 
     _preprocessing_schema: type[run_files.RunFile] = run_files.ForecastPreprocessing
+
+    def _restore_intervals(self, run: Path, intervals: dict | None) -> Calibration | None:
+        """The saved calibration, refused when its steps are not the horizon's."""
+        if intervals is None:
+            return None
+        steps, horizon = len(intervals["offsets"][0]), self.config.horizon
+        if steps != horizon:
+            raise run_files.damaged(
+                run,
+                f"preprocessing.json: intervals.offsets has {steps} steps but the horizon "
+                f"in config.json is {horizon}",
+            )
+        return Calibration.from_dict(intervals)
 
     def _check_preprocessing(self, run: Path, pre: dict[str, Any]) -> None:
         """Refuses a ``preprocessing.json`` that disagrees with ``config.json``."""

@@ -35,6 +35,7 @@ from rnnkit.forecasting.forecaster import (
     time_index_as_column,
 )
 from rnnkit.forecasting.global_report import write_global_forecast_report
+from rnnkit.forecasting.intervals import quantile_name
 from rnnkit.forecasting.panel_scoring import score_panel
 
 DataLike = Panel | pd.DataFrame | str | os.PathLike[str]
@@ -119,6 +120,7 @@ class GlobalForecaster(Forecaster):
         panel = self.prepare(data)
         steps = self._output_steps()
         raw: dict[str, list[tuple[np.ndarray, np.ndarray, float]]] = {"train": [], "validation": []}
+        held_out = []  # whole horizons of the validation part, for the intervals
         splits, skipped, padded, self.scalers_, self.epsilons_ = {}, {}, {}, {}, {}
         for key, prepared in panel.series.items():
             values = prepared.values.to_numpy()
@@ -144,6 +146,8 @@ class GlobalForecaster(Forecaster):
                 ("validation", (n_train, n_train + n_val)),
             ):
                 raw[name].append((*make_windows(scaled, c.window, steps, start, end), epsilon))
+            inputs, targets = make_windows(scaled, c.window, c.horizon, n_train, n_train + n_val)
+            held_out.append((inputs, targets, np.full((len(inputs), 1), epsilon)))
         if not splits:
             first = next(iter(skipped.items()))
             raise DataError(
@@ -172,6 +176,8 @@ class GlobalForecaster(Forecaster):
                 )
                 for name, windows in parts.items()
             },
+            # Every series' windows in their own units: one calibration serves them all.
+            "calibration": tuple(np.concatenate(part) for part in zip(*held_out)),
         }
 
     def _set_fitted_data(self, data_: dict[str, Any]) -> None:
@@ -206,6 +212,24 @@ class GlobalForecaster(Forecaster):
         scaled = self._forecast_scaled((windows - offset) / scale, epsilon)
         return scaled * scale + offset
 
+    def panel_quantiles(
+        self, windows: np.ndarray, scalings: list[tuple[Scaler, float]], forecast: np.ndarray
+    ) -> np.ndarray:
+        """The quantile forecasts ``(n, len(quantiles_), horizon)`` of raw windows whose
+        point forecasts (:meth:`forecast_panel`) are ``forecast``, each in its own
+        series' units; ``(n, 0, horizon)`` without intervals."""
+        offset = np.array([[s.offset] for s, _ in scalings])
+        scale = np.array([[s.scale] for s, _ in scalings])
+        epsilon = np.array([[e] for _, e in scalings])
+        spread = self._spread((windows - offset) / scale, epsilon)
+        return self._bands(forecast, spread * scale)
+
+    def series_quantiles(self, key: str, values: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+        """The quantile forecasts ``(len(quantiles_), horizon)`` of the series ``key``
+        after ``values``, whose point forecast (:meth:`forecast_series`) is ``forecast``."""
+        window = last_windows(values, [len(values)], self.config.window)
+        return self.panel_quantiles(window, [self.scaling(key, values)], forecast[None, :])[0]
+
     def forecast_series(self, key: str, values: np.ndarray) -> np.ndarray:
         """The ``horizon`` values after ``values`` (one series' per-period history, at
         least ``lookback`` long, on the original scale) of the series ``key``."""
@@ -225,7 +249,8 @@ class GlobalForecaster(Forecaster):
 
         Returns:
             A long DataFrame: the id (named after ``id_column``), the period start
-            (named after ``time_column``) and ``forecast``, ``horizon`` rows a series.
+            (named after ``time_column``), ``forecast`` and a column per quantile
+            (``q0.1``, ``q0.5``, ``q0.9``), ``horizon`` rows a series.
             ``unforecast_`` lists the series shorter than ``lookback``.
         """
         self._check_fitted()
@@ -251,15 +276,17 @@ class GlobalForecaster(Forecaster):
         )
         scalings = [self.scaling(key, s.to_numpy()) for key, s in usable.items()]
         forecasts = self.forecast_panel(windows, scalings)
+        bands = self.panel_quantiles(windows, scalings, forecasts)
         frames = [
             pd.DataFrame(
                 {
                     c.id_column: key,
                     c.time_column: future_index(s.index[-1], c.freq, c.horizon),
                     "forecast": forecast,
+                    **{quantile_name(q): b for q, b in zip(self.quantiles_, band)},
                 }
             )
-            for (key, s), forecast in zip(usable.items(), forecasts)
+            for (key, s), forecast, band in zip(usable.items(), forecasts, bands)
         ]
         return pd.concat(frames, ignore_index=True)
 
@@ -291,7 +318,14 @@ class GlobalForecaster(Forecaster):
         return self.last_evaluation_["metrics"]
 
     def _score_panel(self, series: dict[str, pd.Series], tests: dict[str, int]) -> dict:
-        return score_panel(self.config, self.scaling, self.forecast_panel, series, tests)
+        return score_panel(
+            self.config,
+            self.scaling,
+            self.forecast_panel,
+            series,
+            tests,
+            panel_quantiles=self.panel_quantiles if self.quantiles_ else None,
+        )
 
     def metrics_frame(self, by_series: dict | None = None) -> pd.DataFrame:
         """Per-series metrics as a long table: id, method, mae, rmse, mape, smape, mase."""

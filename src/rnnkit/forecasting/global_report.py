@@ -26,7 +26,12 @@ from rnnkit.core.report import (
     save_figure,
     write_html,
 )
-from rnnkit.forecasting.report import FORECAST_COLUMNS
+from rnnkit.forecasting.report import (
+    FORECAST_COLUMNS,
+    band_columns,
+    interval_section,
+    shade_band,
+)
 
 # The plot shows this many series: the largest by total over their test periods.
 PLOTTED_SERIES = 6
@@ -72,6 +77,7 @@ def plot_series_forecasts(
     of the largest series."""
     c = config
     table = predictions
+    tested, ahead_band = band_columns(c.quantiles, table), band_columns(c.quantiles, future)
     totals = table.groupby(c.id_column)["actual"].sum().sort_values(ascending=False)
     keys = list(totals.index[:PLOTTED_SERIES])
     columns = 2 if len(keys) > 1 else 1
@@ -84,10 +90,15 @@ def plot_series_forecasts(
         recent = values.iloc[start:]
         axis.plot(recent.index, recent.to_numpy(), color="#555", lw=1, label="actual")
         times = pd.to_datetime(tests[c.time_column])
+        for _, rows in tests.groupby("origin", sort=False):
+            shade_band(
+                axis, pd.to_datetime(rows[c.time_column]), rows, tested, color="C0", alpha=0.2
+            )
         axis.plot(times, tests["model"], color="C0", lw=1.4, label="model (test)")
         axis.plot(times, tests["seasonal_naive"], color="C2", lw=0.9, ls="--", label="s. naive")
         ahead = future[future[c.id_column] == key]
         axis.plot(ahead[c.time_column], ahead["forecast"], color="C1", lw=1.4, label="forecast")
+        shade_band(axis, ahead[c.time_column], ahead, ahead_band, color="C1", alpha=0.25)
         axis.set_title(key if len(key) <= 50 else key[:49] + "\u2026", fontsize=9)
         axis.tick_params(axis="x", labelrotation=20, labelsize=7)
         axis.grid(alpha=0.3)
@@ -157,6 +168,7 @@ def write_global_forecast_report(
             + "<br>".join(n for n in notes if n)
             + "</p>",
         ),
+        *interval_section(evaluation["metrics"], details),
         ("MASE per series", series_table_html(evaluation["by_series"], c.id_column)),
         (
             "Forecasts",

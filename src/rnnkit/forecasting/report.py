@@ -4,7 +4,7 @@ baselines, the forecast, the loss curves and the configuration."""
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,58 @@ from rnnkit.core.report import (
     save_figure,
     write_html,
 )
+from rnnkit.forecasting.intervals import (
+    central_intervals,
+    coverage_name,
+    interval_columns,
+    quantile_name,
+)
 
 FORECAST_COLUMNS = ("mae", "rmse", "mape", "smape", "mase")
+
+
+def band_columns(quantiles: Sequence[float], table: pd.DataFrame) -> tuple[str, str] | None:
+    """The columns of the widest central interval ``table`` holds (``q0.1``, ``q0.9``)."""
+    for low, high in central_intervals(quantiles):
+        names = (quantile_name(low), quantile_name(high))
+        if all(name in table.columns for name in names):
+            return names
+    return None
+
+
+def shade_band(axis, times, table: pd.DataFrame, columns: tuple[str, str] | None, **style) -> None:
+    """The interval between ``columns`` of ``table`` as a shaded band (none without one)."""
+    if columns is not None:
+        axis.fill_between(times, table[columns[0]], table[columns[1]], lw=0, **style)
+
+
+def band_label(columns: tuple[str, str] | None) -> str:
+    return "" if columns is None else f"{columns[0]}-{columns[1]} interval"
+
+
+def interval_section(
+    metrics: Mapping[str, Mapping[str, float]], details: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """The report's table of the prediction intervals on the test (empty without them)."""
+    intervals = details.get("intervals")
+    if not intervals:
+        return []
+    quantiles = intervals["quantiles"]
+    columns = interval_columns(quantiles)
+    rows = {m: v for m, v in metrics.items() if columns[0] in v}
+    nominal = ", ".join(
+        f"coverage_{coverage_name(low)} should be near {coverage_name(low)} %"
+        for low, _ in central_intervals(quantiles)
+    )
+    note = (
+        f"Model: {html.escape(intervals['model'])}. Seasonal naive: "
+        f"{html.escape(intervals['seasonal_naive'])}. Coverage is the share of test points "
+        f"inside the interval ({nominal}); width its mean width; pinball the quantile loss "
+        "(lower is better, in bold)."
+    )
+    ranked = [c for c in columns if c.startswith("pinball")]
+    table = metrics_table_html(rows, columns, ranked=ranked)
+    return [("Prediction intervals (test)", table + f"<p class='note'>{note}</p>")]
 
 
 def plot_forecast(
@@ -38,12 +88,16 @@ def plot_forecast(
     """The series, the test forecasts of every method against actuals, and the future."""
     c = config
     table = predictions
+    band = band_columns(c.quantiles, future)
     figure, (whole, zoom) = plt.subplots(2, 1, figsize=(11, 7))
     whole.plot(series.index, series.to_numpy(), color="#555", lw=0.8, label="actual")
     bounds = [series.index[split["train"]], series.index[split["train"] + split["validation"]]]
     whole.axvspan(bounds[0], bounds[1], color="#fd0", alpha=0.15, label="validation")
     whole.axvspan(bounds[1], series.index[-1], color="#f60", alpha=0.12, label="test")
     whole.plot(future[c.time_column], future["forecast"], color="C0", label="forecast")
+    shade_band(
+        whole, future[c.time_column], future, band, color="C0", alpha=0.25, label=band_label(band)
+    )
     whole.set_title(f"{c.target_column} per period ({c.freq}, {c.agg})")
     whole.legend(loc="upper left")
     whole.grid(alpha=0.3)
@@ -51,6 +105,12 @@ def plot_forecast(
     recent = series.iloc[start:]
     zoom.plot(recent.index, recent.to_numpy(), color="#555", lw=1, label="actual")
     times = pd.to_datetime(table[c.time_column])
+    tested = band_columns(c.quantiles, table)
+    # One band per origin, so consecutive origins' bands are not joined across them.
+    for _, rows in table.groupby("origin", sort=False):
+        shade_band(zoom, pd.to_datetime(rows[c.time_column]), rows, tested, color="C0", alpha=0.2)
+    if tested is not None:
+        zoom.fill_between([], [], [], color="C0", alpha=0.2, label=f"model {band_label(tested)}")
     for method, color in (
         ("model", "C0"),
         ("seasonal_naive", "C2"),
@@ -135,6 +195,7 @@ def write_forecast_report(
             + "<br>".join(n for n in notes if n)
             + "</p>",
         ),
+        *interval_section(evaluation["metrics"], details),
         ("Forecast", image_html(forecast_png, "forecast") + frame_html(future)),
         ("Training", image_html(loss_png, "loss curves")),
         *gradient_section(training.gradient_health, directory),

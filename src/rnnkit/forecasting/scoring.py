@@ -12,6 +12,7 @@ import pandas as pd
 from rnnkit.config import ForecastConfig
 from rnnkit.data.windows import evaluation_origins
 from rnnkit.forecasting import baselines
+from rnnkit.forecasting.intervals import interval_metrics, quantile_name, seasonal_naive_offsets
 from rnnkit.forecasting.metrics import forecast_metrics, mase_scale
 
 # The methods every forecast is scored with, the network first.
@@ -24,6 +25,7 @@ def score_series(
     test_size: int,
     index: pd.DatetimeIndex,
     config: ForecastConfig,
+    forecast_quantiles: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Scores a model and the baselines on the last ``test_size`` periods of one series.
 
@@ -37,6 +39,14 @@ def score_series(
         test_size: periods at its end to score on.
         index: the period starts of ``values``.
         config: the forecaster's configuration (lookback, horizon, freq).
+        forecast_quantiles: the model's quantile forecasts ``(n, len(quantiles), horizon)``
+            of raw windows and their point forecasts, such as
+            :meth:`Forecaster.forecast_quantiles`; ``None`` without intervals. With it,
+            the model's and seasonal naive's metrics gain pinball losses and the coverage
+            and width of each central interval (see
+            :func:`~rnnkit.forecasting.intervals.interval_metrics`); seasonal naive's
+            quantiles are the empirical ones of its errors, per step, on the history
+            before the test.
 
     Returns:
         ``{"metrics": {method: {...}}, "predictions": DataFrame, "details": {...}}``.
@@ -51,6 +61,9 @@ def score_series(
     actual = np.stack([values[o : o + c.horizon] for o in origins])
     scale = mase_scale(values[: origins[0]], season)
     metrics = {m: forecast_metrics(actual, predictions[m], scale) for m in METHODS}
+    bands, intervals = _score_intervals(
+        forecast_quantiles, windows, predictions, actual, values[: origins[0]], c, metrics
+    )
     table = pd.DataFrame(
         {
             c.time_column: np.concatenate([index[o : o + c.horizon] for o in origins]),
@@ -58,6 +71,7 @@ def score_series(
             "step": np.tile(np.arange(1, c.horizon + 1), len(origins)),
             "actual": actual.ravel(),
             **{m: predictions[m].ravel() for m in METHODS},
+            **bands,
         }
     )
     return {
@@ -70,5 +84,37 @@ def score_series(
             "seasonal_period": season,
             "mase_scale": scale,
             "arima_order": list(arima_order),
+            "intervals": intervals,
         },
+    }
+
+
+def _score_intervals(
+    forecast_quantiles: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
+    windows: np.ndarray,
+    predictions: dict[str, np.ndarray],
+    actual: np.ndarray,
+    history: np.ndarray,
+    config: ForecastConfig,
+    metrics: dict[str, dict[str, float]],
+) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
+    """Adds the interval metrics of the model and seasonal naive to ``metrics``; returns
+    the model's quantile columns of the test table and what the details say of them."""
+    quantiles = config.quantiles
+    if forecast_quantiles is None or not quantiles:
+        return {}, None
+    model = forecast_quantiles(windows, predictions["model"])
+    metrics["model"].update(interval_metrics(actual, model, quantiles))
+    offsets = seasonal_naive_offsets(history, config.season, config.horizon, quantiles)
+    if offsets is not None:
+        naive = predictions["seasonal_naive"][:, None, :] + offsets[None, :, :]
+        metrics["seasonal_naive"].update(interval_metrics(actual, naive, quantiles))
+    columns = {quantile_name(q): model[:, i, :].ravel() for i, q in enumerate(quantiles)}
+    return columns, {
+        "quantiles": list(quantiles),
+        "model": "split conformal on the validation windows (preprocessing.json: intervals)",
+        "seasonal_naive": "empirical quantiles of its in-sample errors per step, on the "
+        "history before the test"
+        if offsets is not None
+        else "none: the history before the test is too short",
     }

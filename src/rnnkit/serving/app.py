@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rnnkit import __version__
 from rnnkit.data.timeseries import PANDAS_RULES, future_index
 from rnnkit.errors import RnnkitError
+from rnnkit.forecasting.intervals import quantile_name
 from rnnkit.serving.bodies import limited_models, validate_body
 from rnnkit.serving.guard import API_KEY_HEADER, Guard, ServeLimits
 from rnnkit.serving.runs import LoadedRun
@@ -324,10 +325,13 @@ def _forecast(
     # The estimator's own window-to-forecast step (what predict() calls), without
     # predict()'s DataFrames: a third of the time per request.
     if key is None:
-        values = forecaster.forecast_windows(series.to_numpy()[-c.window :][None, :])[0]
+        window = series.to_numpy()[-c.window :][None, :]
+        values = forecaster.forecast_windows(window)[0]
+        bands = forecaster.forecast_quantiles(window, values[None, :])[0]
     else:
         values = forecaster.forecast_series(key, series.to_numpy())
-    if not np.all(np.isfinite(values)):
+        bands = forecaster.series_quantiles(key, series.to_numpy(), values)
+    if not (np.all(np.isfinite(values)) and np.all(np.isfinite(bands))):
         raise HTTPException(
             422,
             "The forecast is not finite: the history values are far outside the "
@@ -337,6 +341,9 @@ def _forecast(
         "model": name,
         "dates": [t.isoformat() for t in dates],
         "forecast": values.tolist(),
+        "quantiles": {
+            quantile_name(q): band.tolist() for q, band in zip(forecaster.quantiles_, bands)
+        },
     }
 
 

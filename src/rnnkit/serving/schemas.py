@@ -39,6 +39,12 @@ class ForecastResponse(BaseModel):
     model: str
     dates: list[str]
     forecast: list[float]
+    quantiles: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="The prediction interval: per quantile (`q0.1`, `q0.5`, `q0.9`), one "
+        "value per date. Empty for a run trained without intervals.",
+        examples=[{"q0.1": [1010.0], "q0.5": [1240.0], "q0.9": [1490.0]}],
+    )
 
 
 class ClassifyRequest(BaseModel):
