@@ -116,6 +116,9 @@ def network_forecasts(case: suite.Case, series, params: dict, seed: int):
     if "lookback_factor" in params:  # a candidate rule for the automatic lookback
         factor = params.pop("lookback_factor")
         params["lookback"] = max(round(factor * case.horizon), 2 * case.season, 8)
+    if "lookback_seasons" in params:  # a candidate: that many seasons at least
+        seasons = params.pop("lookback_seasons")
+        params["lookback"] = max(2 * case.horizon, seasons * case.season, 8)
     started = time.perf_counter()
     forecaster = Forecaster(
         horizon=case.horizon, freq=case.freq, seed=seed, gradient_health=False, **params
@@ -266,7 +269,10 @@ def main() -> None:
     for assignment in args.set:  # ad-hoc candidates: --set wide.units=128
         key, value = assignment.split("=", 1)
         name, field = key.split(".", 1)
-        parsed = json.loads(value) if value[0] in "0123456789-[{tfn" else value
+        try:  # numbers, lists, true/false/null and quoted strings; anything else as is
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
         variants.setdefault(name, {})[field] = parsed
     cases = [
         c

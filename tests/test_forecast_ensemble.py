@@ -45,7 +45,9 @@ def test_untrained_ensemble_outputs_zero_corrections_for_every_member():
 
 def test_automatic_lookback_follows_horizon_and_season():
     assert ForecastConfig(lookback=None, horizon=28, freq="D").window == 56
-    assert ForecastConfig(lookback=None, horizon=6, freq="M").window == 24
+    assert ForecastConfig(lookback=None, horizon=6, freq="M").window == 36
+    assert ForecastConfig(lookback=None, horizon=24, freq="M").window == 48
+    assert ForecastConfig(lookback=None, horizon=24, freq="H").window == 72
     assert ForecastConfig(lookback=None, horizon=2, freq="Y").window == 8
     assert ForecastConfig(lookback=30, horizon=28).window == 30
 

@@ -374,10 +374,12 @@ class ForecastConfig(_Config):
     @property
     def window(self) -> int:
         """The lookback actually used: ``lookback``, or when it is ``None`` (automatic)
-        twice the larger of the horizon and the season, and at least 8 periods."""
+        twice the horizon or three seasons, whichever is longer, and at least 8 periods
+        (three seasons rather than two: chosen on the forecasting suite's tuning half and
+        confirmed on its other half)."""
         if self.lookback is not None:
             return self.lookback
-        return max(2 * self.horizon, 2 * self.season, 8)
+        return max(2 * self.horizon, 3 * self.season, 8)
 
     @property
     def fill_method(self) -> str:
