@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--panel", choices=tuple(PANELS), default="quarterly")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--params", default="{}", help="JSON of forecaster parameters")
+    parser.add_argument("--tag", default="", help="appended to the results file's name")
     args = parser.parse_args()
     params = json.loads(args.params)
     series = load(args.panel)
@@ -130,7 +131,7 @@ def main() -> None:
         print(f"{name:16s} {row['mape']:8.2f} {row['mase']:8.3f}")
     print(f"{'N-BEATS (paper)':16s} {NBEATS[args.panel]:8.2f}")
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"tourism_{args.panel}.json"
+    out = RESULTS / f"tourism_{args.panel}{args.tag}.json"
     out.write_text(json.dumps({"params": params, "table": table, "runs": runs}, indent=1))
     print(f"wrote {out}")
 
