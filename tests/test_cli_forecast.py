@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rnnkit.cli.main import app
+from rnnkit.forecasting.metrics import verdict
 
 runner = CliRunner()
 TINY_FLAGS = [
@@ -39,6 +40,12 @@ def test_train_predict_evaluate_end_to_end(events_csv, tmp_path):
     result = _train(events_csv, out)
     assert result.exit_code == 0, result.output
     assert "seasonal_naive" in result.stdout and "report.html" in result.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    details = json.loads((out / "evaluation.json").read_text())
+    sentence = verdict(
+        metrics, horizon=7, test_points=details["test_points"], origins=len(details["origins"])
+    )
+    assert result.stdout.splitlines()[-2] == sentence
 
     predicted = runner.invoke(app, ["forecast", "predict", str(out)])
     assert predicted.exit_code == 0, predicted.output

@@ -1,3 +1,4 @@
+import html
 import json
 
 import keras
@@ -103,6 +104,16 @@ def test_run_directory_has_every_file(trained_forecaster, tmp_path):
     html = (run / "report.html").read_text()
     assert "data:image/png;base64," in html and "seasonal_naive" in html
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_report_opens_with_the_verdict_on_the_test_part(trained_forecaster, tmp_path):
+    from rnnkit.forecasting.metrics import evaluation_verdict
+
+    run = trained_forecaster.save(tmp_path / "run")
+    report = (run / "report.html").read_text()
+    sentence = html.escape(evaluation_verdict(trained_forecaster.evaluation_, TINY["horizon"]))
+    assert "on the test part" in sentence and "too small to judge" in sentence  # one origin
+    assert report.index(sentence) < report.index("<table")
 
 
 def test_evaluate_on_new_data_scores_its_last_periods(trained_forecaster):

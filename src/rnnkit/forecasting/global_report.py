@@ -26,11 +26,13 @@ from rnnkit.core.report import (
     save_figure,
     write_html,
 )
+from rnnkit.forecasting.metrics import evaluation_verdict
 from rnnkit.forecasting.report import (
     FORECAST_COLUMNS,
     band_columns,
     interval_section,
     shade_band,
+    verdict_html,
 )
 
 # The plot shows this many series: the largest by total over their test periods.
@@ -163,7 +165,8 @@ def write_global_forecast_report(
     sections = [
         (
             "Test metrics, overall (original scale)",
-            metrics_table_html(evaluation["metrics"], FORECAST_COLUMNS)
+            verdict_html(evaluation_verdict(evaluation, c.horizon))
+            + metrics_table_html(evaluation["metrics"], FORECAST_COLUMNS)
             + "<p class='note'>"
             + "<br>".join(n for n in notes if n)
             + "</p>",

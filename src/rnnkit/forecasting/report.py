@@ -29,6 +29,7 @@ from rnnkit.forecasting.intervals import (
     interval_columns,
     quantile_name,
 )
+from rnnkit.forecasting.metrics import evaluation_verdict
 
 FORECAST_COLUMNS = ("mae", "rmse", "mape", "smape", "mase")
 
@@ -75,6 +76,11 @@ def interval_section(
     ranked = [c for c in columns if c.startswith("pinball")]
     table = metrics_table_html(rows, columns, ranked=ranked)
     return [("Prediction intervals (test)", table + f"<p class='note'>{note}</p>")]
+
+
+def verdict_html(sentence: str) -> str:
+    """The verdict as the report's first line."""
+    return f"<p><strong>{html.escape(sentence)}</strong></p>"
 
 
 def plot_forecast(
@@ -190,7 +196,8 @@ def write_forecast_report(
     sections = [
         (
             "Test metrics (original scale)",
-            metrics_table_html(evaluation["metrics"], FORECAST_COLUMNS)
+            verdict_html(evaluation_verdict(evaluation, c.horizon))
+            + metrics_table_html(evaluation["metrics"], FORECAST_COLUMNS)
             + "<p class='note'>"
             + "<br>".join(n for n in notes if n)
             + "</p>",
