@@ -446,3 +446,45 @@ def test_the_wide_part_starts_as_the_calibrated_svm_and_a_kept_start_is_refit_on
     table = clf.model_.get_layer("ngram_table").get_weights()[0] * models.NGRAM_SCALE
     np.testing.assert_allclose(table[1:-1], temperature * svm.coef_.T, atol=2e-3)
     np.testing.assert_allclose(table[-1], temperature * svm.intercept_, atol=2e-3)
+
+
+def test_classes_never_predicted_or_never_right_are_named_and_absent_ones_are_not():
+    from rnnkit.classification.metrics import (
+        confusion,
+        failing_classes,
+        failing_classes_warning,
+        per_class_metrics,
+    )
+
+    names = ["card", "loan", "mortgage", "absent"]
+    actual = np.array([0, 0, 1, 1, 2])
+    predicted = np.array([0, 0, 0, 2, 0])  # loan never predicted, mortgage always wrongly
+    table, matrix = per_class_metrics(actual, predicted, names), confusion(actual, predicted, 4)
+    assert failing_classes(table, matrix) == {"never_predicted": ["loan"], "zero_f1": ["mortgage"]}
+    warning = failing_classes_warning(table, matrix)
+    assert warning.startswith("The network never predicts 1 of the 3 test classes: 'loan'.")
+    assert "It predicts 1 class but never rightly (F1 0): 'mortgage'." in warning
+    assert "absent" not in warning
+    right = per_class_metrics(actual, actual, names)
+    assert failing_classes_warning(right, confusion(actual, actual, 4)) is None
+
+
+def test_report_warns_of_the_classes_the_network_never_predicts(fitted, tmp_path):
+    import copy
+
+    from rnnkit.classification.metrics import confusion, per_class_metrics
+
+    test_rows = fitted.evaluation_["confusion"].sum(axis=1)
+    actual = np.repeat(np.arange(len(fitted.classes_)), test_rows)
+    always_card = np.zeros_like(actual)  # class 0, 'card'
+    stuck = copy.copy(fitted)
+    stuck.evaluation_ = {
+        **fitted.evaluation_,
+        "per_class": per_class_metrics(actual, always_card, fitted.classes_),
+        "confusion": confusion(actual, always_card, len(fitted.classes_)),
+    }
+    report = (stuck.save(tmp_path / "run") / "report.html").read_text()
+    assert (
+        "never predicts 2 of the 3 test classes: &#x27;loan&#x27;, &#x27;mortgage&#x27;" in report
+    )
+    assert "never predicts" not in (fitted.save(tmp_path / "fitted") / "report.html").read_text()

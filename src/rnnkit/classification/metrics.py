@@ -1,5 +1,6 @@
 """Classification metrics: accuracy, macro-F1 and weighted-F1, per-class metrics and the
-confusion matrix (scikit-learn, imported on first use)."""
+confusion matrix (scikit-learn, imported on first use); the verdict and the warning of the
+classes the network fails on, as the report and ``rnnkit classify train`` give them."""
 
 from __future__ import annotations
 
@@ -54,6 +55,69 @@ def confusion(actual: np.ndarray, predicted: np.ndarray, num_classes: int) -> np
     from sklearn.metrics import confusion_matrix
 
     return confusion_matrix(actual, predicted, labels=list(range(num_classes)))
+
+
+def failing_classes(per_class: pd.DataFrame, matrix: np.ndarray) -> dict[str, list[str]]:
+    """The test classes the network fails on: those it never predicts, and those it
+    predicts but never rightly (F1 0). Classes with no test text are left out.
+
+    Args:
+        per_class: :func:`per_class_metrics` of the network.
+        matrix: its :func:`confusion` matrix, in the same class order.
+
+    Example:
+        >>> table = per_class_metrics(np.array([0, 1, 2]), np.array([0, 0, 1]), ["a", "b", "c"])
+        >>> failing_classes(table, confusion(np.array([0, 1, 2]), np.array([0, 0, 1]), 3))
+        {'never_predicted': ['c'], 'zero_f1': ['b']}
+    """
+    labels = per_class["label"].astype(str).to_numpy()
+    present = per_class["support"].to_numpy() > 0
+    predicted = np.asarray(matrix).sum(axis=0) > 0
+    zero = per_class["f1"].to_numpy() == 0
+    return {
+        "never_predicted": list(labels[present & ~predicted]),
+        "zero_f1": list(labels[present & predicted & zero]),
+    }
+
+
+#: A warning names at most this many classes of each kind (all are in per_class.csv).
+NAMED_CLASSES = 20
+
+
+def _named(labels: list[str]) -> str:
+    shown = ", ".join(f"'{label}'" for label in labels[:NAMED_CLASSES])
+    more = len(labels) - NAMED_CLASSES
+    return shown + (f" and {more} more (per_class.csv)" if more > 0 else "")
+
+
+def failing_classes_warning(per_class: pd.DataFrame, matrix: np.ndarray) -> str | None:
+    """One sentence naming the classes of :func:`failing_classes`; ``None`` when none.
+
+    Example:
+        >>> table = per_class_metrics(np.array([0, 1]), np.array([0, 0]), ["card", "loan"])
+        >>> failing_classes_warning(table, confusion(np.array([0, 1]), np.array([0, 0]), 2))
+        "The network never predicts 1 of the 2 test classes: 'loan'. Give it more rows, or try --class-weight balanced."
+    """  # noqa: E501
+    failing = failing_classes(per_class, matrix)
+    never, zero = failing["never_predicted"], failing["zero_f1"]
+    if not never and not zero:
+        return None
+    tested = int((per_class["support"] > 0).sum())
+    sentences = []
+    if never:
+        sentences.append(
+            f"The network never predicts {len(never)} of the {tested} test classes: "
+            f"{_named(never)}."
+        )
+    if zero:
+        kind = "class" if len(zero) == 1 else "classes"
+        sentences.append(
+            f"{'It' if never else 'The network'} predicts {len(zero)} {kind} but never "
+            f"rightly (F1 0): {_named(zero)}."
+        )
+    which = "it" if len(never) + len(zero) == 1 else "them"
+    sentences.append(f"Give {which} more rows, or try --class-weight balanced.")
+    return " ".join(sentences)
 
 
 #: Names of the methods in a verdict.

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.classification.metrics import verdict
+from rnnkit.classification.metrics import failing_classes_warning, verdict
 from rnnkit.config import ClassifierConfig
 from rnnkit.core.report import (
     TrainingRecord,
@@ -155,11 +155,14 @@ def write_classification_report(
     distribution = pd.DataFrame(prep["label_distribution"])
     distribution["total"] = distribution[["train", "validation", "test"]].sum(axis=1)
     distribution = distribution.sort_values("total", ascending=False, kind="stable")
+    failing = failing_classes_warning(evaluation["per_class"], evaluation["confusion"])
+    warning = f"<p class='warn'>Warning: {html.escape(failing)}</p>" if failing else ""
     sections = [
         (
             "Test metrics",
             f"<p><strong>{html.escape(verdict(evaluation['metrics'], split['test']))}"
             "</strong></p>"
+            + warning
             + metrics_table_html(
                 evaluation["metrics"], CLASSIFICATION_COLUMNS, lower_is_better=False
             )
@@ -174,7 +177,7 @@ def write_classification_report(
             + "</p>"
             + frame_html(distribution, max_rows=200),
         ),
-        ("Per-class metrics (test)", frame_html(evaluation["per_class"], max_rows=200)),
+        ("Per-class metrics (test)", warning + frame_html(evaluation["per_class"], max_rows=200)),
         ("Confusion matrix", image_html(confusion_png, "confusion matrix")),
         ("Training", image_html(loss_png, "loss and accuracy curves")),
         *gradient_section(training.gradient_health, directory),
