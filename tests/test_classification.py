@@ -488,3 +488,11 @@ def test_report_warns_of_the_classes_the_network_never_predicts(fitted, tmp_path
         "never predicts 2 of the 3 test classes: &#x27;loan&#x27;, &#x27;mortgage&#x27;" in report
     )
     assert "never predicts" not in (fitted.save(tmp_path / "fitted") / "report.html").read_text()
+
+
+def test_report_shows_the_split_sizes_and_loss_used(fitted, saved):
+    report = (saved / "report.html").read_text()
+    split = fitted.split_
+    assert "<td>sequence_length</td><td>12</td>" in report  # given, so shown as it is
+    assert f"<td>test_size</td><td>0.3 \u2192 {split['test']} texts</td>" in report
+    assert "<td>training.loss</td><td>auto \u2192 sparse categorical cross-entropy" in report

@@ -174,6 +174,8 @@ def test_train_takes_the_ensemble_flags_and_an_automatic_lookback(events_csv, tm
         False,
     )
     assert json.loads((out / "preprocessing.json").read_text())["base"] == "naive"
+    # The report shows the lookback used: three weekly seasons, beside the key.
+    assert "<td>lookback</td><td>None \u2192 21 (auto)</td>" in (out / "report.html").read_text()
 
 
 def test_a_lookback_that_is_neither_a_number_nor_auto_is_a_usage_error(events_csv, tmp_path):

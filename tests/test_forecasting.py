@@ -116,6 +116,17 @@ def test_report_opens_with_the_verdict_on_the_test_part(trained_forecaster, tmp_
     assert report.index(sentence) < report.index("<table")
 
 
+def test_report_shows_the_settings_used_beside_the_automatic_ones(trained_forecaster, tmp_path):
+    report = (trained_forecaster.save(tmp_path / "run") / "report.html").read_text()
+    split = trained_forecaster.split_
+    assert (split["test"], split["validation"]) == (7, 18)  # the horizon, 15% of 120 days
+    assert "<td>test_size</td><td>None \u2192 7 (auto)</td>" in report
+    assert "<td>validation_size</td><td>None \u2192 18 (auto)</td>" in report
+    assert "<td>lookback</td><td>14</td>" in report  # given, so shown as it is
+    assert "<td>training.loss</td><td>auto \u2192 mae (auto)</td>" in report
+    assert "<td>fill</td><td>auto \u2192 zero (auto)</td>" in report
+
+
 def test_evaluate_on_new_data_scores_its_last_periods(trained_forecaster):
     metrics = trained_forecaster.evaluate(make_events(days=100, seed=3, start="2024-03-01"))
     assert set(metrics) == {"model", "naive", "seasonal_naive", "arima"}

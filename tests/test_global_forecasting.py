@@ -226,6 +226,8 @@ def test_report_opens_with_the_verdict_and_the_series_the_network_wins(trained, 
     counted = f"the network beats the best baseline on {wins} of 3 series."
     assert "on the test part" in report and counted in report
     assert report.index(counted) < report.index("<table")
+    # Each series holds out 15% of its days for validation: 15 of 100, 12 of b2's 80.
+    assert "<td>validation_size</td><td>None \u2192 12 to 15 per series (auto)</td>" in report
 
 
 def test_a_global_run_is_not_loaded_as_a_forecaster_of_one_series(trained, tmp_path):

@@ -74,6 +74,7 @@ def write_classification_report(
     split: Mapping[str, int],
     evaluation: Mapping[str, Any],
     training: TrainingRecord,
+    settings_used: Mapping[str, Any] | None = None,
 ) -> None:
     """Writes ``loss.png``, ``confusion_matrix.png`` and ``report.html`` into ``directory``.
 
@@ -85,6 +86,8 @@ def write_classification_report(
         split: texts in the train, validation and test parts.
         evaluation: the test scoring (metrics, per-class table, confusion matrix).
         training: what training recorded.
+        settings_used: the values used for the automatic settings, shown beside the
+            configured ones (see :func:`~rnnkit.core.report.config_html`).
     """
     c = config
     details = evaluation["details"]
@@ -181,6 +184,6 @@ def write_classification_report(
         ("Confusion matrix", image_html(confusion_png, "confusion matrix")),
         ("Training", image_html(loss_png, "loss and accuracy curves")),
         *gradient_section(training.gradient_health, directory),
-        ("Configuration", config_html(c.to_dict())),
+        ("Configuration", config_html(c.to_dict(), settings_used)),
     ]
     write_html(directory / "report.html", f"rnnkit classify: {c.label_column}", sections)

@@ -55,7 +55,7 @@ table{border-collapse:collapse;margin:.5em 0}
 td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 .best{font-weight:bold;background:#eef7ee}img{max-width:100%;border:1px solid #eee}
-.note{color:#555;font-size:.92em}.warn{color:#a40}
+.note{color:#555;font-size:.92em}.warn{color:#a40}table.config td{text-align:left}
 """
 
 
@@ -169,13 +169,47 @@ def plot_loss(
     return save_figure(figure, path)
 
 
-def config_html(config: Mapping[str, Any]) -> str:
-    rows = []
+def flat_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of a configuration dict, a nested one's under dotted keys
+    (``training.loss``)."""
+    flat = {}
     for key, value in config.items():
         if isinstance(value, Mapping):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
-        rows.append(f"<tr><td>{html.escape(str(key))}</td><td>{html.escape(str(value))}</td></tr>")
-    return "<table>" + "".join(rows) + "</table>"
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def setting_text(value: Any, used: Any) -> str:
+    """A setting as the configuration table shows it: its value, and after an arrow the
+    value the run used where that differs, marked "(auto)" when it was chosen for it.
+
+    Example:
+        >>> setting_text(None, 14), setting_text(0.3, "93 texts"), setting_text(7, 7)
+        ('None → 14 (auto)', '0.3 → 93 texts', '7')
+    """
+    shown = format_number(used) if isinstance(used, float) else str(used)
+    if shown == str(value):
+        return shown
+    automatic = value is None or value == "auto"
+    return f"{value} \u2192 {shown}" + (" (auto)" if automatic else "")
+
+
+def config_html(config: Mapping[str, Any], used: Mapping[str, Any] | None = None) -> str:
+    """The configuration, one row per setting, each value left-aligned beside its key.
+
+    Args:
+        config: the configuration dict (``config.json``).
+        used: the values the run actually used, by :func:`flat_settings` key, where a
+            setting was automatic (``None``, ``"auto"``) or is a share resolved to a count.
+    """
+    used = used or {}
+    rows = []
+    for key, value in flat_settings(config).items():
+        text = setting_text(value, used[key]) if key in used else str(value)
+        rows.append(f"<tr><td>{html.escape(key)}</td><td>{html.escape(text)}</td></tr>")
+    return "<table class='config'>" + "".join(rows) + "</table>"
 
 
 def gradient_section(health: GradientHealth | None, directory: Path) -> list[tuple[str, str]]:

@@ -645,7 +645,24 @@ class Forecaster(EstimatorParams):
             evaluation=self.evaluation_,
             future=future,
             training=self._training_record(),
+            settings_used=self._settings_used(),
         )
+
+    def _settings_used(self) -> dict[str, Any]:
+        """The values this fit used for the automatic settings, by the configuration
+        table's keys (see :func:`~rnnkit.core.report.config_html`)."""
+        c = self.config
+        return {
+            "lookback": c.window,
+            **self._split_used(),
+            "fill": c.fill_method,
+            "base": getattr(self, "base_", c.base),
+            "training.loss": self._loss(),
+            "training.learning_rate": getattr(self, "learning_rate_", c.training.learning_rate),
+        }
+
+    def _split_used(self) -> dict[str, int | str]:
+        return {"test_size": self.split_["test"], "validation_size": self.split_["validation"]}
 
     @classmethod
     def _check_run_config(cls, config: ForecastConfig, path: str | os.PathLike[str]) -> None:

@@ -120,6 +120,7 @@ def write_global_forecast_report(
     evaluation: Mapping[str, Any],
     future: pd.DataFrame,
     training: TrainingRecord,
+    settings_used: Mapping[str, Any] | None = None,
 ) -> None:
     """Writes ``loss.png``, ``forecast.png`` and ``report.html`` into ``directory``.
 
@@ -131,6 +132,8 @@ def write_global_forecast_report(
         evaluation: the panel scoring (:func:`~rnnkit.forecasting.panel_scoring.score_panel`).
         future: the forecast of every series (``GlobalForecaster.predict()``).
         training: what training recorded.
+        settings_used: the values used for the automatic settings, shown beside the
+            configured ones (see :func:`~rnnkit.core.report.config_html`).
     """
     c = config
     details = evaluation["details"]
@@ -179,7 +182,7 @@ def write_global_forecast_report(
         ),
         ("Training", image_html(loss_png, "loss curves")),
         *gradient_section(training.gradient_health, directory),
-        ("Configuration", config_html(c.to_dict())),
+        ("Configuration", config_html(c.to_dict(), settings_used)),
     ]
     title = f"rnnkit forecast: {c.target_column} per {c.id_column}"
     write_html(directory / "report.html", title, sections)

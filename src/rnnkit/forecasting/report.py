@@ -149,6 +149,7 @@ def write_forecast_report(
     evaluation: Mapping[str, Any],
     future: pd.DataFrame,
     training: TrainingRecord,
+    settings_used: Mapping[str, Any] | None = None,
 ) -> None:
     """Writes ``loss.png``, ``forecast.png`` and ``report.html`` into ``directory``.
 
@@ -161,6 +162,8 @@ def write_forecast_report(
         evaluation: the test scoring (metrics, predictions, details).
         future: the forecast after the end of the series.
         training: what training recorded.
+        settings_used: the values used for the automatic settings, shown beside the
+            configured ones (see :func:`~rnnkit.core.report.config_html`).
     """
     c = config
     details = evaluation["details"]
@@ -206,6 +209,6 @@ def write_forecast_report(
         ("Forecast", image_html(forecast_png, "forecast") + frame_html(future)),
         ("Training", image_html(loss_png, "loss curves")),
         *gradient_section(training.gradient_health, directory),
-        ("Configuration", config_html(c.to_dict())),
+        ("Configuration", config_html(c.to_dict(), settings_used)),
     ]
     write_html(directory / "report.html", f"rnnkit forecast: {c.target_column}", sections)
