@@ -496,3 +496,4 @@ def test_report_shows_the_split_sizes_and_loss_used(fitted, saved):
     assert "<td>sequence_length</td><td>12</td>" in report  # given, so shown as it is
     assert f"<td>test_size</td><td>0.3 \u2192 {split['test']} texts</td>" in report
     assert "<td>training.loss</td><td>auto \u2192 sparse categorical cross-entropy" in report
+    assert "Loss: cross-entropy. Best epoch" in report

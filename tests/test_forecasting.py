@@ -127,6 +127,14 @@ def test_report_shows_the_settings_used_beside_the_automatic_ones(trained_foreca
     assert "<td>fill</td><td>auto \u2192 zero (auto)</td>" in report
 
 
+def test_report_names_the_training_loss_and_its_best_epoch(trained_forecaster, tmp_path):
+    report = (trained_forecaster.save(tmp_path / "run") / "report.html").read_text()
+    validation = trained_forecaster.history_["val_loss"]
+    best = int(np.nanargmin(validation)) + 1
+    assert "Loss: MAE (window-normalised)." in report  # auto: MAE, with a base
+    assert f"Best epoch {best} of {len(validation)}, by validation loss" in report
+
+
 def test_evaluate_on_new_data_scores_its_last_periods(trained_forecaster):
     metrics = trained_forecaster.evaluate(make_events(days=100, seed=3, start="2024-03-01"))
     assert set(metrics) == {"model", "naive", "seasonal_naive", "arima"}

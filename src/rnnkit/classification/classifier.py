@@ -890,6 +890,7 @@ class TextClassifier(EstimatorParams):
             stopped_on_nan=getattr(self, "stopped_on_nan_", False),
             gradient_health=getattr(self, "gradient_health_", None),
             range_test=getattr(self, "learning_rate_range_test_", None),
+            loss_name="cross-entropy",
         )
         write_training_record(directory, record)
         if hasattr(self, "evaluation_"):

@@ -19,8 +19,8 @@ from rnnkit.core.report import (
     frame_html,
     gradient_section,
     image_html,
+    loss_html,
     metrics_table_html,
-    plot_loss,
     plt,
     save_figure,
     write_html,
@@ -92,7 +92,7 @@ def write_classification_report(
     c = config
     details = evaluation["details"]
     prep = preparation
-    loss_png = plot_loss(training.history, directory / "loss.png", metrics=["accuracy"])
+    loss_body = loss_html(training, directory / "loss.png", metrics=["accuracy"])
     confusion_png = plot_confusion_matrix(
         evaluation["confusion"], classes, directory / "confusion_matrix.png"
     )
@@ -182,7 +182,7 @@ def write_classification_report(
         ),
         ("Per-class metrics (test)", warning + frame_html(evaluation["per_class"], max_rows=200)),
         ("Confusion matrix", image_html(confusion_png, "confusion matrix")),
-        ("Training", image_html(loss_png, "loss and accuracy curves")),
+        ("Training", loss_body),
         *gradient_section(training.gradient_health, directory),
         ("Configuration", config_html(c.to_dict(), settings_used)),
     ]

@@ -38,6 +38,7 @@ class TrainingRecord:
         stopped_on_nan: training stopped on a NaN loss.
         gradient_health: the gradient-health callback, when it ran.
         range_test: the learning-rate range test, when it ran.
+        loss_name: the loss trained on, as the loss plot's axis names it.
     """
 
     history: Mapping[str, Sequence[float]] | None
@@ -45,6 +46,7 @@ class TrainingRecord:
     stopped_on_nan: bool = False
     gradient_health: GradientHealth | None = None
     range_test: RangeTestResult | None = None
+    loss_name: str = "loss"
 
 
 _STYLE = """
@@ -150,23 +152,89 @@ def write_html(path: Path, title: str, sections: Sequence[tuple[str, str]]) -> N
     path.write_text(page, encoding="utf-8")
 
 
-def plot_loss(
-    history: Mapping[str, Sequence[float]], path: Path, metrics: Sequence[str] = ()
-) -> str:
-    """Training and validation loss per epoch (and any extra metric pairs)."""
+def best_epoch(history: Mapping[str, Sequence[float]]) -> int | None:
+    """The epoch (from 1) of the lowest validation loss, whose weights training keeps;
+    ``None`` without a finite one.
+
+    Example:
+        >>> best_epoch({"loss": [3.0, 2.0, 1.0], "val_loss": [2.5, 1.5, 1.8]})
+        2
+    """
+    finite = [(v, i) for i, v in enumerate(history.get("val_loss", []), 1) if math.isfinite(v)]
+    return min(finite)[1] if finite else None
+
+
+#: A final validation loss below this share of the training loss is pointed out.
+LOW_VALIDATION_LOSS = 0.7
+
+
+def loss_gap_note(history: Mapping[str, Sequence[float]]) -> str | None:
+    """A note when the final validation loss is far below the training loss, which
+    dropout, or a small or easy validation part, explains better than a good model."""
+    losses, validation = history.get("loss", []), history.get("val_loss", [])
+    if not losses or not validation:
+        return None
+    train, val = losses[-1], validation[-1]
+    if not (math.isfinite(train) and math.isfinite(val)) or val >= LOW_VALIDATION_LOSS * train:
+        return None
+    return (
+        f"Validation loss below training loss ({format_number(val, 3)} against "
+        f"{format_number(train, 3)} at the last epoch): dropout, or a small or easy "
+        "validation part."
+    )
+
+
+def loss_figure(
+    history: Mapping[str, Sequence[float]], metrics: Sequence[str] = (), loss_name: str = "loss"
+) -> plt.Figure:
+    """Training and validation loss per epoch (and any extra metric pairs), the loss named
+    on its axis, the best epoch (:func:`best_epoch`) marked on each."""
     names = ["loss", *metrics]
+    best = best_epoch(history)
     figure, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 3.5), squeeze=False)
     for axis, name in zip(axes[0], names):
         for key, style in ((name, "-"), (f"val_{name}", "--")):
             if key in history:
                 axis.plot(range(1, len(history[key]) + 1), history[key], style, label=key)
+        if best is not None:
+            axis.axvline(best, color="C3", ls=":", lw=1.2, label=f"best epoch {best}")
         axis.set_xlabel("epoch")
+        axis.set_ylabel(loss_name if name == "loss" else name)
         axis.set_title(name)
         if name == "loss":
             axis.set_yscale("log")
         axis.legend()
         axis.grid(alpha=0.3)
-    return save_figure(figure, path)
+    return figure
+
+
+def plot_loss(
+    history: Mapping[str, Sequence[float]],
+    path: Path,
+    metrics: Sequence[str] = (),
+    loss_name: str = "loss",
+) -> str:
+    """Saves :func:`loss_figure` at ``path``; returns it base64-encoded."""
+    return save_figure(loss_figure(history, metrics, loss_name), path)
+
+
+def loss_html(training: TrainingRecord, path: Path, metrics: Sequence[str] = ()) -> str:
+    """The report's loss plot (written to ``path``), the best epoch and, when it is far
+    below the training loss, a note on the final validation loss."""
+    history = training.history
+    encoded = plot_loss(history, path, metrics, training.loss_name)
+    best = best_epoch(history)
+    note = f"Loss: {html.escape(training.loss_name)}."
+    if best is not None:
+        note += (
+            f" Best epoch {best} of {len(history.get('loss', []))}, by validation loss: its "
+            "weights are kept."
+        )
+    notes = [note]
+    gap = loss_gap_note(history)
+    if gap:
+        notes.append(f"<span class='warn'>{html.escape(gap)}</span>")
+    return image_html(encoded, "loss curves") + f"<p class='note'>{'<br>'.join(notes)}</p>"
 
 
 def flat_settings(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from rnnkit.core.report import (
     frame_html,
     gradient_section,
     image_html,
+    loss_html,
     metrics_table_html,
-    plot_loss,
     plt,
     save_figure,
     write_html,
@@ -138,7 +138,7 @@ def write_global_forecast_report(
     c = config
     details = evaluation["details"]
     prep = preparation
-    loss_png = plot_loss(training.history, directory / "loss.png")
+    loss_body = loss_html(training, directory / "loss.png")
     forecast_png = plot_series_forecasts(
         c, series, evaluation["predictions"], future, directory / "forecast.png"
     )
@@ -180,7 +180,7 @@ def write_global_forecast_report(
             "Forecasts",
             image_html(forecast_png, "forecasts of the largest series") + frame_html(future),
         ),
-        ("Training", image_html(loss_png, "loss curves")),
+        ("Training", loss_body),
         *gradient_section(training.gradient_health, directory),
         ("Configuration", config_html(c.to_dict(), settings_used)),
     ]

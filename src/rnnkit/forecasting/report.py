@@ -17,8 +17,8 @@ from rnnkit.core.report import (
     frame_html,
     gradient_section,
     image_html,
+    loss_html,
     metrics_table_html,
-    plot_loss,
     plt,
     save_figure,
     write_html,
@@ -167,7 +167,7 @@ def write_forecast_report(
     """
     c = config
     details = evaluation["details"]
-    loss_png = plot_loss(training.history, directory / "loss.png")
+    loss_body = loss_html(training, directory / "loss.png")
     forecast_png = plot_forecast(
         c, series, split, evaluation["predictions"], future, directory / "forecast.png"
     )
@@ -207,7 +207,7 @@ def write_forecast_report(
         ),
         *interval_section(evaluation["metrics"], details),
         ("Forecast", image_html(forecast_png, "forecast") + frame_html(future)),
-        ("Training", image_html(loss_png, "loss curves")),
+        ("Training", loss_body),
         *gradient_section(training.gradient_health, directory),
         ("Configuration", config_html(c.to_dict(), settings_used)),
     ]
