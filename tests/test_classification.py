@@ -469,21 +469,26 @@ def test_classes_never_predicted_or_never_right_are_named_and_absent_ones_are_no
     assert failing_classes_warning(right, confusion(actual, actual, 4)) is None
 
 
-def test_report_warns_of_the_classes_the_network_never_predicts(fitted, tmp_path):
+def _always_card(fitted: TextClassifier) -> TextClassifier:
+    """``fitted`` as if its network predicted class 0, 'card', for every test text."""
     import copy
 
     from rnnkit.classification.metrics import confusion, per_class_metrics
 
     test_rows = fitted.evaluation_["confusion"].sum(axis=1)
     actual = np.repeat(np.arange(len(fitted.classes_)), test_rows)
-    always_card = np.zeros_like(actual)  # class 0, 'card'
+    always_card = np.zeros_like(actual)
     stuck = copy.copy(fitted)
     stuck.evaluation_ = {
         **fitted.evaluation_,
         "per_class": per_class_metrics(actual, always_card, fitted.classes_),
         "confusion": confusion(actual, always_card, len(fitted.classes_)),
     }
-    report = (stuck.save(tmp_path / "run") / "report.html").read_text()
+    return stuck
+
+
+def test_report_warns_of_the_classes_the_network_never_predicts(fitted, tmp_path):
+    report = (_always_card(fitted).save(tmp_path / "run") / "report.html").read_text()
     assert (
         "never predicts 2 of the 3 test classes: &#x27;loan&#x27;, &#x27;mortgage&#x27;" in report
     )
@@ -497,3 +502,31 @@ def test_report_shows_the_split_sizes_and_loss_used(fitted, saved):
     assert f"<td>test_size</td><td>0.3 \u2192 {split['test']} texts</td>" in report
     assert "<td>training.loss</td><td>auto \u2192 sparse categorical cross-entropy" in report
     assert "Loss: cross-entropy. Best epoch" in report
+
+
+def test_largest_confusions_rank_off_diagonal_cells_with_full_class_names():
+    from rnnkit.classification.metrics import largest_confusions
+
+    long = "Credit reporting, credit repair services, or other personal consumer reports"
+    names = ["card", "loan", long]
+    matrix = np.array([[10, 3, 0], [1, 8, 1], [0, 3, 2]])
+    table = largest_confusions(matrix, names, limit=3)
+    assert list(zip(table["true"], table["predicted"], table["count"])) == [
+        (long, "loan", 3),  # 3 of 5: the larger share of its true class comes first
+        ("card", "loan", 3),
+        ("loan", "card", 1),
+    ]
+    assert table["share_of_true"].tolist()[:2] == pytest.approx([0.6, 3 / 13])
+    assert largest_confusions(np.eye(3, dtype=int), names).empty
+
+
+def test_report_lists_the_largest_confusions_beside_the_matrix(fitted, tmp_path):
+    stuck = _always_card(fitted)
+    report = (stuck.save(tmp_path / "run") / "report.html").read_text()
+    section = report[report.index("<h2>Confusion matrix</h2>") :]
+    test_rows = dict(zip(fitted.classes_, stuck.evaluation_["confusion"].sum(axis=1)))
+    for true in ("loan", "mortgage"):  # all of them predicted as 'card': a share of 1
+        assert (
+            f"<td>{true}</td>\n      <td>card</td>\n      <td>{test_rows[true]}</td>\n      "
+            "<td>1</td>" in section
+        )

@@ -57,6 +57,31 @@ def confusion(actual: np.ndarray, predicted: np.ndarray, num_classes: int) -> np
     return confusion_matrix(actual, predicted, labels=list(range(num_classes)))
 
 
+def largest_confusions(matrix: np.ndarray, class_names: list[str], limit: int = 20) -> pd.DataFrame:
+    """The ``limit`` largest off-diagonal cells of a confusion matrix, by count then by
+    share of the true class: what a matrix of many classes shows too small to read.
+
+    Example:
+        >>> largest_confusions(np.array([[8, 2], [0, 5]]), ["card", "loan"])
+           true predicted  count  share_of_true
+        0  card      loan      2            0.2
+    """
+    matrix = np.asarray(matrix)
+    totals = matrix.sum(axis=1)
+    true, predicted = np.nonzero(matrix * (1 - np.eye(len(matrix), dtype=matrix.dtype)))
+    counts = matrix[true, predicted]
+    table = pd.DataFrame(
+        {
+            "true": [class_names[i] for i in true],
+            "predicted": [class_names[j] for j in predicted],
+            "count": counts.astype("int64"),
+            "share_of_true": counts / totals[true],
+        }
+    )
+    ranked = table.sort_values(["count", "share_of_true"], ascending=False, kind="stable")
+    return ranked.head(limit).reset_index(drop=True)
+
+
 def failing_classes(per_class: pd.DataFrame, matrix: np.ndarray) -> dict[str, list[str]]:
     """The test classes the network fails on: those it never predicts, and those it
     predicts but never rightly (F1 0). Classes with no test text are left out.

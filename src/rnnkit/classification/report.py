@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.classification.metrics import failing_classes_warning, verdict
+from rnnkit.classification.metrics import failing_classes_warning, largest_confusions, verdict
 from rnnkit.config import ClassifierConfig
 from rnnkit.core.report import (
     TrainingRecord,
@@ -63,6 +63,25 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], path: 
     figure.colorbar(image, ax=axis, fraction=0.046, label="share of the actual class")
     axis.set_title("test confusion matrix")
     return save_figure(figure, path)
+
+
+def confusion_html(encoded: str, matrix: np.ndarray, classes: Sequence[str]) -> str:
+    """The confusion matrix picture and beside it the largest confusions with the full
+    class names, which a picture of 77 or 150 classes cannot show legibly."""
+    table = largest_confusions(matrix, list(classes))
+    if table.empty:
+        side = "<p>No test text was confused with another class.</p>"
+    else:
+        side = (
+            "<p class='note'>The largest confusions: test texts of the true class predicted "
+            "as another, and their share of the true class.</p>" + frame_html(table)
+        )
+    return (
+        "<div style='display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start'>"
+        f"<div style='flex:1 1 480px'>{image_html(encoded, 'confusion matrix')}"
+        "<p class='note'>Each row is a true class, normalised to its share of that class's "
+        f"test texts.</p></div><div style='flex:1 1 300px'>{side}</div></div>"
+    )
 
 
 def write_classification_report(
@@ -181,7 +200,7 @@ def write_classification_report(
             + frame_html(distribution, max_rows=200),
         ),
         ("Per-class metrics (test)", warning + frame_html(evaluation["per_class"], max_rows=200)),
-        ("Confusion matrix", image_html(confusion_png, "confusion matrix")),
+        ("Confusion matrix", confusion_html(confusion_png, evaluation["confusion"], classes)),
         ("Training", loss_body),
         *gradient_section(training.gradient_health, directory),
         ("Configuration", config_html(c.to_dict(), settings_used)),

@@ -22,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from rnnkit.core.gradient_health import Finding, GradientHealth  # noqa: E402
 from rnnkit.core.persistence import write_json  # noqa: E402
@@ -198,6 +199,7 @@ def loss_figure(
                 axis.plot(range(1, len(history[key]) + 1), history[key], style, label=key)
         if best is not None:
             axis.axvline(best, color="C3", ls=":", lw=1.2, label=f"best epoch {best}")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_xlabel("epoch")
         axis.set_ylabel(loss_name if name == "loss" else name)
         axis.set_title(name)
