@@ -121,8 +121,8 @@ def test_verdict_says_a_single_origin_or_a_short_test_is_too_small_to_judge():
     metrics = _scores(model=0.8, seasonal_naive=0.9)
     single = verdict(metrics, horizon=7, test_points=14, origins=1)
     short = verdict(metrics, horizon=7, test_points=7, origins=2)
-    assert "too small to judge: 14 points from 1 forecast origin(s)" in single
-    assert "too small to judge: 7 points" in short
+    assert "too small to judge: 14 points from 1 forecast origin (horizon 7)" in single
+    assert "too small to judge: 7 points from 2 forecast origins" in short
 
 
 def test_verdict_of_many_series_counts_those_the_network_wins():

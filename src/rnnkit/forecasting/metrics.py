@@ -174,8 +174,8 @@ def verdict(
     if test_points < 2 * horizon or origins < 2:
         sentence += (
             f" The test is too small to judge: {test_points} points from {origins} forecast "
-            f"origin(s) (horizon {horizon}); a larger --test-size tells the methods apart "
-            "more reliably."
+            f"origin{'' if origins == 1 else 's'} (horizon {horizon}); a larger --test-size "
+            "tells the methods apart more reliably."
         )
     return sentence
 
