@@ -530,3 +530,18 @@ def test_report_lists_the_largest_confusions_beside_the_matrix(fitted, tmp_path)
             f"<td>{true}</td>\n      <td>card</td>\n      <td>{test_rows[true]}</td>\n      "
             "<td>1</td>" in section
         )
+
+
+def test_a_confusion_matrix_of_many_classes_numbers_their_alike_shortened_names():
+    from matplotlib import pyplot as plt
+
+    from rnnkit.classification.metrics import per_class_metrics
+    from rnnkit.classification.report import confusion_figure, per_class_html
+
+    names = [f"a rather long banking intent name that ends differently {i}" for i in range(30)]
+    figure = confusion_figure(np.eye(30, dtype=int), names)
+    ticks = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    plt.close(figure)
+    assert len(set(ticks)) == 30 and ticks[7].startswith("7 a rather long")
+    table = per_class_html(per_class_metrics(np.arange(30), np.arange(30), names))
+    assert "<th>#</th>" in table and f"<td>7</td>\n      <td>{names[7]}</td>" in table

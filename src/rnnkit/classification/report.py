@@ -27,6 +27,9 @@ from rnnkit.core.report import (
 )
 
 CLASSIFICATION_COLUMNS = ("accuracy", "macro_f1", "weighted_f1")
+# Above this many classes the confusion matrix numbers its classes, as the per-class table
+# does, since their shortened names may then look alike.
+NUMBERED_CLASSES = 20
 
 
 def _short(label: str, limit: int = 32) -> str:
@@ -34,6 +37,11 @@ def _short(label: str, limit: int = 32) -> str:
 
 
 def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], path: Path) -> str:
+    """Saves :func:`confusion_figure` at ``path``; returns it base64-encoded."""
+    return save_figure(confusion_figure(matrix, class_names), path)
+
+
+def confusion_figure(matrix: np.ndarray, class_names: Sequence[str]) -> plt.Figure:
     """Rows are actual classes, columns predicted; colour is the share of the row."""
     matrix = np.asarray(matrix)
     n = len(class_names)
@@ -43,6 +51,8 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], path: 
     figure, axis = plt.subplots(figsize=(size + 2, size))
     image = axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     names = [_short(str(c)) for c in class_names]
+    if n > NUMBERED_CLASSES:  # shortened names may look alike: numbered as in the tables
+        names = [f"{i} {name}" for i, name in enumerate(names)]
     axis.set_xticks(range(n), names, rotation=60, ha="right", fontsize=8 if n <= 20 else 5)
     axis.set_yticks(range(n), names, fontsize=8 if n <= 20 else 5)
     axis.set_xlabel("predicted")
@@ -62,7 +72,15 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], path: 
                     )
     figure.colorbar(image, ax=axis, fraction=0.046, label="share of the actual class")
     axis.set_title("test confusion matrix")
-    return save_figure(figure, path)
+    return figure
+
+
+def per_class_html(per_class: pd.DataFrame) -> str:
+    """The per-class table; numbered, as the confusion matrix numbers many classes."""
+    if len(per_class) > NUMBERED_CLASSES:
+        per_class = per_class.copy()
+        per_class.insert(0, "#", range(len(per_class)))
+    return frame_html(per_class, max_rows=200)
 
 
 def confusion_html(encoded: str, matrix: np.ndarray, classes: Sequence[str]) -> str:
@@ -80,7 +98,8 @@ def confusion_html(encoded: str, matrix: np.ndarray, classes: Sequence[str]) -> 
         "<div style='display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start'>"
         f"<div style='flex:1 1 480px'>{image_html(encoded, 'confusion matrix')}"
         "<p class='note'>Each row is a true class, normalised to its share of that class's "
-        f"test texts.</p></div><div style='flex:1 1 300px'>{side}</div></div>"
+        "test texts; many classes are numbered as in the per-class table.</p></div>"
+        f"<div style='flex:1 1 300px'>{side}</div></div>"
     )
 
 
@@ -199,7 +218,7 @@ def write_classification_report(
             + "</p>"
             + frame_html(distribution, max_rows=200),
         ),
-        ("Per-class metrics (test)", warning + frame_html(evaluation["per_class"], max_rows=200)),
+        ("Per-class metrics (test)", warning + per_class_html(evaluation["per_class"])),
         ("Confusion matrix", confusion_html(confusion_png, evaluation["confusion"], classes)),
         ("Training", loss_body),
         *gradient_section(training.gradient_health, directory),
