@@ -446,3 +446,102 @@ def test_the_wide_part_starts_as_the_calibrated_svm_and_a_kept_start_is_refit_on
     table = clf.model_.get_layer("ngram_table").get_weights()[0] * models.NGRAM_SCALE
     np.testing.assert_allclose(table[1:-1], temperature * svm.coef_.T, atol=2e-3)
     np.testing.assert_allclose(table[-1], temperature * svm.intercept_, atol=2e-3)
+
+
+def test_classes_never_predicted_or_never_right_are_named_and_absent_ones_are_not():
+    from rnnkit.classification.metrics import (
+        confusion,
+        failing_classes,
+        failing_classes_warning,
+        per_class_metrics,
+    )
+
+    names = ["card", "loan", "mortgage", "absent"]
+    actual = np.array([0, 0, 1, 1, 2])
+    predicted = np.array([0, 0, 0, 2, 0])  # loan never predicted, mortgage always wrongly
+    table, matrix = per_class_metrics(actual, predicted, names), confusion(actual, predicted, 4)
+    assert failing_classes(table, matrix) == {"never_predicted": ["loan"], "zero_f1": ["mortgage"]}
+    warning = failing_classes_warning(table, matrix)
+    assert warning.startswith("The network never predicts 1 of the 3 test classes: 'loan'.")
+    assert "It predicts 1 class but never rightly (F1 0): 'mortgage'." in warning
+    assert "absent" not in warning
+    right = per_class_metrics(actual, actual, names)
+    assert failing_classes_warning(right, confusion(actual, actual, 4)) is None
+
+
+def _always_card(fitted: TextClassifier) -> TextClassifier:
+    """``fitted`` as if its network predicted class 0, 'card', for every test text."""
+    import copy
+
+    from rnnkit.classification.metrics import confusion, per_class_metrics
+
+    test_rows = fitted.evaluation_["confusion"].sum(axis=1)
+    actual = np.repeat(np.arange(len(fitted.classes_)), test_rows)
+    always_card = np.zeros_like(actual)
+    stuck = copy.copy(fitted)
+    stuck.evaluation_ = {
+        **fitted.evaluation_,
+        "per_class": per_class_metrics(actual, always_card, fitted.classes_),
+        "confusion": confusion(actual, always_card, len(fitted.classes_)),
+    }
+    return stuck
+
+
+def test_report_warns_of_the_classes_the_network_never_predicts(fitted, tmp_path):
+    report = (_always_card(fitted).save(tmp_path / "run") / "report.html").read_text()
+    assert (
+        "never predicts 2 of the 3 test classes: &#x27;loan&#x27;, &#x27;mortgage&#x27;" in report
+    )
+    assert "never predicts" not in (fitted.save(tmp_path / "fitted") / "report.html").read_text()
+
+
+def test_report_shows_the_split_sizes_and_loss_used(fitted, saved):
+    report = (saved / "report.html").read_text()
+    split = fitted.split_
+    assert "<td>sequence_length</td><td>12</td>" in report  # given, so shown as it is
+    assert f"<td>test_size</td><td>0.3 \u2192 {split['test']} texts</td>" in report
+    assert "<td>training.loss</td><td>auto \u2192 sparse categorical cross-entropy" in report
+    assert "Loss: cross-entropy. Best epoch" in report
+
+
+def test_largest_confusions_rank_off_diagonal_cells_with_full_class_names():
+    from rnnkit.classification.metrics import largest_confusions
+
+    long = "Credit reporting, credit repair services, or other personal consumer reports"
+    names = ["card", "loan", long]
+    matrix = np.array([[10, 3, 0], [1, 8, 1], [0, 3, 2]])
+    table = largest_confusions(matrix, names, limit=3)
+    assert list(zip(table["true"], table["predicted"], table["count"])) == [
+        (long, "loan", 3),  # 3 of 5: the larger share of its true class comes first
+        ("card", "loan", 3),
+        ("loan", "card", 1),
+    ]
+    assert table["share_of_true"].tolist()[:2] == pytest.approx([0.6, 3 / 13])
+    assert largest_confusions(np.eye(3, dtype=int), names).empty
+
+
+def test_report_lists_the_largest_confusions_beside_the_matrix(fitted, tmp_path):
+    stuck = _always_card(fitted)
+    report = (stuck.save(tmp_path / "run") / "report.html").read_text()
+    section = report[report.index("<h2>Confusion matrix</h2>") :]
+    test_rows = dict(zip(fitted.classes_, stuck.evaluation_["confusion"].sum(axis=1)))
+    for true in ("loan", "mortgage"):  # all of them predicted as 'card': a share of 1
+        assert (
+            f"<td>{true}</td>\n      <td>card</td>\n      <td>{test_rows[true]}</td>\n      "
+            "<td>1</td>" in section
+        )
+
+
+def test_a_confusion_matrix_of_many_classes_numbers_their_alike_shortened_names():
+    from matplotlib import pyplot as plt
+
+    from rnnkit.classification.metrics import per_class_metrics
+    from rnnkit.classification.report import confusion_figure, per_class_html
+
+    names = [f"a rather long banking intent name that ends differently {i}" for i in range(30)]
+    figure = confusion_figure(np.eye(30, dtype=int), names)
+    ticks = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    plt.close(figure)
+    assert len(set(ticks)) == 30 and ticks[7].startswith("7 a rather long")
+    table = per_class_html(per_class_metrics(np.arange(30), np.arange(30), names))
+    assert "<th>#</th>" in table and f"<td>7</td>\n      <td>{names[7]}</td>" in table

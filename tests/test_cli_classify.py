@@ -189,3 +189,19 @@ def test_predict_with_a_forecast_run_directory(tmp_path):
 def test_predict_needs_texts(trained):
     _, _, out, _ = trained
     assert_user_error(run("classify", "predict", out), "Give texts to classify")
+
+
+def test_train_warns_of_a_class_it_cannot_tell_from_another(tmp_path):
+    # Every 'card' and 'other' text is the same: the network predicts one class for it, so
+    # at least one of the two is never predicted.
+    rows = make_complaints()
+    rows.loc[rows["product"] == "card", "complaint"] = "stolen card pin atm XXXX"
+    same = rows[rows["product"] == "card"].head(10).assign(product="other")
+    rows = pd.concat([rows, same], ignore_index=True)
+    data = tmp_path / "complaints.csv"
+    rows.to_csv(data, index=False)
+    result = run(*train_args(data, tmp_path / "run"))
+    assert result.exit_code == 0, result.output
+    warning = [line for line in result.stderr.splitlines() if "never predicts" in line]
+    assert warning and warning[0].startswith("warning: The network never predicts")
+    assert "'other'" in warning[0] or "'card'" in warning[0]

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rnnkit.cli.main import app
+from rnnkit.forecasting.metrics import verdict
 
 runner = CliRunner()
 TINY_FLAGS = [
@@ -39,6 +40,12 @@ def test_train_predict_evaluate_end_to_end(events_csv, tmp_path):
     result = _train(events_csv, out)
     assert result.exit_code == 0, result.output
     assert "seasonal_naive" in result.stdout and "report.html" in result.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    details = json.loads((out / "evaluation.json").read_text())
+    sentence = verdict(
+        metrics, horizon=7, test_points=details["test_points"], origins=len(details["origins"])
+    )
+    assert result.stdout.splitlines()[-2] == sentence
 
     predicted = runner.invoke(app, ["forecast", "predict", str(out)])
     assert predicted.exit_code == 0, predicted.output
@@ -167,6 +174,8 @@ def test_train_takes_the_ensemble_flags_and_an_automatic_lookback(events_csv, tm
         False,
     )
     assert json.loads((out / "preprocessing.json").read_text())["base"] == "naive"
+    # The report shows the lookback used: three weekly seasons, beside the key.
+    assert "<td>lookback</td><td>None \u2192 21 (auto)</td>" in (out / "report.html").read_text()
 
 
 def test_a_lookback_that_is_neither_a_number_nor_auto_is_a_usage_error(events_csv, tmp_path):

@@ -1,3 +1,4 @@
+import html
 import json
 
 import keras
@@ -103,6 +104,35 @@ def test_run_directory_has_every_file(trained_forecaster, tmp_path):
     html = (run / "report.html").read_text()
     assert "data:image/png;base64," in html and "seasonal_naive" in html
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_report_opens_with_the_verdict_on_the_test_part(trained_forecaster, tmp_path):
+    from rnnkit.forecasting.metrics import evaluation_verdict
+
+    run = trained_forecaster.save(tmp_path / "run")
+    report = (run / "report.html").read_text()
+    sentence = html.escape(evaluation_verdict(trained_forecaster.evaluation_, TINY["horizon"]))
+    assert "on the test part" in sentence and "too small to judge" in sentence  # one origin
+    assert report.index(sentence) < report.index("<table")
+
+
+def test_report_shows_the_settings_used_beside_the_automatic_ones(trained_forecaster, tmp_path):
+    report = (trained_forecaster.save(tmp_path / "run") / "report.html").read_text()
+    split = trained_forecaster.split_
+    assert (split["test"], split["validation"]) == (7, 18)  # the horizon, 15% of 120 days
+    assert "<td>test_size</td><td>None \u2192 7 (auto)</td>" in report
+    assert "<td>validation_size</td><td>None \u2192 18 (auto)</td>" in report
+    assert "<td>lookback</td><td>14</td>" in report  # given, so shown as it is
+    assert "<td>training.loss</td><td>auto \u2192 mae (auto)</td>" in report
+    assert "<td>fill</td><td>auto \u2192 zero (auto)</td>" in report
+
+
+def test_report_names_the_training_loss_and_its_best_epoch(trained_forecaster, tmp_path):
+    report = (trained_forecaster.save(tmp_path / "run") / "report.html").read_text()
+    validation = trained_forecaster.history_["val_loss"]
+    best = int(np.nanargmin(validation)) + 1
+    assert "Loss: MAE (window-normalised)." in report  # auto: MAE, with a base
+    assert f"Best epoch {best} of {len(validation)}, by validation loss" in report
 
 
 def test_evaluate_on_new_data_scores_its_last_periods(trained_forecaster):

@@ -217,6 +217,19 @@ def test_save_and_load_give_the_same_forecasts(trained, tmp_path, panel_rows):
     assert evaluated["model"]["mase"] == pytest.approx(trained.metrics_["model"]["mase"])
 
 
+def test_report_opens_with_the_verdict_and_the_series_the_network_wins(trained, tmp_path):
+    from rnnkit.forecasting.metrics import beats_best_baseline
+
+    trained.save(tmp_path / "run")
+    report = (tmp_path / "run" / "report.html").read_text()
+    wins = sum(beats_best_baseline(m) for m in trained.metrics_by_series_.values())
+    counted = f"the network beats the best baseline on {wins} of 3 series."
+    assert "on the test part" in report and counted in report
+    assert report.index(counted) < report.index("<table")
+    # Each series holds out 15% of its days for validation: 15 of 100, 12 of b2's 80.
+    assert "<td>validation_size</td><td>None \u2192 12 to 15 per series (auto)</td>" in report
+
+
 def test_a_global_run_is_not_loaded_as_a_forecaster_of_one_series(trained, tmp_path):
     trained.save(tmp_path / "run")
     with pytest.raises(ConfigError, match="run of many series .* load it with GlobalForecaster"):
@@ -254,6 +267,7 @@ def test_cli_trains_predicts_and_evaluates_every_series(tmp_path):
     trained = runner.invoke(app, ["forecast", "train", str(data), *FLAGS, "--out", str(out)])
     assert trained.exit_code == 0, trained.output
     assert "beats seasonal naive (MASE) on" in trained.output
+    assert "the network beats the best baseline on" in trained.stdout.splitlines()[-2]
     assert "3 series (branch)" in trained.stderr
     predicted = runner.invoke(app, ["forecast", "predict", str(out), "--id", "b2", "--id", "b0"])
     assert predicted.exit_code == 0, predicted.output

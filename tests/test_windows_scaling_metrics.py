@@ -4,7 +4,7 @@ import pytest
 from rnnkit.data.scaling import Scaler, window_statistics
 from rnnkit.data.windows import evaluation_origins, make_windows
 from rnnkit.forecasting import baselines
-from rnnkit.forecasting.metrics import forecast_metrics, mape, mase_scale, smape
+from rnnkit.forecasting.metrics import forecast_metrics, mape, mase_scale, smape, verdict
 
 
 def test_windows_targets_stay_inside_their_part():
@@ -79,3 +79,57 @@ def test_arima_forecasts_a_trend():
     forecast = baselines.arima(history, 5, order)
     assert forecast.shape == (5,)
     assert forecast[-1] == pytest.approx(128, abs=3)
+
+
+def _scores(**mases: float) -> dict[str, dict[str, float]]:
+    return {m: {"mase": v, "mae": 10 * v} for m, v in mases.items()}
+
+
+BIG_TEST = dict(horizon=7, test_points=28, origins=4)
+
+
+def test_verdict_names_the_network_and_how_much_lower_its_mase_is():
+    sentence = verdict(_scores(model=0.82, naive=1.3, seasonal_naive=0.95, arima=1.1), **BIG_TEST)
+    assert sentence == (
+        "The network wins on the test part: MASE 0.82 against 0.95 for seasonal naive, "
+        "the best baseline (14% lower)."
+    )
+
+
+def test_verdict_names_the_baseline_that_beats_the_network():
+    sentence = verdict(_scores(model=1.2, naive=1.3, seasonal_naive=1.5, arima=0.9), **BIG_TEST)
+    assert sentence.startswith("ARIMA beats the network on the test part (MASE 0.90 against 1.20)")
+    assert "use ARIMA" in sentence and "too small" not in sentence
+
+
+def test_verdict_calls_errors_within_one_percent_a_tie():
+    sentence = verdict(_scores(model=0.952, seasonal_naive=0.95, naive=1.4), **BIG_TEST)
+    assert sentence.startswith("The network and seasonal naive, the best baseline, tie")
+
+
+def test_verdict_falls_back_to_mae_when_mase_is_not_finite():
+    metrics = {
+        "model": {"mase": float("nan"), "mae": 5.0},
+        "naive": {"mase": float("nan"), "mae": 4.0},
+        "seasonal_naive": {"mase": float("inf"), "mae": 6.0},
+    }
+    sentence = verdict(metrics, **BIG_TEST)
+    assert sentence.startswith("Naive beats the network on the test part (MAE 4.00 against 5.00)")
+
+
+def test_verdict_says_a_single_origin_or_a_short_test_is_too_small_to_judge():
+    metrics = _scores(model=0.8, seasonal_naive=0.9)
+    single = verdict(metrics, horizon=7, test_points=14, origins=1)
+    short = verdict(metrics, horizon=7, test_points=7, origins=2)
+    assert "too small to judge: 14 points from 1 forecast origin (horizon 7)" in single
+    assert "too small to judge: 7 points from 2 forecast origins" in short
+
+
+def test_verdict_of_many_series_counts_those_the_network_wins():
+    by_series = {
+        "a": _scores(model=0.5, seasonal_naive=0.9, naive=1.0),
+        "b": _scores(model=1.5, seasonal_naive=0.9, naive=1.0),
+        "c": _scores(model=0.7, seasonal_naive=0.9, naive=0.6),
+    }
+    sentence = verdict(_scores(model=0.9, seasonal_naive=0.9), by_series=by_series, **BIG_TEST)
+    assert "beats the best baseline on 1 of 3 series" in sentence

@@ -890,6 +890,7 @@ class TextClassifier(EstimatorParams):
             stopped_on_nan=getattr(self, "stopped_on_nan_", False),
             gradient_health=getattr(self, "gradient_health_", None),
             range_test=getattr(self, "learning_rate_range_test_", None),
+            loss_name="cross-entropy",
         )
         write_training_record(directory, record)
         if hasattr(self, "evaluation_"):
@@ -901,7 +902,27 @@ class TextClassifier(EstimatorParams):
                 split=self.split_,
                 evaluation=self.evaluation_,
                 training=record,
+                settings_used=self._settings_used(),
             )
+
+    def _settings_used(self) -> dict[str, Any]:
+        """The values this fit used for the automatic settings and the shares of the
+        split, by the configuration table's keys (see
+        :func:`~rnnkit.core.report.config_html`)."""
+        c, prep = self.config, self.preparation_
+        used = {
+            "sequence_length": self.sequence_length_,
+            "test_size": f"{self.split_['test']} texts",
+            "validation_size": f"{self.split_['validation']} texts",
+            "stream": "streamed" in prep,
+            "training.loss": "sparse categorical cross-entropy",
+            "training.learning_rate": getattr(self, "learning_rate_", c.training.learning_rate),
+        }
+        if prep.get("test_data"):
+            used["test_size"] = f"{self.split_['test']} texts of '{prep['test_data']['source']}'"
+        if c.ngram_features != "none" and not prep.get("ngram_features"):
+            used["ngram_features"] = "none"
+        return used
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TextClassifier:

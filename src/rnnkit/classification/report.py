@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.classification.metrics import verdict
+from rnnkit.classification.metrics import failing_classes_warning, largest_confusions, verdict
 from rnnkit.config import ClassifierConfig
 from rnnkit.core.report import (
     TrainingRecord,
@@ -19,14 +19,17 @@ from rnnkit.core.report import (
     frame_html,
     gradient_section,
     image_html,
+    loss_html,
     metrics_table_html,
-    plot_loss,
     plt,
     save_figure,
     write_html,
 )
 
 CLASSIFICATION_COLUMNS = ("accuracy", "macro_f1", "weighted_f1")
+# Above this many classes the confusion matrix numbers its classes, as the per-class table
+# does, since their shortened names may then look alike.
+NUMBERED_CLASSES = 20
 
 
 def _short(label: str, limit: int = 32) -> str:
@@ -34,6 +37,11 @@ def _short(label: str, limit: int = 32) -> str:
 
 
 def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], path: Path) -> str:
+    """Saves :func:`confusion_figure` at ``path``; returns it base64-encoded."""
+    return save_figure(confusion_figure(matrix, class_names), path)
+
+
+def confusion_figure(matrix: np.ndarray, class_names: Sequence[str]) -> plt.Figure:
     """Rows are actual classes, columns predicted; colour is the share of the row."""
     matrix = np.asarray(matrix)
     n = len(class_names)
@@ -43,6 +51,8 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], path: 
     figure, axis = plt.subplots(figsize=(size + 2, size))
     image = axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     names = [_short(str(c)) for c in class_names]
+    if n > NUMBERED_CLASSES:  # shortened names may look alike: numbered as in the tables
+        names = [f"{i} {name}" for i, name in enumerate(names)]
     axis.set_xticks(range(n), names, rotation=60, ha="right", fontsize=8 if n <= 20 else 5)
     axis.set_yticks(range(n), names, fontsize=8 if n <= 20 else 5)
     axis.set_xlabel("predicted")
@@ -62,7 +72,35 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], path: 
                     )
     figure.colorbar(image, ax=axis, fraction=0.046, label="share of the actual class")
     axis.set_title("test confusion matrix")
-    return save_figure(figure, path)
+    return figure
+
+
+def per_class_html(per_class: pd.DataFrame) -> str:
+    """The per-class table; numbered, as the confusion matrix numbers many classes."""
+    if len(per_class) > NUMBERED_CLASSES:
+        per_class = per_class.copy()
+        per_class.insert(0, "#", range(len(per_class)))
+    return frame_html(per_class, max_rows=200)
+
+
+def confusion_html(encoded: str, matrix: np.ndarray, classes: Sequence[str]) -> str:
+    """The confusion matrix picture and beside it the largest confusions with the full
+    class names, which a picture of 77 or 150 classes cannot show legibly."""
+    table = largest_confusions(matrix, list(classes))
+    if table.empty:
+        side = "<p>No test text was confused with another class.</p>"
+    else:
+        side = (
+            "<p class='note'>The largest confusions: test texts of the true class predicted "
+            "as another, and their share of the true class.</p>" + frame_html(table)
+        )
+    return (
+        "<div style='display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start'>"
+        f"<div style='flex:1 1 480px'>{image_html(encoded, 'confusion matrix')}"
+        "<p class='note'>Each row is a true class, normalised to its share of that class's "
+        "test texts; many classes are numbered as in the per-class table.</p></div>"
+        f"<div style='flex:1 1 300px'>{side}</div></div>"
+    )
 
 
 def write_classification_report(
@@ -74,6 +112,7 @@ def write_classification_report(
     split: Mapping[str, int],
     evaluation: Mapping[str, Any],
     training: TrainingRecord,
+    settings_used: Mapping[str, Any] | None = None,
 ) -> None:
     """Writes ``loss.png``, ``confusion_matrix.png`` and ``report.html`` into ``directory``.
 
@@ -85,11 +124,13 @@ def write_classification_report(
         split: texts in the train, validation and test parts.
         evaluation: the test scoring (metrics, per-class table, confusion matrix).
         training: what training recorded.
+        settings_used: the values used for the automatic settings, shown beside the
+            configured ones (see :func:`~rnnkit.core.report.config_html`).
     """
     c = config
     details = evaluation["details"]
     prep = preparation
-    loss_png = plot_loss(training.history, directory / "loss.png", metrics=["accuracy"])
+    loss_body = loss_html(training, directory / "loss.png", metrics=["accuracy"])
     confusion_png = plot_confusion_matrix(
         evaluation["confusion"], classes, directory / "confusion_matrix.png"
     )
@@ -155,11 +196,14 @@ def write_classification_report(
     distribution = pd.DataFrame(prep["label_distribution"])
     distribution["total"] = distribution[["train", "validation", "test"]].sum(axis=1)
     distribution = distribution.sort_values("total", ascending=False, kind="stable")
+    failing = failing_classes_warning(evaluation["per_class"], evaluation["confusion"])
+    warning = f"<p class='warn'>Warning: {html.escape(failing)}</p>" if failing else ""
     sections = [
         (
             "Test metrics",
             f"<p><strong>{html.escape(verdict(evaluation['metrics'], split['test']))}"
             "</strong></p>"
+            + warning
             + metrics_table_html(
                 evaluation["metrics"], CLASSIFICATION_COLUMNS, lower_is_better=False
             )
@@ -174,10 +218,10 @@ def write_classification_report(
             + "</p>"
             + frame_html(distribution, max_rows=200),
         ),
-        ("Per-class metrics (test)", frame_html(evaluation["per_class"], max_rows=200)),
-        ("Confusion matrix", image_html(confusion_png, "confusion matrix")),
-        ("Training", image_html(loss_png, "loss and accuracy curves")),
+        ("Per-class metrics (test)", warning + per_class_html(evaluation["per_class"])),
+        ("Confusion matrix", confusion_html(confusion_png, evaluation["confusion"], classes)),
+        ("Training", loss_body),
         *gradient_section(training.gradient_health, directory),
-        ("Configuration", config_html(c.to_dict())),
+        ("Configuration", config_html(c.to_dict(), settings_used)),
     ]
     write_html(directory / "report.html", f"rnnkit classify: {c.label_column}", sections)

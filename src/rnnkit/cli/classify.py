@@ -213,8 +213,12 @@ def run_classify_training(
         echo(f"learning rate (range test): {classifier.learning_rate_:.3g}")
     if classifier.stopped_on_nan_:
         info("warning: training stopped on a NaN loss; the best weights before it are kept.")
-    from rnnkit.classification.metrics import verdict
+    from rnnkit.classification.metrics import failing_classes_warning, verdict
 
+    evaluation = classifier.evaluation_
+    failing = failing_classes_warning(evaluation["per_class"], evaluation["confusion"])
+    if failing:
+        info(f"warning: {failing}")
     echo(verdict(classifier.metrics_, classifier.split_["test"]))
     echo(f"report: {out / 'report.html'}")
     return classifier

@@ -276,6 +276,9 @@ def run_forecast_training(
                 "sweep); trained at the default learning rate instead."
             )
         echo(f"learning rate (range test): {forecaster.learning_rate_:.3g}")
+    from rnnkit.forecasting.metrics import evaluation_verdict
+
+    echo(evaluation_verdict(forecaster.evaluation_, config.horizon))
     echo(f"report: {out / 'report.html'}")
 
 

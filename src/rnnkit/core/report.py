@@ -22,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from rnnkit.core.gradient_health import Finding, GradientHealth  # noqa: E402
 from rnnkit.core.persistence import write_json  # noqa: E402
@@ -38,6 +39,7 @@ class TrainingRecord:
         stopped_on_nan: training stopped on a NaN loss.
         gradient_health: the gradient-health callback, when it ran.
         range_test: the learning-rate range test, when it ran.
+        loss_name: the loss trained on, as the loss plot's axis names it.
     """
 
     history: Mapping[str, Sequence[float]] | None
@@ -45,6 +47,7 @@ class TrainingRecord:
     stopped_on_nan: bool = False
     gradient_health: GradientHealth | None = None
     range_test: RangeTestResult | None = None
+    loss_name: str = "loss"
 
 
 _STYLE = """
@@ -55,7 +58,7 @@ table{border-collapse:collapse;margin:.5em 0}
 td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 .best{font-weight:bold;background:#eef7ee}img{max-width:100%;border:1px solid #eee}
-.note{color:#555;font-size:.92em}.warn{color:#a40}
+.note{color:#555;font-size:.92em}.warn{color:#a40}table.config td{text-align:left}
 """
 
 
@@ -150,32 +153,133 @@ def write_html(path: Path, title: str, sections: Sequence[tuple[str, str]]) -> N
     path.write_text(page, encoding="utf-8")
 
 
-def plot_loss(
-    history: Mapping[str, Sequence[float]], path: Path, metrics: Sequence[str] = ()
-) -> str:
-    """Training and validation loss per epoch (and any extra metric pairs)."""
+def best_epoch(history: Mapping[str, Sequence[float]]) -> int | None:
+    """The epoch (from 1) of the lowest validation loss, whose weights training keeps;
+    ``None`` without a finite one.
+
+    Example:
+        >>> best_epoch({"loss": [3.0, 2.0, 1.0], "val_loss": [2.5, 1.5, 1.8]})
+        2
+    """
+    finite = [(v, i) for i, v in enumerate(history.get("val_loss", []), 1) if math.isfinite(v)]
+    return min(finite)[1] if finite else None
+
+
+#: A final validation loss below this share of the training loss is pointed out.
+LOW_VALIDATION_LOSS = 0.7
+
+
+def loss_gap_note(history: Mapping[str, Sequence[float]]) -> str | None:
+    """A note when the final validation loss is far below the training loss, which
+    dropout, or a small or easy validation part, explains better than a good model."""
+    losses, validation = history.get("loss", []), history.get("val_loss", [])
+    if not losses or not validation:
+        return None
+    train, val = losses[-1], validation[-1]
+    if not (math.isfinite(train) and math.isfinite(val)) or val >= LOW_VALIDATION_LOSS * train:
+        return None
+    return (
+        f"Validation loss below training loss ({format_number(val, 3)} against "
+        f"{format_number(train, 3)} at the last epoch): dropout, or a small or easy "
+        "validation part."
+    )
+
+
+def loss_figure(
+    history: Mapping[str, Sequence[float]], metrics: Sequence[str] = (), loss_name: str = "loss"
+) -> plt.Figure:
+    """Training and validation loss per epoch (and any extra metric pairs), the loss named
+    on its axis, the best epoch (:func:`best_epoch`) marked on each."""
     names = ["loss", *metrics]
+    best = best_epoch(history)
     figure, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 3.5), squeeze=False)
     for axis, name in zip(axes[0], names):
         for key, style in ((name, "-"), (f"val_{name}", "--")):
             if key in history:
                 axis.plot(range(1, len(history[key]) + 1), history[key], style, label=key)
+        if best is not None:
+            axis.axvline(best, color="C3", ls=":", lw=1.2, label=f"best epoch {best}")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_xlabel("epoch")
+        axis.set_ylabel(loss_name if name == "loss" else name)
         axis.set_title(name)
         if name == "loss":
             axis.set_yscale("log")
         axis.legend()
         axis.grid(alpha=0.3)
-    return save_figure(figure, path)
+    return figure
 
 
-def config_html(config: Mapping[str, Any]) -> str:
-    rows = []
+def plot_loss(
+    history: Mapping[str, Sequence[float]],
+    path: Path,
+    metrics: Sequence[str] = (),
+    loss_name: str = "loss",
+) -> str:
+    """Saves :func:`loss_figure` at ``path``; returns it base64-encoded."""
+    return save_figure(loss_figure(history, metrics, loss_name), path)
+
+
+def loss_html(training: TrainingRecord, path: Path, metrics: Sequence[str] = ()) -> str:
+    """The report's loss plot (written to ``path``), the best epoch and, when it is far
+    below the training loss, a note on the final validation loss."""
+    history = training.history
+    encoded = plot_loss(history, path, metrics, training.loss_name)
+    best = best_epoch(history)
+    note = f"Loss: {html.escape(training.loss_name)}."
+    if best is not None:
+        note += (
+            f" Best epoch {best} of {len(history.get('loss', []))}, by validation loss: its "
+            "weights are kept."
+        )
+    notes = [note]
+    gap = loss_gap_note(history)
+    if gap:
+        notes.append(f"<span class='warn'>{html.escape(gap)}</span>")
+    return image_html(encoded, "loss curves") + f"<p class='note'>{'<br>'.join(notes)}</p>"
+
+
+def flat_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of a configuration dict, a nested one's under dotted keys
+    (``training.loss``)."""
+    flat = {}
     for key, value in config.items():
         if isinstance(value, Mapping):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
-        rows.append(f"<tr><td>{html.escape(str(key))}</td><td>{html.escape(str(value))}</td></tr>")
-    return "<table>" + "".join(rows) + "</table>"
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def setting_text(value: Any, used: Any) -> str:
+    """A setting as the configuration table shows it: its value, and after an arrow the
+    value the run used where that differs, marked "(auto)" when it was chosen for it.
+
+    Example:
+        >>> setting_text(None, 14), setting_text(0.3, "93 texts"), setting_text(7, 7)
+        ('None → 14 (auto)', '0.3 → 93 texts', '7')
+    """
+    shown = format_number(used) if isinstance(used, float) else str(used)
+    if shown == str(value):
+        return shown
+    automatic = value is None or value == "auto"
+    return f"{value} \u2192 {shown}" + (" (auto)" if automatic else "")
+
+
+def config_html(config: Mapping[str, Any], used: Mapping[str, Any] | None = None) -> str:
+    """The configuration, one row per setting, each value left-aligned beside its key.
+
+    Args:
+        config: the configuration dict (``config.json``).
+        used: the values the run actually used, by :func:`flat_settings` key, where a
+            setting was automatic (``None``, ``"auto"``) or is a share resolved to a count.
+    """
+    used = used or {}
+    rows = []
+    for key, value in flat_settings(config).items():
+        text = setting_text(value, used[key]) if key in used else str(value)
+        rows.append(f"<tr><td>{html.escape(key)}</td><td>{html.escape(text)}</td></tr>")
+    return "<table class='config'>" + "".join(rows) + "</table>"
 
 
 def gradient_section(health: GradientHealth | None, directory: Path) -> list[tuple[str, str]]:

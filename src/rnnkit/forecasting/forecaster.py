@@ -43,6 +43,8 @@ from rnnkit.forecasting.scoring import score_series
 # Window spreads are floored at this fraction of the training part's mean level, so that
 # windows of near-zero values do not blow up into huge normalised targets.
 LEVEL_FLOOR = 1e-3
+# The training losses as the loss plot names them.
+LOSS_NAMES = {"mae": "MAE", "mse": "MSE", "huber": "Huber"}
 # The smoothing weight of a ``theta`` base chosen without validation windows.
 DEFAULT_SMOOTHING = 0.3
 # The weights of the trained correction the validation windows choose from (1: the
@@ -619,7 +621,15 @@ class Forecaster(EstimatorParams):
             stopped_on_nan=getattr(self, "stopped_on_nan_", False),
             gradient_health=getattr(self, "gradient_health_", None),
             range_test=getattr(self, "learning_rate_range_test_", None),
+            loss_name=self._loss_name(),
         )
+
+    def _loss_name(self) -> str:
+        """The training loss as the loss plot names it: on scaled values, each window
+        normalised by its own level or spread unless ``window_norm`` is ``none``."""
+        loss = self._loss()
+        where = "scaled" if self.config.window_norm == "none" else "window-normalised"
+        return f"{LOSS_NAMES.get(loss, loss)} ({where})"
 
     def _scaling_state(self, keep: int) -> dict[str, Any]:
         """What ``preprocessing.json`` needs to forecast again: the scaler, the level floor
@@ -645,7 +655,24 @@ class Forecaster(EstimatorParams):
             evaluation=self.evaluation_,
             future=future,
             training=self._training_record(),
+            settings_used=self._settings_used(),
         )
+
+    def _settings_used(self) -> dict[str, Any]:
+        """The values this fit used for the automatic settings, by the configuration
+        table's keys (see :func:`~rnnkit.core.report.config_html`)."""
+        c = self.config
+        return {
+            "lookback": c.window,
+            **self._split_used(),
+            "fill": c.fill_method,
+            "base": getattr(self, "base_", c.base),
+            "training.loss": self._loss(),
+            "training.learning_rate": getattr(self, "learning_rate_", c.training.learning_rate),
+        }
+
+    def _split_used(self) -> dict[str, int | str]:
+        return {"test_size": self.split_["test"], "validation_size": self.split_["validation"]}
 
     @classmethod
     def _check_run_config(cls, config: ForecastConfig, path: str | os.PathLike[str]) -> None:

@@ -363,7 +363,17 @@ class GlobalForecaster(Forecaster):
             evaluation=self.evaluation_,
             future=future,
             training=self._training_record(),
+            settings_used=self._settings_used(),
         )
+
+    def _split_used(self) -> dict[str, int | str]:
+        """The test and validation sizes, a range where the series' splits differ."""
+
+        def spread(part: str) -> int | str:
+            sizes = sorted({split[part] for split in self.split_.values()})
+            return sizes[0] if len(sizes) == 1 else f"{sizes[0]} to {sizes[-1]} per series"
+
+        return {"test_size": spread("test"), "validation_size": spread("validation")}
 
     @classmethod
     def _check_run_config(cls, config: ForecastConfig, path: str | os.PathLike[str]) -> None:

@@ -20,17 +20,19 @@ from rnnkit.core.report import (
     frame_html,
     gradient_section,
     image_html,
+    loss_html,
     metrics_table_html,
-    plot_loss,
     plt,
     save_figure,
     write_html,
 )
+from rnnkit.forecasting.metrics import evaluation_verdict
 from rnnkit.forecasting.report import (
     FORECAST_COLUMNS,
     band_columns,
     interval_section,
     shade_band,
+    verdict_html,
 )
 
 # The plot shows this many series: the largest by total over their test periods.
@@ -118,6 +120,7 @@ def write_global_forecast_report(
     evaluation: Mapping[str, Any],
     future: pd.DataFrame,
     training: TrainingRecord,
+    settings_used: Mapping[str, Any] | None = None,
 ) -> None:
     """Writes ``loss.png``, ``forecast.png`` and ``report.html`` into ``directory``.
 
@@ -129,11 +132,13 @@ def write_global_forecast_report(
         evaluation: the panel scoring (:func:`~rnnkit.forecasting.panel_scoring.score_panel`).
         future: the forecast of every series (``GlobalForecaster.predict()``).
         training: what training recorded.
+        settings_used: the values used for the automatic settings, shown beside the
+            configured ones (see :func:`~rnnkit.core.report.config_html`).
     """
     c = config
     details = evaluation["details"]
     prep = preparation
-    loss_png = plot_loss(training.history, directory / "loss.png")
+    loss_body = loss_html(training, directory / "loss.png")
     forecast_png = plot_series_forecasts(
         c, series, evaluation["predictions"], future, directory / "forecast.png"
     )
@@ -163,7 +168,8 @@ def write_global_forecast_report(
     sections = [
         (
             "Test metrics, overall (original scale)",
-            metrics_table_html(evaluation["metrics"], FORECAST_COLUMNS)
+            verdict_html(evaluation_verdict(evaluation, c.horizon))
+            + metrics_table_html(evaluation["metrics"], FORECAST_COLUMNS)
             + "<p class='note'>"
             + "<br>".join(n for n in notes if n)
             + "</p>",
@@ -174,9 +180,9 @@ def write_global_forecast_report(
             "Forecasts",
             image_html(forecast_png, "forecasts of the largest series") + frame_html(future),
         ),
-        ("Training", image_html(loss_png, "loss curves")),
+        ("Training", loss_body),
         *gradient_section(training.gradient_health, directory),
-        ("Configuration", config_html(c.to_dict())),
+        ("Configuration", config_html(c.to_dict(), settings_used)),
     ]
     title = f"rnnkit forecast: {c.target_column} per {c.id_column}"
     write_html(directory / "report.html", title, sections)

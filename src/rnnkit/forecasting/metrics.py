@@ -4,9 +4,15 @@ MAPE skips periods whose actual value is zero (it is undefined there); the count
 is reported by :func:`forecast_metrics`. MASE divides the MAE by the in-sample MAE of the
 seasonal naive forecast (lag ``m``) on the history before the test, as in Hyndman &
 Koehler (2006) and the M4 competition.
+
+:func:`verdict` says in one sentence which method wins the test part, as the reports and
+``rnnkit forecast train`` print it first or last.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -62,3 +68,131 @@ def forecast_metrics(actual: np.ndarray, predicted: np.ndarray, scale: float) ->
         "smape": smape(actual, predicted),
         "mase": error / scale if np.isfinite(scale) else float("nan"),
     }
+
+
+#: Names of the methods in a verdict (a further baseline is named by its key).
+METHOD_NAMES = {
+    "model": "the network",
+    "naive": "naive",
+    "seasonal_naive": "seasonal naive",
+    "arima": "ARIMA",
+    "theta": "theta",
+}
+#: Errors closer than this share of the best baseline's are a tie.
+TIE = 0.01
+
+
+def _figure(value: float) -> str:
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.2f}" if abs(value) >= 0.1 else f"{value:.3g}"
+
+
+def _finite(metrics: Mapping[str, Mapping[str, float]], name: str) -> dict[str, float]:
+    values = {m: v.get(name) for m, v in metrics.items()}
+    return {m: float(v) for m, v in values.items() if v is not None and np.isfinite(v)}
+
+
+def _ranked_metric(metrics: Mapping[str, Mapping[str, float]]) -> tuple[str, dict[str, float]]:
+    """MASE where the model and a baseline have one, else MAE; with every finite value."""
+    for name in ("mase", "mae"):
+        values = _finite(metrics, name)
+        if "model" in values and len(values) > 1:
+            return name, values
+    return "mae", _finite(metrics, "mae")
+
+
+def beats_best_baseline(metrics: Mapping[str, Mapping[str, float]]) -> bool | None:
+    """Whether the model's error (MASE, else MAE) is below every baseline's; ``None``
+    when there is nothing finite to compare."""
+    _, values = _ranked_metric(metrics)
+    if "model" not in values or len(values) < 2:
+        return None
+    return values["model"] < min(v for m, v in values.items() if m != "model")
+
+
+def verdict(
+    metrics: Mapping[str, Mapping[str, float]],
+    *,
+    horizon: int,
+    test_points: int,
+    origins: int,
+    by_series: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+) -> str:
+    """One sentence: which method wins on the test part and by how much (MASE, or MAE
+    where MASE is not a finite number), then, when they say something, how many series the
+    network wins and whether the test is too small to tell.
+
+    Args:
+        metrics: ``{method: {"mase": ..., "mae": ...}}`` as in ``metrics.json``, the
+            network under ``"model"``.
+        horizon: periods forecast from each origin.
+        test_points: forecast points scored (over every series).
+        origins: forecast origins scored (over every series).
+        by_series: the per-series metrics of a global model.
+
+    Example:
+        >>> verdict({"model": {"mase": 0.82, "mae": 4.1},
+        ...          "seasonal_naive": {"mase": 0.95, "mae": 4.8}},
+        ...         horizon=7, test_points=28, origins=4)
+        'The network wins on the test part: MASE 0.82 against 0.95 for seasonal naive, the best baseline (14% lower).'
+    """  # noqa: E501
+    name, values = _ranked_metric(metrics)
+    label = name.upper()
+    baselines = {m: v for m, v in values.items() if m != "model"}
+    if "model" not in values or not baselines:
+        sentence = f"No {label} to compare on the test part: the forecasts are not finite numbers."
+    else:
+        model = values["model"]
+        best = min(baselines, key=baselines.get)
+        rival = baselines[best]
+        who = METHOD_NAMES.get(best, best)
+        if abs(model - rival) <= TIE * abs(rival):
+            sentence = (
+                f"The network and {who}, the best baseline, tie on the test part: {label} "
+                f"{_figure(model)} against {_figure(rival)}."
+            )
+        elif model < rival:
+            lower = 100 * (rival - model) / rival
+            sentence = (
+                f"The network wins on the test part: {label} {_figure(model)} against "
+                f"{_figure(rival)} for {who}, the best baseline ({lower:.0f}% lower)."
+            )
+        else:
+            sentence = (
+                f"{who[0].upper() + who[1:]} beats the network on the test part ({label} "
+                f"{_figure(rival)} against {_figure(model)}): use {who}, or give the network "
+                "more data."
+            )
+    if by_series:
+        outcomes = [beats_best_baseline(m) for m in by_series.values()]
+        compared = [o for o in outcomes if o is not None]
+        sentence += (
+            f" Series by series, the network beats the best baseline on {sum(compared)} of "
+            f"{len(compared)} series."
+        )
+    if test_points < 2 * horizon or origins < 2:
+        sentence += (
+            f" The test is too small to judge: {test_points} points from {origins} forecast "
+            f"origin{'' if origins == 1 else 's'} (horizon {horizon}); a larger --test-size "
+            "tells the methods apart more reliably."
+        )
+    return sentence
+
+
+def evaluation_verdict(evaluation: Mapping[str, Any], horizon: int) -> str:
+    """:func:`verdict` of a scoring (``Forecaster.evaluation_`` or a global model's), from
+    its metrics and what its details say of the test size."""
+    details = evaluation["details"]
+    by_series = evaluation.get("by_series")
+    if by_series is not None:
+        origins = sum(len(d["origins"]) for d in details["by_series"].values())
+    else:
+        origins = len(details["origins"])
+    return verdict(
+        evaluation["metrics"],
+        horizon=horizon,
+        test_points=details["test_points"],
+        origins=origins,
+        by_series=by_series,
+    )

@@ -17,8 +17,8 @@ from rnnkit.core.report import (
     frame_html,
     gradient_section,
     image_html,
+    loss_html,
     metrics_table_html,
-    plot_loss,
     plt,
     save_figure,
     write_html,
@@ -29,6 +29,7 @@ from rnnkit.forecasting.intervals import (
     interval_columns,
     quantile_name,
 )
+from rnnkit.forecasting.metrics import evaluation_verdict
 
 FORECAST_COLUMNS = ("mae", "rmse", "mape", "smape", "mase")
 
@@ -75,6 +76,11 @@ def interval_section(
     ranked = [c for c in columns if c.startswith("pinball")]
     table = metrics_table_html(rows, columns, ranked=ranked)
     return [("Prediction intervals (test)", table + f"<p class='note'>{note}</p>")]
+
+
+def verdict_html(sentence: str) -> str:
+    """The verdict as the report's first line."""
+    return f"<p><strong>{html.escape(sentence)}</strong></p>"
 
 
 def plot_forecast(
@@ -143,6 +149,7 @@ def write_forecast_report(
     evaluation: Mapping[str, Any],
     future: pd.DataFrame,
     training: TrainingRecord,
+    settings_used: Mapping[str, Any] | None = None,
 ) -> None:
     """Writes ``loss.png``, ``forecast.png`` and ``report.html`` into ``directory``.
 
@@ -155,10 +162,12 @@ def write_forecast_report(
         evaluation: the test scoring (metrics, predictions, details).
         future: the forecast after the end of the series.
         training: what training recorded.
+        settings_used: the values used for the automatic settings, shown beside the
+            configured ones (see :func:`~rnnkit.core.report.config_html`).
     """
     c = config
     details = evaluation["details"]
-    loss_png = plot_loss(training.history, directory / "loss.png")
+    loss_body = loss_html(training, directory / "loss.png")
     forecast_png = plot_forecast(
         c, series, split, evaluation["predictions"], future, directory / "forecast.png"
     )
@@ -190,15 +199,16 @@ def write_forecast_report(
     sections = [
         (
             "Test metrics (original scale)",
-            metrics_table_html(evaluation["metrics"], FORECAST_COLUMNS)
+            verdict_html(evaluation_verdict(evaluation, c.horizon))
+            + metrics_table_html(evaluation["metrics"], FORECAST_COLUMNS)
             + "<p class='note'>"
             + "<br>".join(n for n in notes if n)
             + "</p>",
         ),
         *interval_section(evaluation["metrics"], details),
         ("Forecast", image_html(forecast_png, "forecast") + frame_html(future)),
-        ("Training", image_html(loss_png, "loss curves")),
+        ("Training", loss_body),
         *gradient_section(training.gradient_health, directory),
-        ("Configuration", config_html(c.to_dict())),
+        ("Configuration", config_html(c.to_dict(), settings_used)),
     ]
     write_html(directory / "report.html", f"rnnkit forecast: {c.target_column}", sections)

@@ -1,0 +1,42 @@
+"""The report parts both jobs share: the loss plot and its notes, the configuration table."""
+
+from matplotlib import pyplot as plt
+
+from rnnkit.core.report import config_html, loss_figure, loss_gap_note
+
+HISTORY = {"loss": [3.0, 2.0, 1.5, 1.2], "val_loss": [2.5, 1.4, 1.6, 1.7]}
+
+
+def test_loss_plot_names_the_loss_and_marks_the_best_epoch():
+    figure = loss_figure(HISTORY, loss_name="MAE (window-normalised)")
+    axis = figure.axes[0]
+    assert axis.get_ylabel() == "MAE (window-normalised)"
+    (marker,) = [line for line in axis.get_lines() if line.get_label().startswith("best epoch")]
+    assert marker.get_label() == "best epoch 2" and list(marker.get_xdata()) == [2, 2]
+    plt.close(figure)
+
+
+def test_loss_plot_without_validation_marks_no_epoch():
+    figure = loss_figure({"loss": [3.0, 2.0]})
+    assert not [line for line in figure.axes[0].get_lines() if "best" in line.get_label()]
+    plt.close(figure)
+
+
+def test_a_final_validation_loss_far_below_the_training_loss_gets_a_note():
+    note = loss_gap_note({"loss": [2.0, 1.0], "val_loss": [1.0, 0.6]})
+    assert note.startswith("Validation loss below training loss (0.6 against 1 at the last")
+    assert "dropout, or a small or easy validation part" in note
+    assert loss_gap_note({"loss": [2.0, 1.0], "val_loss": [1.0, 0.75]}) is None
+    assert loss_gap_note({"loss": [2.0, 1.0]}) is None
+
+
+def test_configuration_rows_flatten_nested_settings_and_show_values_used():
+    table = config_html(
+        {"lookback": None, "horizon": 7, "training": {"loss": "auto", "epochs": 5}},
+        {"lookback": 21, "training.loss": "mae", "horizon": 7},
+    )
+    assert table.startswith("<table class='config'>")
+    assert "<td>lookback</td><td>None \u2192 21 (auto)</td>" in table
+    assert "<td>horizon</td><td>7</td>" in table
+    assert "<td>training.loss</td><td>auto \u2192 mae (auto)</td>" in table
+    assert "<td>training.epochs</td><td>5</td>" in table
