@@ -3,6 +3,7 @@
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -46,6 +47,11 @@ def test_train_predict_evaluate_end_to_end(events_csv, tmp_path):
         metrics, horizon=7, test_points=details["test_points"], origins=len(details["origins"])
     )
     assert result.stdout.splitlines()[-2] == sentence
+    # Errors per horizon step: one per step for every method, averaging to the overall MAE.
+    for method in ("model", "naive", "seasonal_naive", "arima"):
+        by_step = details["by_step"][method]
+        assert len(by_step["mae"]) == len(by_step["mase"]) == 7
+        assert np.mean(by_step["mae"]) == pytest.approx(metrics[method]["mae"])
 
     predicted = runner.invoke(app, ["forecast", "predict", str(out)])
     assert predicted.exit_code == 0, predicted.output

@@ -85,8 +85,28 @@ def score_series(
             "mase_scale": scale,
             "arima_order": list(arima_order),
             "intervals": intervals,
+            "by_step": errors_by_step(actual, predictions, scale),
         },
     }
+
+
+def errors_by_step(
+    actual: np.ndarray, predictions: dict[str, np.ndarray], scale: float
+) -> dict[str, dict[str, list[float]]]:
+    """Each method's MAE and MASE at every horizon step (1 to h), over the origins:
+    ``{method: {"mae": [...], "mase": [...]}}``. Every step has one error per origin, so
+    the mean of the steps' MAE is the overall MAE.
+
+    Example:
+        >>> actual = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> errors_by_step(actual, {"model": actual + [[0.5, 1.0], [0.5, 3.0]]}, 2.0)
+        {'model': {'mae': [0.5, 2.0], 'mase': [0.25, 1.0]}}
+    """
+    out = {}
+    for method, forecast in predictions.items():
+        mae = np.mean(np.abs(actual - forecast), axis=0)
+        out[method] = {"mae": mae.tolist(), "mase": (mae / scale).tolist()}
+    return out
 
 
 def _score_intervals(
