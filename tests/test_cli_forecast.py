@@ -57,6 +57,11 @@ def test_train_predict_evaluate_end_to_end(events_csv, tmp_path):
     assert predicted.exit_code == 0, predicted.output
     lines = predicted.stdout.strip().splitlines()
     assert lines[0] == "created_at,forecast,q0.1,q0.5,q0.9" and len(lines) == 8
+    shorter = runner.invoke(app, ["forecast", "predict", str(out), "--horizon", "3"])
+    assert shorter.exit_code == 0, shorter.output
+    assert shorter.stdout.strip().splitlines() == lines[:4]
+    too_long = runner.invoke(app, ["forecast", "predict", str(out), "--horizon", "8"])
+    assert too_long.exit_code != 0 and "horizon=8 is outside 1..7" in too_long.output
 
     target = tmp_path / "forecast.csv"
     runner.invoke(

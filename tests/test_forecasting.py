@@ -235,3 +235,14 @@ def test_a_numpy_array_is_refused_with_what_to_pass_instead():
     ) as caught:
         f.fit(np.arange(100.0))
     assert "\n" not in str(caught.value)
+
+
+def test_predict_a_shorter_horizon_gives_the_first_periods(trained_forecaster):
+    full = trained_forecaster.predict()
+    pd.testing.assert_frame_equal(trained_forecaster.predict(horizon=2), full.iloc[:2])
+    trained = trained_forecaster.config.horizon
+    for wrong in (0, trained + 1):
+        with pytest.raises(ConfigError, match=rf"horizon={wrong} is outside 1\.\.{trained}"):
+            trained_forecaster.predict(horizon=wrong)
+    with pytest.raises(ConfigError, match="whole number"):
+        trained_forecaster.predict(horizon=1.5)

@@ -345,3 +345,10 @@ def test_cli_backtest_with_an_id_column_prints_every_fold(tmp_path):
 def test_a_numpy_array_is_refused_with_what_to_pass_instead():
     with pytest.raises(DataError, match=r"reads a DataFrame of rows .* not ndarray: wrap"):
         GlobalForecaster(**SETTINGS).fit(np.zeros((10, 3)))
+
+
+def test_predict_a_shorter_horizon_gives_each_series_first_periods(trained):
+    full = trained.predict()
+    short = trained.predict(horizon=1)
+    first = full.groupby(trained.config.id_column, sort=False).head(1).reset_index(drop=True)
+    pd.testing.assert_frame_equal(short, first)

@@ -341,13 +341,17 @@ def predict(
     data: Annotated[Path | None, typer.Option(help="Newer rows to forecast from.")] = None,
     output: Annotated[Path | None, typer.Option(help="Write CSV here instead of stdout.")] = None,
     ids: Ids = None,
+    horizon: Annotated[
+        int | None,
+        typer.Option(help="Only the first periods, up to the trained horizon (default: all)."),
+    ] = None,
 ) -> None:
     """Forecast the horizon after the end of the data, as CSV (every series of a global
     model, or those named with --id)."""
     from rnnkit import forecasting
 
     forecaster = forecasting.load(run_dir)
-    forecast = forecaster.predict(data, **_check_ids(forecaster.config, ids))
+    forecast = forecaster.predict(data, horizon=horizon, **_check_ids(forecaster.config, ids))
     for key in getattr(forecaster, "unforecast_", []):
         info(f"not forecast: series {key!r} has fewer than {forecaster.config.window} periods")
     if output is None:

@@ -505,12 +505,14 @@ class Forecaster(EstimatorParams):
         # An ensemble gives one row per member: the forecast is their median.
         return np.median(output, axis=1) if output.ndim == 3 else output
 
-    def predict(self, data: DataLike | None = None) -> pd.DataFrame:
+    def predict(self, data: DataLike | None = None, horizon: int | None = None) -> pd.DataFrame:
         """Forecasts the ``horizon`` periods after the end of the data.
 
         Args:
             data: newer rows (path or DataFrame) to forecast from; by default the data the
                 model was trained on (or its saved tail, after ``load``).
+            horizon: the first ``horizon`` periods only, up to the trained horizon; by
+                default all of them.
 
         Returns:
             A DataFrame with the period start (named after ``time_column``),
@@ -519,6 +521,7 @@ class Forecaster(EstimatorParams):
         """
         self._check_fitted()
         c = self.config
+        steps = self._steps(horizon)
         series = self.prepare(data).values if data is not None else self.series_
         if len(series) < c.window:
             raise DataError(
@@ -529,13 +532,29 @@ class Forecaster(EstimatorParams):
         forecast = self.forecast_windows(window)
         bands = self.forecast_quantiles(window, forecast)[0]
         dates = future_index(series.index[-1], c.freq, c.horizon)
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 c.time_column: dates,
                 "forecast": forecast[0],
                 **{quantile_name(q): band for q, band in zip(self.quantiles_, bands)},
             }
         )
+        return frame.iloc[:steps]
+
+    def _steps(self, horizon: int | None) -> int:
+        """The periods ``predict`` returns: ``horizon``, checked against the trained one."""
+        trained = self.config.horizon
+        if horizon is None:
+            return trained
+        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)):
+            raise ConfigError(f"horizon must be a whole number of periods, got {horizon!r}.")
+        if not 1 <= horizon <= trained:
+            raise ConfigError(
+                f"horizon={horizon} is outside 1..{trained}: the model was trained to "
+                f"forecast {trained} periods. Ask for at most {trained}, or train again with "
+                f"--horizon {horizon}."
+            )
+        return int(horizon)
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, data: DataLike | None = None) -> dict[str, dict[str, float]]:

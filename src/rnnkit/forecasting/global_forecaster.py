@@ -237,7 +237,10 @@ class GlobalForecaster(Forecaster):
         return self.forecast_panel(window, [self.scaling(key, values)])[0]
 
     def predict(  # type: ignore[override]
-        self, data: DataLike | None = None, ids: list[str] | None = None
+        self,
+        data: DataLike | None = None,
+        ids: list[str] | None = None,
+        horizon: int | None = None,
     ) -> pd.DataFrame:
         """Forecasts the ``horizon`` periods after the end of every series.
 
@@ -246,6 +249,8 @@ class GlobalForecaster(Forecaster):
                 on (or its saved tails, after ``load``). New series are forecast too,
                 scaled on their own history.
             ids: forecast these series only.
+            horizon: the first ``horizon`` periods of each series only, up to the trained
+                horizon; by default all of them.
 
         Returns:
             A long DataFrame: the id (named after ``id_column``), the period start
@@ -255,6 +260,7 @@ class GlobalForecaster(Forecaster):
         """
         self._check_fitted()
         c = self.config
+        steps = self._steps(horizon)
         if data is not None:
             series = self.prepare(data, ids).values()
         else:
@@ -288,7 +294,7 @@ class GlobalForecaster(Forecaster):
             )
             for (key, s), forecast, band in zip(usable.items(), forecasts, bands)
         ]
-        return pd.concat(frames, ignore_index=True)
+        return pd.concat([frame.iloc[:steps] for frame in frames], ignore_index=True)
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(  # type: ignore[override]
