@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from rnnkit.config import BASES, FREQS, PADDINGS, SCALERS, TRUNCATIONS, WINDOW_NORMS
 from rnnkit.core import persistence
+from rnnkit.data.scaling import DEFAULT_SMOOTHING
 from rnnkit.errors import RnnkitError, RunDirectoryError
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -87,7 +88,7 @@ class ForecastPreprocessing(RunFile):
     tail: TailState
     window_norm: Literal[WINDOW_NORMS]  # type: ignore[valid-type]
     base: Literal[tuple(b for b in BASES if b != "auto")]  # type: ignore[misc]
-    base_smoothing: float = Field(default=0.3, gt=0, le=1)
+    base_smoothing: float = Field(default=DEFAULT_SMOOTHING, gt=0, le=1)
     freq: Literal[FREQS]  # type: ignore[valid-type]
     # Runs written before intervals existed, or without them, have none.
     intervals: IntervalState | None = None
@@ -101,7 +102,7 @@ class GlobalForecastPreprocessing(RunFile):
     tails: dict[str, TailState]
     window_norm: Literal[WINDOW_NORMS]  # type: ignore[valid-type]
     base: Literal[tuple(b for b in BASES if b != "auto")]  # type: ignore[misc]
-    base_smoothing: float = Field(default=0.3, gt=0, le=1)
+    base_smoothing: float = Field(default=DEFAULT_SMOOTHING, gt=0, le=1)
     freq: Literal[FREQS]  # type: ignore[valid-type]
     # Runs written before intervals existed, or without them, have none.
     intervals: IntervalState | None = None

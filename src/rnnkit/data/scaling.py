@@ -68,8 +68,17 @@ def window_statistics(
     raise ValueError(f"unknown window normalisation {kind!r}")
 
 
+# The smoothing weight of a ``theta`` base chosen without validation windows, and of runs
+# saved before the weight was recorded.
+DEFAULT_SMOOTHING = 0.3
+
+
 def base_forecast(
-    windows: np.ndarray, kind: str, season: int, horizon: int, smoothing: float = 0.3
+    windows: np.ndarray,
+    kind: str,
+    season: int,
+    horizon: int,
+    smoothing: float = DEFAULT_SMOOTHING,
 ) -> np.ndarray:
     """The simple forecast a network corrects, ``(n, horizon)``, from windows ``(n, lookback)``.
 
@@ -95,13 +104,11 @@ def base_forecast(
     if kind == "naive" or season <= 1 or season > lookback:
         return np.repeat(windows[:, -1:], horizon, axis=1)
     steps = np.arange(horizon) % season
-    seasons = min(SEASONS_AVERAGED, lookback // season)
-    if kind == "seasonal_naive" or (kind == "seasonal_mean" and seasons < 2):
+    shape = _seasonal_shape(windows, season) if kind == "seasonal_mean" else None
+    if kind == "seasonal_naive" or (kind == "seasonal_mean" and shape is None):
         return windows[:, -season:][:, steps]
     if kind == "seasonal_mean":
-        last = windows[:, -seasons * season :].reshape(n, seasons, season)
-        shape = last.mean(axis=1) - last.mean(axis=(1, 2))[:, None]
-        return (shape + last[:, -1].mean(axis=1, keepdims=True))[:, steps]
+        return (shape + windows[:, -season:].mean(axis=1, keepdims=True))[:, steps]
     raise ValueError(f"unknown base forecast {kind!r}")
 
 

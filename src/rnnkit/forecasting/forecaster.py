@@ -21,6 +21,7 @@ from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
 from rnnkit.data.scaling import (
     BASE_CHOICES,
+    DEFAULT_SMOOTHING,
     THETA_SMOOTHING,
     Scaler,
     base_forecast,
@@ -45,8 +46,6 @@ from rnnkit.forecasting.scoring import score_series
 LEVEL_FLOOR = 1e-3
 # The training losses as the loss plot names them.
 LOSS_NAMES = {"mae": "MAE", "mse": "MSE", "huber": "Huber"}
-# The smoothing weight of a ``theta`` base chosen without validation windows.
-DEFAULT_SMOOTHING = 0.3
 # The weights of the trained correction the validation windows choose from (1: the
 # network as trained, 0: its base forecast alone).
 CORRECTION_WEIGHTS = (1.0, 0.5, 0.0)
