@@ -45,7 +45,7 @@ def test_non_finite_model_errors_stop_the_fit(monkeypatch):
     forecaster = Forecaster(time_column="created_at", target_column="amount", **TINY)
     # Forecasts that overflowed, as 1e308 values gave before they were refused.
     monkeypatch.setattr(
-        Forecaster, "forecast_windows", lambda self, w: np.full((len(w), 7), np.inf)
+        Forecaster, "forecast_windows", lambda self, w, starts=None: np.full((len(w), 7), np.inf)
     )
     with pytest.raises(TrainingError, match=r"test errors are not finite numbers \(mae inf"):
         forecaster.fit(make_events(), verbose=0)

@@ -276,6 +276,13 @@ class ForecastConfig(_Config):
             windows (split conformal, per horizon step, in units of each window's
             spread; see :mod:`rnnkit.forecasting.intervals`): the point forecast is
             unchanged. ``()`` turns intervals off.
+        calendar: give the network calendar features of every period of its window and
+            of the horizon it forecasts (day of week, day and month of year, hour of day:
+            by frequency, see :mod:`rnnkit.data.calendar_features`), known ahead from the
+            dates alone. Direct strategy only.
+        country: with ``calendar``, add a public-holiday flag for this country (an ISO
+            code of the ``holidays`` package: ``US``, ``GB``, ``DE``...), for hourly,
+            daily and weekly data.
     """
 
     time_column: str = "date"
@@ -297,6 +304,8 @@ class ForecastConfig(_Config):
     time_format: str | None = None
     allow_sparse: bool = False
     quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
+    calendar: bool = False
+    country: str | None = None
     model: ModelConfig = dataclasses.field(default_factory=_forecaster_model)
     training: TrainingConfig = dataclasses.field(default_factory=_forecaster_training)
 
@@ -319,7 +328,7 @@ class ForecastConfig(_Config):
         _check_positive_int("horizon", self.horizon)
         _check_choice("base", self.base, BASES)
         _check_positive_int("ensemble_size", self.ensemble_size)
-        for name in ("linear", "allow_sparse"):
+        for name in ("linear", "allow_sparse", "calendar"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}.")
         if self.time_format is not None and (
@@ -338,6 +347,21 @@ class ForecastConfig(_Config):
                 )
         if self.validation_size is not None:
             _check_positive_int("validation_size", self.validation_size)
+        if self.country is not None:
+            if not isinstance(self.country, str) or not self.country:
+                raise ConfigError(
+                    f"country must be an ISO country code such as 'US', got {self.country!r}."
+                )
+            if not self.calendar:
+                raise ConfigError(
+                    f"country={self.country!r} adds holidays to the calendar features: turn them "
+                    "on too (calendar=True, --calendar)."
+                )
+        if self.calendar and self.strategy != "direct":
+            raise ConfigError(
+                f"calendar features need the direct strategy, not {self.strategy!r}: use "
+                "strategy='direct' (the default) or turn calendar off."
+            )
         for name in ("time_column", "target_column"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise ConfigError(f"{name} must be a non-empty column name.")

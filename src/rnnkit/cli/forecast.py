@@ -118,6 +118,18 @@ Quantiles = Annotated[
     ),
 ]
 _QUANTILES = ",".join(f"{q:g}" for q in _D.quantiles)
+Calendar = Annotated[
+    bool,
+    typer.Option(
+        "--calendar/--no-calendar",
+        help="Give the network the calendar features (day of week, day or month of year, "
+        "hour) of every period of its window and of the horizon.",
+    ),
+]
+Country = Annotated[
+    str | None,
+    typer.Option(help="With --calendar: a public-holiday flag for this country (US, GB, DE...)."),
+]
 Horizon = Annotated[int, typer.Option(help="Periods it forecasts.")]
 Strategy = Annotated[
     str, typer.Option(help="direct (one network, whole horizon), recursive, or seq2seq.")
@@ -170,6 +182,8 @@ def train(
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
     quantiles: Quantiles = _QUANTILES,
+    calendar: Calendar = _D.calendar,
+    country: Country = None,
     test_size: TestSize = None,
     validation_size: ValSize = None,
     id_column: IdColumn = None,
@@ -303,6 +317,8 @@ def backtest(
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
     quantiles: Quantiles = _QUANTILES,
+    calendar: Calendar = _D.calendar,
+    country: Country = None,
     id_column: IdColumn = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
@@ -405,6 +421,8 @@ def lr_find(
     base: Base = _D.base,
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
+    calendar: Calendar = _D.calendar,
+    country: Country = None,
     id_column: IdColumn = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,

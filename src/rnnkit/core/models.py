@@ -84,6 +84,8 @@ def build_ensemble_forecaster(
     ensemble_size: int = 1,
     linear: bool = False,
     zero_output: bool = True,
+    channels: int = 1,
+    future_steps: int = 0,
 ) -> keras.Model:
     """``ensemble_size`` forecasters in one model: ``(batch, lookback, 1)`` windows to
     ``(batch, ensemble_size, horizon)``, one row of forecasts per member.
@@ -96,13 +98,20 @@ def build_ensemble_forecaster(
     layers start at zero, so an untrained model forecasts zero: the base forecast when
     the targets are corrections to it.
 
+    With covariates, each step of the input has ``channels`` values (the window's value
+    first, then the covariates), and ``future_steps`` more steps follow the window: the
+    covariates known for the periods forecast (their value channel is zero).
+
     Example:
         >>> model = build_ensemble_forecaster(56, 28, ModelConfig(num_layers=1, units=16), 3)
         >>> model.output_shape
         (None, 3, 28)
+        >>> config = ModelConfig(num_layers=1, units=16)
+        >>> build_ensemble_forecaster(56, 28, config, channels=11, future_steps=28).input_shape
+        (None, 84, 11)
     """
     initializer = "zeros" if zero_output else "glorot_uniform"
-    inputs = keras.Input(shape=(lookback, 1), name="window")
+    inputs = keras.Input(shape=(lookback + future_steps, channels), name="window")
     members = []
     for k, steps in enumerate(member_lookbacks(lookback, ensemble_size)):
         name = f"member_{k + 1}"
@@ -114,11 +123,22 @@ def build_ensemble_forecaster(
             hidden
         )
         if linear:
-            flat = keras.layers.Flatten(name=f"{name}_flatten")(x)
+            values = _window_values(x, future_steps, channels, name) if channels > 1 else x
+            flat = keras.layers.Flatten(name=f"{name}_flatten")(values)
             direct = keras.layers.Dense(
                 horizon, kernel_initializer=initializer, name=f"{name}_linear"
             )(flat)
             output = keras.layers.Add(name=f"{name}_sum")([output, direct])
+        if future_steps:
+            # The covariates' own effect on each period forecast: one linear map of a
+            # period's covariates, shared by every step (as a regression on calendar
+            # dummies), beside what the recurrent layers make of them.
+            future = keras.layers.Cropping1D((steps, 0), name=f"{name}_future")(x)
+            effect = keras.layers.Dense(
+                1, kernel_initializer=initializer, name=f"{name}_covariates_linear"
+            )(future)
+            effect = keras.layers.Flatten(name=f"{name}_covariates_flatten")(effect)
+            output = keras.layers.Add(name=f"{name}_covariates_sum")([output, effect])
         members.append(keras.layers.Reshape((1, horizon), name=f"{name}_row")(output))
     outputs = (
         members[0]
@@ -126,6 +146,16 @@ def build_ensemble_forecaster(
         else keras.layers.Concatenate(axis=1, name="members")(members)
     )
     return keras.Model(inputs, outputs, name="ensemble_forecaster")
+
+
+def _window_values(x, future_steps: int, channels: int, name: str):
+    """The first channel (the values) of the window's steps of ``x`` ``(steps +
+    future_steps, channels)``: ``(steps, 1)``, with built-in layers only."""
+    if future_steps:
+        x = keras.layers.Cropping1D((0, future_steps), name=f"{name}_window")(x)
+    x = keras.layers.Permute((2, 1), name=f"{name}_channels")(x)
+    x = keras.layers.Cropping1D((0, channels - 1), name=f"{name}_values")(x)
+    return keras.layers.Permute((2, 1), name=f"{name}_steps")(x)
 
 
 #: The linear part's logits are its weights times this factor, so that Adam, whose steps

@@ -92,6 +92,8 @@ class ForecastPreprocessing(RunFile):
     freq: Literal[FREQS]  # type: ignore[valid-type]
     # Runs written before intervals existed, or without them, have none.
     intervals: IntervalState | None = None
+    # The names of the calendar features the network reads; none without them.
+    calendar: list[str] | None = None
 
 
 class GlobalForecastPreprocessing(RunFile):
@@ -106,6 +108,8 @@ class GlobalForecastPreprocessing(RunFile):
     freq: Literal[FREQS]  # type: ignore[valid-type]
     # Runs written before intervals existed, or without them, have none.
     intervals: IntervalState | None = None
+    # The names of the calendar features the network reads; none without them.
+    calendar: list[str] | None = None
 
     @model_validator(mode="after")
     def _same_series(self) -> GlobalForecastPreprocessing:

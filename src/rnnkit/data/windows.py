@@ -21,14 +21,23 @@ def make_windows(
         >>> x[0].tolist(), y[0].tolist(), len(x)
         ([0.0, 1.0, 2.0], [3.0, 4.0], 6)
     """
-    first = max(target_start, lookback)
-    starts = np.arange(first, target_end - steps + 1)
+    starts = window_starts(lookback, steps, target_start, target_end)
     if len(starts) == 0:
         return np.empty((0, lookback)), np.empty((0, steps))
     values = np.asarray(values, dtype="float64")
     inputs = np.stack([values[s - lookback : s] for s in starts])
     targets = np.stack([values[s : s + steps] for s in starts])
     return inputs, targets
+
+
+def window_starts(lookback: int, steps: int, target_start: int, target_end: int) -> np.ndarray:
+    """The positions of the first targets of :func:`make_windows`' windows, in its order.
+
+    Example:
+        >>> window_starts(lookback=3, steps=2, target_start=3, target_end=10).tolist()
+        [3, 4, 5, 6, 7, 8]
+    """
+    return np.arange(max(target_start, lookback), target_end - steps + 1)
 
 
 def evaluation_origins(length: int, test_size: int, horizon: int) -> list[int]:

@@ -18,6 +18,7 @@ from rnnkit.core.estimator import EstimatorParams
 from rnnkit.core.gradient_health import GradientHealth, probe_batch
 from rnnkit.core.range_test import RangeTestResult, range_test
 from rnnkit.core.report import TrainingRecord, write_training_record
+from rnnkit.data.calendar_features import Calendar, check_country
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
 from rnnkit.data.scaling import (
     BASE_CHOICES,
@@ -35,7 +36,7 @@ from rnnkit.data.timeseries import (
     check_sparsity,
     future_index,
 )
-from rnnkit.data.windows import make_windows
+from rnnkit.data.windows import make_windows, window_starts
 from rnnkit.errors import ConfigError, DataError, NotFittedError, TrainingError, did_you_mean
 from rnnkit.forecasting.intervals import Calibration, calibrate, quantile_name
 from rnnkit.forecasting.report import write_forecast_report
@@ -283,17 +284,22 @@ class Forecaster(EstimatorParams):
         return weight
 
     def _calibrate(
-        self, inputs: np.ndarray, targets: np.ndarray, epsilon: float | np.ndarray
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        epsilon: float | np.ndarray,
+        features: np.ndarray | None = None,
     ) -> Calibration | None:
         """The prediction intervals' offsets, from the trained model's errors on the
-        validation windows (scaled inputs ``(n, lookback)``, targets ``(n, horizon)``);
-        ``None``, with a warning, when there is nothing to calibrate on."""
+        validation windows (scaled inputs ``(n, lookback)``, targets ``(n, horizon)``,
+        and their calendar features); ``None``, with a warning, when there is nothing to
+        calibrate on."""
         quantiles = self.config.quantiles
         if not quantiles:
             return None
         calibration = None
         if len(inputs):
-            forecast = self._forecast_scaled(inputs, epsilon)
+            forecast = self._forecast_scaled(inputs, epsilon, features)
             spread = window_statistics(inputs, self.config.window_norm, epsilon)[1]
             calibration = calibrate((targets - forecast) / spread, quantiles)
         if calibration is None:
@@ -331,14 +337,24 @@ class Forecaster(EstimatorParams):
         if c.strategy == "seq2seq":
             return models.build_many_to_many(c.window, c.horizon, c.model)
         if self._ensemble_output():
+            calendar = self.calendar_
             return models.build_ensemble_forecaster(
-                c.window, c.horizon, c.model, c.ensemble_size, c.linear, c.base != "none"
+                c.window,
+                c.horizon,
+                c.model,
+                c.ensemble_size,
+                c.linear,
+                c.base != "none",
+                channels=1 if calendar is None else 2 + len(calendar),
+                future_steps=0 if calendar is None else c.horizon,
             )
         return models.build_forecaster(c.window, self._output_steps(), c.model)
 
     def _training_data(self, data: DataLike) -> dict[str, Any]:
         """Aggregates, splits, fits the scaler (training part only) and cuts windows."""
         c = self.config
+        if c.country is not None:
+            check_country(c.country)
         prepared = self.prepare(data)
         series = prepared.values
         split = self.split_sizes(len(series))
@@ -357,14 +373,75 @@ class Forecaster(EstimatorParams):
         x_val, y_val = self._normalised(*validation)
         # Whole horizons (the recursive strategy trains on one step) for the intervals.
         held_out = make_windows(scaled, c.window, c.horizon, n_train, n_train + n_val)
+
+        def features(steps: int, start: int, end: int) -> np.ndarray | None:
+            return self._features(series.index, window_starts(c.window, steps, start, end))
+
         return {
             "prepared": prepared,
             "series": series,
             "split": split,
-            "train": (x_train[..., None], self._targets(y_train)),
-            "validation": (x_val[..., None], self._targets(y_val)),
-            "calibration": (*held_out, self.epsilon_),
+            "train": (
+                self._model_inputs(x_train, features(steps, 0, n_train)),
+                self._targets(y_train),
+            ),
+            "validation": (
+                self._model_inputs(x_val, features(steps, n_train, n_train + n_val)),
+                self._targets(y_val),
+            ),
+            "calibration": (
+                *held_out,
+                self.epsilon_,
+                features(c.horizon, n_train, n_train + n_val),
+            ),
         }
+
+    @property
+    def calendar_(self) -> Calendar | None:
+        """The calendar features the network reads (see ``calendar``), or ``None``: off,
+        or none for this frequency (yearly data without holidays)."""
+        c = self.config
+        calendar = Calendar(c.freq, c.country) if c.calendar else None
+        return calendar if calendar is not None and len(calendar) else None
+
+    def _features(self, index: pd.DatetimeIndex, positions: np.ndarray) -> np.ndarray | None:
+        """The calendar features of the windows whose first forecast periods are at
+        ``positions`` of ``index``, or ``None``."""
+        if self.calendar_ is None:
+            return None
+        return self.window_features(index[np.asarray(positions, dtype="int64")])
+
+    def window_features(self, starts: pd.DatetimeIndex | list | None) -> np.ndarray | None:
+        """The calendar features ``(n, lookback + horizon, k)`` of windows whose first
+        forecast periods are ``starts``; ``None`` when the network reads none.
+
+        Raises:
+            ConfigError: the network reads calendar features but ``starts`` is ``None``.
+        """
+        calendar = self.calendar_
+        if calendar is None:
+            return None
+        if starts is None:
+            raise ConfigError(
+                "This model reads calendar features: give the date of each window's first "
+                "forecast period (starts=...)."
+            )
+        return calendar.window_features(starts, self.config.window, self.config.horizon)
+
+    def _model_inputs(self, normalised: np.ndarray, features: np.ndarray | None) -> np.ndarray:
+        """The network's input ``(n, steps, channels)`` from normalised windows ``(n,
+        lookback)``: the values alone, or with calendar ``features`` ``(n, lookback +
+        horizon, k)``: then each step holds its value (zero for the periods forecast), a
+        flag that is 1 for the periods forecast, and its features."""
+        values = np.asarray(normalised, dtype="float32")[..., None]
+        if features is None:
+            return values
+        n, lookback = normalised.shape
+        future = features.shape[1] - lookback
+        values = np.concatenate([values, np.zeros((n, future, 1), "float32")], axis=1)
+        flag = np.zeros((n, lookback + future, 1), "float32")
+        flag[:, lookback:] = 1.0
+        return np.concatenate([values, flag, features.astype("float32")], axis=2)
 
     def _choose_base(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[str, float]:
         """The base forecast the network corrects and its smoothing weight (``theta``):
@@ -396,7 +473,9 @@ class Forecaster(EstimatorParams):
 
     def _ensemble_output(self) -> bool:
         c = self.config
-        return c.strategy == "direct" and (c.ensemble_size > 1 or c.linear or c.base != "none")
+        return c.strategy == "direct" and (
+            c.ensemble_size > 1 or c.linear or c.base != "none" or c.calendar
+        )
 
     def _range_test(self, x: np.ndarray, y: np.ndarray, loss: str) -> RangeTestResult:
         training.seed_everything(self.config.training.seed)
@@ -445,14 +524,19 @@ class Forecaster(EstimatorParams):
                 f"This {name} is not trained yet: call fit(data) or {name}.load(run_dir) first."
             )
 
-    def forecast_windows(self, windows: np.ndarray) -> np.ndarray:
+    def forecast_windows(
+        self, windows: np.ndarray, starts: pd.DatetimeIndex | list | None = None
+    ) -> np.ndarray:
         """Forecasts ``horizon`` steps (original scale) from raw windows ``(n, lookback)``.
 
         The step :meth:`predict` takes once it has the series' last ``lookback`` values,
-        without its DataFrames (a server calls it once per request).
+        without its DataFrames (a server calls it once per request). ``starts``, the date
+        of each window's first forecast period, is needed by a model with calendar
+        features (see :meth:`window_features`) and ignored otherwise.
         """
         self._check_fitted()
-        scaled = self._forecast_scaled(self.scaler_.transform(windows), self.epsilon_)
+        features = self.window_features(starts)
+        scaled = self._forecast_scaled(self.scaler_.transform(windows), self.epsilon_, features)
         return self.scaler_.inverse_transform(scaled)
 
     @property
@@ -479,27 +563,35 @@ class Forecaster(EstimatorParams):
             return np.empty((len(forecast), 0, forecast.shape[1]))
         return calibration.apply(forecast, spread)
 
-    def _forecast_scaled(self, current: np.ndarray, epsilon: float | np.ndarray) -> np.ndarray:
+    def _forecast_scaled(
+        self,
+        current: np.ndarray,
+        epsilon: float | np.ndarray,
+        features: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Forecasts ``horizon`` steps of scaled windows ``(n, lookback)``, on that scale.
 
-        ``epsilon`` is the level floor: one number, or one per window ``(n, 1)``.
+        ``epsilon`` is the level floor: one number, or one per window ``(n, 1)``;
+        ``features`` the windows' calendar features (see :meth:`window_features`).
         """
         c = self.config
         if c.strategy != "recursive":  # direct and seq2seq forecast the horizon at once
             center, spread = window_statistics(current, c.window_norm, epsilon)
             base = self._base(current, center)
-            return self._predict_batch((current - center) / spread) * spread + base
+            inputs = self._model_inputs((current - center) / spread, features)
+            return self._predict_batch(inputs) * spread + base
         steps = []
         for _ in range(c.horizon):
             center, spread = window_statistics(current, c.window_norm, epsilon)
-            step = self._predict_batch((current - center) / spread) * spread + center
+            inputs = self._model_inputs((current - center) / spread, None)
+            step = self._predict_batch(inputs) * spread + center
             steps.append(step[:, 0])
             current = np.concatenate([current[:, 1:], step[:, :1]], axis=1)
         return np.stack(steps, axis=1)
 
     def _predict_batch(self, inputs: np.ndarray) -> np.ndarray:
         # predict_on_batch runs one compiled (jitted) function: no per-call dataset overhead.
-        batch = np.asarray(inputs, dtype="float32")[..., None]
+        batch = np.asarray(inputs, dtype="float32")
         output = np.asarray(self.model_.predict_on_batch(batch), dtype="float64")
         # An ensemble gives one row per member: the forecast is their median.
         return np.median(output, axis=1) if output.ndim == 3 else output
@@ -528,9 +620,9 @@ class Forecaster(EstimatorParams):
                 f"{len(series)}. Give a longer history."
             )
         window = series.to_numpy()[-c.window :][None, :]
-        forecast = self.forecast_windows(window)
-        bands = self.forecast_quantiles(window, forecast)[0]
         dates = future_index(series.index[-1], c.freq, c.horizon)
+        forecast = self.forecast_windows(window, dates[:1])
+        bands = self.forecast_quantiles(window, forecast)[0]
         frame = pd.DataFrame(
             {
                 c.time_column: dates,
@@ -619,6 +711,7 @@ class Forecaster(EstimatorParams):
                 "series": getattr(self, "preparation_", None),
                 "split": getattr(self, "split_", None),
                 "intervals": None if self.calibration_ is None else self.calibration_.to_dict(),
+                "calendar": None if self.calendar_ is None else list(self.calendar_.names),
             },
         )
         persistence.write_json(directory / "metadata.json", persistence.metadata("forecast"))
@@ -718,7 +811,7 @@ class Forecaster(EstimatorParams):
         run_files.check_model_shape(
             run,
             self.model_,
-            (config.window, "the lookback in config.json"),
+            self._input_steps(),
             (
                 self._output_steps(),
                 "the horizon in config.json"
@@ -738,6 +831,13 @@ class Forecaster(EstimatorParams):
 
     _preprocessing_schema: type[run_files.RunFile] = run_files.ForecastPreprocessing
 
+    def _input_steps(self) -> tuple[int, str]:
+        """The time steps the network reads, and where that number comes from."""
+        c = self.config
+        if self.calendar_ is None:
+            return c.window, "the lookback in config.json"
+        return c.window + c.horizon, "the lookback plus the horizon in config.json (calendar)"
+
     def _restore_intervals(self, run: Path, intervals: dict | None) -> Calibration | None:
         """The saved calibration, refused when its steps are not the horizon's."""
         if intervals is None:
@@ -754,6 +854,13 @@ class Forecaster(EstimatorParams):
     def _check_preprocessing(self, run: Path, pre: dict[str, Any]) -> None:
         """Refuses a ``preprocessing.json`` that disagrees with ``config.json``."""
         c = self.config
+        names = None if self.calendar_ is None else list(self.calendar_.names)
+        if pre.get("calendar") != names:
+            raise run_files.damaged(
+                run,
+                f"preprocessing.json: calendar features {pre.get('calendar')} but config.json "
+                f"and this version of rnnkit give {names}",
+            )
         for key, expected in (("freq", c.freq), ("window_norm", c.window_norm)):
             if pre[key] != expected:
                 raise run_files.damaged(

@@ -20,11 +20,12 @@ import pandas as pd
 
 from rnnkit.config import ForecastConfig
 from rnnkit.core import run_files
+from rnnkit.data.calendar_features import check_country
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table
 from rnnkit.data.scaling import Scaler
 from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
-from rnnkit.data.timeseries import Panel, future_index
-from rnnkit.data.windows import last_windows, make_windows
+from rnnkit.data.timeseries import PANDAS_RULES, Panel, future_index
+from rnnkit.data.windows import last_windows, make_windows, window_starts
 from rnnkit.errors import ConfigError, DataError, NotFittedError
 from rnnkit.forecasting.forecaster import (
     LEVEL_FLOOR,
@@ -117,10 +118,14 @@ class GlobalForecaster(Forecaster):
     def _training_data(self, data: DataLike) -> dict[str, Any]:
         """Per series: split, fit its scaler on its training part, cut its windows."""
         c = self.config
+        if c.country is not None:
+            check_country(c.country)
         panel = self.prepare(data)
         steps = self._output_steps()
         raw: dict[str, list[tuple[np.ndarray, np.ndarray, float]]] = {"train": [], "validation": []}
+        features: dict[str, list[np.ndarray | None]] = {"train": [], "validation": []}
         held_out = []  # whole horizons of the validation part, for the intervals
+        held_out_features = []
         splits, skipped, padded, self.scalers_, self.epsilons_ = {}, {}, {}, {}, {}
         for key, prepared in panel.series.items():
             values = prepared.values.to_numpy()
@@ -136,6 +141,7 @@ class GlobalForecaster(Forecaster):
                 # on the left with its first value, so every series is trained on.
                 padded[key] = needed - len(values)
                 values = np.concatenate([np.full(needed - len(values), values[0]), values])
+            index = _periods_ending(prepared.values.index, len(values), c.freq)
             split = self.split_sizes(len(values))
             n_train, n_val = split["train"], split["validation"]
             scaler, epsilon = _fit_scaling(values[:n_train], c.scaler)
@@ -146,8 +152,14 @@ class GlobalForecaster(Forecaster):
                 ("validation", (n_train, n_train + n_val)),
             ):
                 raw[name].append((*make_windows(scaled, c.window, steps, start, end), epsilon))
+                features[name].append(
+                    self._features(index, window_starts(c.window, steps, start, end))
+                )
             inputs, targets = make_windows(scaled, c.window, c.horizon, n_train, n_train + n_val)
             held_out.append((inputs, targets, np.full((len(inputs), 1), epsilon)))
+            held_out_features.append(
+                self._features(index, window_starts(c.window, c.horizon, n_train, n_train + n_val))
+            )
         if not splits:
             first = next(iter(skipped.items()))
             raise DataError(
@@ -162,7 +174,10 @@ class GlobalForecaster(Forecaster):
             np.concatenate([y for _, y, _ in raw[chosen_on]]),
         )
         parts = {
-            name: [self._normalised(x, y, epsilon=e) for x, y, e in windows]
+            name: [
+                (*self._normalised(x, y, epsilon=e), f)
+                for (x, y, e), f in zip(windows, features[name])
+            ]
             for name, windows in raw.items()
         }
         return {
@@ -171,13 +186,16 @@ class GlobalForecaster(Forecaster):
             "split": splits,
             **{
                 name: (
-                    np.concatenate([x for x, _ in windows])[..., None],
-                    self._targets(np.concatenate([y for _, y in windows])),
+                    np.concatenate([self._model_inputs(x, f) for x, _, f in windows]),
+                    self._targets(np.concatenate([y for _, y, _ in windows])),
                 )
                 for name, windows in parts.items()
             },
             # Every series' windows in their own units: one calibration serves them all.
-            "calibration": tuple(np.concatenate(part) for part in zip(*held_out)),
+            "calibration": (
+                *(np.concatenate(part) for part in zip(*held_out)),
+                None if self.calendar_ is None else np.concatenate(held_out_features),
+            ),
         }
 
     def _set_fitted_data(self, data_: dict[str, Any]) -> None:
@@ -202,14 +220,19 @@ class GlobalForecaster(Forecaster):
         return _fit_scaling(history, self.config.scaler)
 
     def forecast_panel(
-        self, windows: np.ndarray, scalings: list[tuple[Scaler, float]]
+        self,
+        windows: np.ndarray,
+        scalings: list[tuple[Scaler, float]],
+        starts: pd.DatetimeIndex | list | None = None,
     ) -> np.ndarray:
         """Forecasts (original scale) raw windows ``(n, lookback)``, row ``i`` scaled by
-        ``scalings[i]``; every row goes through the network in one batch."""
+        ``scalings[i]``; every row goes through the network in one batch. ``starts``, the
+        dates of the rows' first forecast periods, as :meth:`Forecaster.forecast_windows`."""
         offset = np.array([[s.offset] for s, _ in scalings])
         scale = np.array([[s.scale] for s, _ in scalings])
         epsilon = np.array([[e] for _, e in scalings])
-        scaled = self._forecast_scaled((windows - offset) / scale, epsilon)
+        features = self.window_features(starts)
+        scaled = self._forecast_scaled((windows - offset) / scale, epsilon, features)
         return scaled * scale + offset
 
     def panel_quantiles(
@@ -230,11 +253,15 @@ class GlobalForecaster(Forecaster):
         window = last_windows(values, [len(values)], self.config.window)
         return self.panel_quantiles(window, [self.scaling(key, values)], forecast[None, :])[0]
 
-    def forecast_series(self, key: str, values: np.ndarray) -> np.ndarray:
+    def forecast_series(
+        self, key: str, values: np.ndarray, start: pd.Timestamp | None = None
+    ) -> np.ndarray:
         """The ``horizon`` values after ``values`` (one series' per-period history, at
-        least ``lookback`` long, on the original scale) of the series ``key``."""
+        least ``lookback`` long, on the original scale) of the series ``key``; ``start``
+        is the first forecast period's date (needed with calendar features)."""
         window = last_windows(values, [len(values)], self.config.window)
-        return self.forecast_panel(window, [self.scaling(key, values)])[0]
+        starts = None if start is None else [start]
+        return self.forecast_panel(window, [self.scaling(key, values)], starts)[0]
 
     def predict(  # type: ignore[override]
         self,
@@ -281,7 +308,8 @@ class GlobalForecaster(Forecaster):
             [last_windows(s.to_numpy(), [len(s)], c.window) for s in usable.values()]
         )
         scalings = [self.scaling(key, s.to_numpy()) for key, s in usable.items()]
-        forecasts = self.forecast_panel(windows, scalings)
+        starts = [future_index(s.index[-1], c.freq, 1)[0] for s in usable.values()]
+        forecasts = self.forecast_panel(windows, scalings, starts)
         bands = self.panel_quantiles(windows, scalings, forecasts)
         frames = [
             pd.DataFrame(
@@ -395,6 +423,15 @@ def _fit_scaling(train: np.ndarray, kind: str) -> tuple[Scaler, float]:
     scaler = Scaler.fit(train, kind)
     epsilon = float(LEVEL_FLOOR * np.mean(np.abs(scaler.transform(train))) + 1e-8)
     return scaler, epsilon
+
+
+def _periods_ending(index: pd.DatetimeIndex, periods: int, freq: str) -> pd.DatetimeIndex:
+    """The ``periods`` period starts that end with ``index`` (``index`` itself, or it
+    padded on the left, as a short series' values are)."""
+    if periods == len(index):
+        return index
+    offset = pd.tseries.frequencies.to_offset(PANDAS_RULES[freq])
+    return pd.date_range(end=index[-1], periods=periods, freq=offset)
 
 
 def truncate(panel: Panel, periods: int) -> Panel:

@@ -26,7 +26,7 @@ ARIMA_MAX_SERIES = 100
 def score_panel(
     config: ForecastConfig,
     scaling: Callable[[str, np.ndarray], Scaling],
-    forecast_panel: Callable[[np.ndarray, list[Scaling]], np.ndarray],
+    forecast_panel: Callable[[np.ndarray, list[Scaling], list[pd.Timestamp]], np.ndarray],
     series: dict[str, pd.Series],
     tests: dict[str, int],
     panel_quantiles: Callable[[np.ndarray, list[Scaling], np.ndarray], np.ndarray] | None = None,
@@ -35,7 +35,8 @@ def score_panel(
 
     ``scaling`` and ``forecast_panel`` are the model's (see
     :meth:`GlobalForecaster.scaling` and :meth:`GlobalForecaster.forecast_panel`): a
-    series' scaler and level floor from its history, and forecasts of raw windows.
+    series' scaler and level floor from its history, and forecasts of raw windows given
+    the dates of their first forecast periods.
 
     The model forecasts every origin of every series in one batch; naive, seasonal naive
     and ARIMA (up to :data:`ARIMA_MAX_SERIES` series) forecast each series from the same
@@ -54,17 +55,18 @@ def score_panel(
     season = c.season
     with_arima = len(series) <= ARIMA_MAX_SERIES
     methods = [m for m in METHODS if with_arima or m != "arima"]
-    keys, windows, scalings, plans = [], [], [], {}
+    keys, windows, scalings, starts, plans = [], [], [], [], {}
     for key, s in series.items():
         values = s.to_numpy()
         origins = evaluation_origins(len(values), tests[key], c.horizon)
         plans[key] = origins
         scaled_by = scaling(key, values[: origins[0]])
         windows.append(last_windows(values, origins, c.window))
+        starts.extend(s.index[o] for o in origins)
         keys.extend([key] * len(origins))
         scalings.extend([scaled_by] * len(origins))
     windows = np.concatenate(windows)
-    model = forecast_panel(windows, scalings)
+    model = forecast_panel(windows, scalings, starts)
     quantiles = config.quantiles if panel_quantiles is not None else ()
     bands = panel_quantiles(windows, scalings, model) if quantiles else None
     pooled_bands: dict[str, list[np.ndarray]] = {"model": [], "seasonal_naive": []}

@@ -20,7 +20,7 @@ METHODS = ("model", "naive", "seasonal_naive", "arima")
 
 
 def score_series(
-    forecast_windows: Callable[[np.ndarray], np.ndarray],
+    forecast_windows: Callable[[np.ndarray, pd.DatetimeIndex], np.ndarray],
     values: np.ndarray,
     test_size: int,
     index: pd.DatetimeIndex,
@@ -33,7 +33,8 @@ def score_series(
     :func:`~rnnkit.data.windows.evaluation_origins`), on the original scale.
 
     Args:
-        forecast_windows: the model's forecasts of raw windows ``(n, lookback)``, such as
+        forecast_windows: the model's forecasts of raw windows ``(n, lookback)`` given the
+            dates of their first forecast periods, such as
             :meth:`Forecaster.forecast_windows`.
         values: the series, one value per period.
         test_size: periods at its end to score on.
@@ -55,7 +56,7 @@ def score_series(
     season = c.season
     origins = evaluation_origins(len(values), test_size, c.horizon)
     windows = np.stack([values[o - c.window : o] for o in origins])
-    predictions = {"model": forecast_windows(windows)}
+    predictions = {"model": forecast_windows(windows, index[origins])}
     forecasts, arima_order = baselines.forecast_from_origins(values, origins, c.horizon, season)
     predictions.update(forecasts)
     actual = np.stack([values[o : o + c.horizon] for o in origins])

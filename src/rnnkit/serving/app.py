@@ -326,10 +326,10 @@ def _forecast(
     # predict()'s DataFrames: a third of the time per request.
     if key is None:
         window = series.to_numpy()[-c.window :][None, :]
-        values = forecaster.forecast_windows(window)[0]
+        values = forecaster.forecast_windows(window, dates[:1])[0]
         bands = forecaster.forecast_quantiles(window, values[None, :])[0]
     else:
-        values = forecaster.forecast_series(key, series.to_numpy())
+        values = forecaster.forecast_series(key, series.to_numpy(), dates[0])
         bands = forecaster.series_quantiles(key, series.to_numpy(), values)
     if not (np.all(np.isfinite(values)) and np.all(np.isfinite(bands))):
         raise HTTPException(

@@ -1,0 +1,155 @@
+"""Calendar features: what the time index says about each period, known for the future.
+
+A forecaster with ``calendar=True`` reads, beside each window's values, these features of
+every period in the window and of every period it forecasts (see
+:mod:`rnnkit.forecasting.forecaster`). They depend on the frequency only, so a saved run
+computes them again from the dates, with nothing more to give at prediction time.
+
+========  ==================================================================
+freq      features
+========  ==================================================================
+``H``     hour of day (sine, cosine), day of week (one-hot, 7)
+``D/B``   day of week (one-hot, 7), day of year (sine, cosine)
+``W``     week of year (sine, cosine of the period start's day of year)
+``M``     month of year (sine, cosine)
+``Q``     quarter (sine, cosine)
+``Y``     none
+========  ==================================================================
+
+With a ``country`` (an ISO code the ``holidays`` package knows, e.g. ``US``, ``GB``,
+``DE``), the hourly, daily and weekly frequencies add ``holiday``: 1 on a public holiday
+(for weeks, the share of the week's days that are holidays).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.data.timeseries import PANDAS_RULES
+from rnnkit.errors import ConfigError
+
+HOLIDAY_FREQS = ("H", "D", "B", "W")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _cycle(name: str, position: np.ndarray, period: float) -> dict[str, np.ndarray]:
+    angle = 2 * np.pi * position / period
+    return {f"{name}_sin": np.sin(angle), f"{name}_cos": np.cos(angle)}
+
+
+def _weekday(index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    day = index.dayofweek.to_numpy()
+    return {f"dow_{name}": (day == k).astype("float64") for k, name in enumerate(_WEEKDAYS)}
+
+
+def _day_of_year(index: pd.DatetimeIndex) -> np.ndarray:
+    return index.dayofyear.to_numpy() - 1
+
+
+def _features(index: pd.DatetimeIndex, freq: str) -> dict[str, np.ndarray]:
+    if freq == "H":
+        return {**_cycle("hour", index.hour.to_numpy(), 24), **_weekday(index)}
+    if freq in ("D", "B"):
+        return {**_weekday(index), **_cycle("day_of_year", _day_of_year(index), 365.25)}
+    if freq == "W":
+        return _cycle("week_of_year", _day_of_year(index), 365.25)
+    if freq == "M":
+        return _cycle("month", index.month.to_numpy() - 1, 12)
+    if freq == "Q":
+        return _cycle("quarter", index.quarter.to_numpy() - 1, 4)
+    return {}
+
+
+def check_country(country: str) -> None:
+    """Refuses a country code the ``holidays`` package does not know.
+
+    Raises:
+        ConfigError: naming a few codes it knows.
+    """
+    import holidays
+
+    known = holidays.list_supported_countries()
+    if country not in known:
+        raise ConfigError(
+            f"country={country!r} is not a country the holidays package knows: give an ISO "
+            f"3166 code such as {', '.join(sorted(known)[:8])}... (US, GB, DE, FR, IN)."
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Calendar:
+    """The calendar features of one frequency (and a country's holidays).
+
+    Example:
+        >>> calendar = Calendar("M")
+        >>> calendar.names
+        ('month_sin', 'month_cos')
+        >>> calendar.at(pd.date_range("2020-01-01", periods=2, freq="MS")).round(3).tolist()
+        [[0.0, 1.0], [0.5, 0.866]]
+    """
+
+    freq: str
+    country: str | None = None
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """The features' names, in the order of :meth:`at`'s columns."""
+        names = tuple(_features(pd.DatetimeIndex([]), self.freq))
+        if self.country is not None and self.freq in HOLIDAY_FREQS:
+            names += ("holiday",)
+        return names
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def at(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """The features of the periods starting at ``index``: ``(len(index), len(self))``."""
+        columns = list(_features(index, self.freq).values())
+        if "holiday" in self.names:
+            columns.append(self._holidays(index))
+        if not columns:
+            return np.empty((len(index), 0))
+        return np.stack(columns, axis=1).astype("float64")
+
+    def _holidays(self, index: pd.DatetimeIndex) -> np.ndarray:
+        import holidays
+
+        days = 7 if self.freq == "W" else 1
+        years = range(index.min().year, index.max().year + 2) if len(index) else []
+        calendar = holidays.country_holidays(self.country, years=years)
+        dates = pd.DatetimeIndex(sorted(calendar)).as_unit("ns").to_numpy()
+        starts = index.normalize()
+        counts = sum(
+            np.isin((starts + pd.Timedelta(days=k)).as_unit("ns").to_numpy(), dates)
+            for k in range(days)
+        )
+        return np.asarray(counts, dtype="float64") / days
+
+    def window_features(
+        self, starts: pd.DatetimeIndex | list[pd.Timestamp], lookback: int, horizon: int
+    ) -> np.ndarray:
+        """The features of every window's periods, ``(n, lookback + horizon, len(self))``:
+        the ``lookback`` periods before each of ``starts`` (the window's first forecast
+        period) and the ``horizon`` from it.
+
+        Raises:
+            ConfigError: a start that is not a period start of this frequency.
+        """
+        starts = pd.DatetimeIndex(starts)
+        offset = pd.tseries.frequencies.to_offset(PANDAS_RULES[self.freq])
+        first, last = starts.min() - lookback * offset, starts.max() + (horizon - 1) * offset
+        grid = pd.date_range(first, last, freq=offset)
+        positions = grid.get_indexer(starts)
+        if (positions < 0).any():
+            bad = starts[positions < 0][0]
+            raise ConfigError(
+                f"{bad} is not the start of a period of freq {self.freq}: forecast origins "
+                "must lie on the series' period grid."
+            )
+        features = self.at(grid)
+        steps = np.arange(-lookback, horizon)
+        return features[positions[:, None] + steps[None, :]]
