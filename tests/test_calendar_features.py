@@ -92,9 +92,17 @@ def test_window_features_cover_the_lookback_then_the_horizon():
     assert features[0, 5, -1] == 1.0  # the first period forecast is July 4th
 
 
-def test_a_start_off_the_period_grid_is_one_clear_error():
-    with pytest.raises(ConfigError, match="not the start of a period of freq M"):
-        Calendar("M").window_features(pd.DatetimeIndex(["2024-01-15"]), 3, 2)
+def test_windows_keep_the_series_own_dates_off_rnnkits_period_starts():
+    # Weeks that start on Saturdays and months labelled by their last day, as a Series
+    # given by its user may have them: each window steps one period from its own date.
+    saturdays = pd.DatetimeIndex(["1985-01-26"])
+    weeks = Calendar("W").window_features(saturdays, lookback=2, horizon=2)[0]
+    expected = pd.date_range(end="1985-02-02", periods=4, freq="W-SAT")
+    np.testing.assert_array_equal(weeks, Calendar("W").at(expected))
+    month_ends = Calendar("M").window_features(pd.DatetimeIndex(["2020-03-31"]), 2, 1)[0]
+    np.testing.assert_array_equal(
+        month_ends, Calendar("M").at(pd.DatetimeIndex(["2020-01-31", "2020-02-29", "2020-03-31"]))
+    )
 
 
 @pytest.mark.parametrize(

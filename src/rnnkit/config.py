@@ -283,6 +283,14 @@ class ForecastConfig(_Config):
         country: with ``calendar``, add a public-holiday flag for this country (an ISO
             code of the ``holidays`` package: ``US``, ``GB``, ``DE``...), for hourly,
             daily and weekly data.
+        future_columns: columns of the data known ahead (a price, a promotion): the
+            network reads them over its window and the horizon, so forecasting needs their
+            values for the horizon (``predict(future=...)``, ``--future-data``). One
+            series only, direct strategy (see :mod:`rnnkit.data.covariates`).
+        past_columns: columns observed up to the forecast origin only (a temperature):
+            the network reads them over its window.
+        agg_columns: how each covariate column's rows combine per period
+            (``{"price": "mean", "promo": "max"}``); ``mean`` for a column not named.
     """
 
     time_column: str = "date"
@@ -306,6 +314,9 @@ class ForecastConfig(_Config):
     quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
     calendar: bool = False
     country: str | None = None
+    future_columns: tuple[str, ...] = ()
+    past_columns: tuple[str, ...] = ()
+    agg_columns: tuple[tuple[str, str], ...] = ()
     model: ModelConfig = dataclasses.field(default_factory=_forecaster_model)
     training: TrainingConfig = dataclasses.field(default_factory=_forecaster_training)
 
@@ -357,6 +368,7 @@ class ForecastConfig(_Config):
                     f"country={self.country!r} adds holidays to the calendar features: turn them "
                     "on too (calendar=True, --calendar)."
                 )
+        self._check_covariates()
         if self.calendar and self.strategy != "direct":
             raise ConfigError(
                 f"calendar features need the direct strategy, not {self.strategy!r}: use "
@@ -374,10 +386,67 @@ class ForecastConfig(_Config):
                     "the id must be a column of its own."
                 )
 
+    def _check_covariates(self) -> None:
+        for name in ("future_columns", "past_columns"):
+            value = getattr(self, name)
+            if isinstance(value, list):  # as JSON gives it
+                object.__setattr__(self, name, value := tuple(value))
+            if not isinstance(value, tuple) or not all(isinstance(v, str) and v for v in value):
+                raise ConfigError(f"{name} must be a list of column names, got {value!r}.")
+        aggs = self.agg_columns
+        if isinstance(aggs, dict):
+            aggs = tuple(aggs.items())
+        if isinstance(aggs, list):
+            aggs = tuple(tuple(pair) for pair in aggs)
+        if not isinstance(aggs, tuple) or not all(
+            isinstance(p, tuple) and len(p) == 2 and all(isinstance(v, str) for v in p)
+            for p in aggs
+        ):
+            raise ConfigError(
+                f"agg_columns must map column names to aggregations, such as "
+                f"{{'price': 'mean'}}, got {self.agg_columns!r}."
+            )
+        object.__setattr__(self, "agg_columns", aggs)
+        columns = (*self.future_columns, *self.past_columns)
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:
+            raise ConfigError(
+                f"Column {repeated[0]!r} is named twice in future_columns and past_columns: "
+                "a covariate is either known ahead (future) or not (past)."
+            )
+        for column in columns:
+            if column in (self.time_column, self.target_column, self.id_column):
+                raise ConfigError(
+                    f"Covariate column {column!r} is also the time, target or id column: "
+                    "name the columns that drive the target."
+                )
+        for column, agg in aggs:
+            if column not in columns:
+                raise ConfigError(
+                    f"agg_columns names {column!r}, which is not a future or past column"
+                    f"{did_you_mean(column, columns)}. Give it with --future-columns or "
+                    "--past-columns."
+                )
+            _check_choice(f"agg_columns[{column!r}]", agg, AGGS)
+        if columns and self.strategy != "direct":
+            raise ConfigError(f"covariate columns need the direct strategy, not {self.strategy!r}.")
+
+    @property
+    def covariate_aggs(self) -> dict[str, str]:
+        """Every covariate column (future ones first) and how its rows combine."""
+        chosen = dict(self.agg_columns)
+        return {c: chosen.get(c, "mean") for c in (*self.future_columns, *self.past_columns)}
+
     def to_dict(self) -> dict[str, Any]:
         # As JSON gives it back (a list), so a saved config compares equal to a new one's
         # dict (resuming checks that).
-        return {**super().to_dict(), "quantiles": list(self.quantiles)}
+        return {
+            **super().to_dict(),
+            "quantiles": list(self.quantiles),
+            "future_columns": list(self.future_columns),
+            "past_columns": list(self.past_columns),
+            "agg_columns": dict(self.agg_columns),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ForecastConfig:

@@ -126,6 +126,50 @@ Calendar = Annotated[
         "hour) of every period of its window and of the horizon.",
     ),
 ]
+
+
+def _names(value: str) -> tuple[str, ...]:
+    """``--future-columns``/``--past-columns``: column names separated by commas."""
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _aggs(value: str) -> dict[str, str]:
+    """``--agg-columns``: ``column=agg`` pairs separated by commas."""
+    pairs = [part.strip() for part in value.split(",") if part.strip()]
+    if any("=" not in pair for pair in pairs):
+        raise typer.BadParameter(
+            f"expected column=agg pairs separated by commas, such as price=mean,promo=max, "
+            f"got {value!r}"
+        )
+    return dict(tuple(part.strip() for part in pair.split("=", 1)) for pair in pairs)
+
+
+FutureColumns = Annotated[
+    str,
+    typer.Option(
+        help="Columns known ahead (price,promo): read over the window and the horizon; "
+        "predict then needs them for the horizon (--future-data).",
+        parser=_names,
+        metavar="COL,COL,...",
+    ),
+]
+PastColumns = Annotated[
+    str,
+    typer.Option(
+        help="Columns observed up to the forecast origin only (temperature).",
+        parser=_names,
+        metavar="COL,COL,...",
+    ),
+]
+AggColumns = Annotated[
+    str,
+    typer.Option(
+        help="How each covariate column's rows combine per period (price=mean,promo=max); "
+        "mean when not named.",
+        parser=_aggs,
+        metavar="COL=AGG,...",
+    ),
+]
 Country = Annotated[
     str | None,
     typer.Option(help="With --calendar: a public-holiday flag for this country (US, GB, DE...)."),
@@ -184,6 +228,9 @@ def train(
     quantiles: Quantiles = _QUANTILES,
     calendar: Calendar = _D.calendar,
     country: Country = None,
+    future_columns: FutureColumns = "",
+    past_columns: PastColumns = "",
+    agg_columns: AggColumns = "",
     test_size: TestSize = None,
     validation_size: ValSize = None,
     id_column: IdColumn = None,
@@ -319,6 +366,9 @@ def backtest(
     quantiles: Quantiles = _QUANTILES,
     calendar: Calendar = _D.calendar,
     country: Country = None,
+    future_columns: FutureColumns = "",
+    past_columns: PastColumns = "",
+    agg_columns: AggColumns = "",
     id_column: IdColumn = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
@@ -361,13 +411,28 @@ def predict(
         int | None,
         typer.Option(help="Only the first periods, up to the trained horizon (default: all)."),
     ] = None,
+    future_data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Rows with the future columns' values for the periods forecast (a run "
+            "trained with --future-columns needs them)."
+        ),
+    ] = None,
 ) -> None:
     """Forecast the horizon after the end of the data, as CSV (every series of a global
     model, or those named with --id)."""
     from rnnkit import forecasting
 
     forecaster = forecasting.load(run_dir)
-    forecast = forecaster.predict(data, horizon=horizon, **_check_ids(forecaster.config, ids))
+    selection = _check_ids(forecaster.config, ids)
+    if future_data is not None:
+        if not forecaster.config.future_columns:
+            raise ConfigError(
+                f"--future-data gives future columns, but the run '{run_dir}' was trained "
+                "without --future-columns: leave --future-data out."
+            )
+        selection["future"] = future_data
+    forecast = forecaster.predict(data, horizon=horizon, **selection)
     for key in getattr(forecaster, "unforecast_", []):
         info(f"not forecast: series {key!r} has fewer than {forecaster.config.window} periods")
     if output is None:
@@ -423,6 +488,9 @@ def lr_find(
     linear: Linear = _D.linear,
     calendar: Calendar = _D.calendar,
     country: Country = None,
+    future_columns: FutureColumns = "",
+    past_columns: PastColumns = "",
+    agg_columns: AggColumns = "",
     id_column: IdColumn = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,

@@ -59,6 +59,26 @@ class TailState(RunFile):
         return self
 
 
+class CovariateState(RunFile):
+    """The covariate columns: their standardisation and their last periods."""
+
+    columns: list[str]
+    mean: list[Finite]
+    std: list[Positive]
+    tail: list[list[Finite]]
+
+    @model_validator(mode="after")
+    def _one_value_per_column(self) -> CovariateState:
+        k = len(self.columns)
+        if len(self.mean) != k or len(self.std) != k:
+            raise ValueError(
+                f"has {k} 'columns' but {len(self.mean)} 'mean', {len(self.std)} 'std'"
+            )
+        if any(len(row) != k for row in self.tail):
+            raise ValueError(f"'tail' rows must hold one value per column ({k})")
+        return self
+
+
 class IntervalState(RunFile):
     """The prediction intervals' calibration: an offset per quantile and horizon step."""
 
@@ -94,6 +114,7 @@ class ForecastPreprocessing(RunFile):
     intervals: IntervalState | None = None
     # The names of the calendar features the network reads; none without them.
     calendar: list[str] | None = None
+    covariates: CovariateState | None = None
 
 
 class GlobalForecastPreprocessing(RunFile):

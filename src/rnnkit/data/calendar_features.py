@@ -24,12 +24,12 @@ With a ``country`` (an ISO code the ``holidays`` package knows, e.g. ``US``, ``G
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from rnnkit.data.timeseries import PANDAS_RULES
 from rnnkit.errors import ConfigError
 
 HOLIDAY_FREQS = ("H", "D", "B", "W")
@@ -134,22 +134,26 @@ class Calendar:
     ) -> np.ndarray:
         """The features of every window's periods, ``(n, lookback + horizon, len(self))``:
         the ``lookback`` periods before each of ``starts`` (the window's first forecast
-        period) and the ``horizon`` from it.
-
-        Raises:
-            ConfigError: a start that is not a period start of this frequency.
-        """
+        period) and the ``horizon`` from it, one period of ``freq`` apart (a series whose
+        weeks start on Saturdays, or whose months are labelled by their last day, keeps
+        its own dates)."""
         starts = pd.DatetimeIndex(starts)
-        offset = pd.tseries.frequencies.to_offset(PANDAS_RULES[self.freq])
-        first, last = starts.min() - lookback * offset, starts.max() + (horizon - 1) * offset
-        grid = pd.date_range(first, last, freq=offset)
-        positions = grid.get_indexer(starts)
-        if (positions < 0).any():
-            bad = starts[positions < 0][0]
-            raise ConfigError(
-                f"{bad} is not the start of a period of freq {self.freq}: forecast origins "
-                "must lie on the series' period grid."
-            )
-        features = self.at(grid)
-        steps = np.arange(-lookback, horizon)
-        return features[positions[:, None] + steps[None, :]]
+        steps = range(-lookback, horizon)
+        dates = np.stack([_shifted(starts, k, self.freq).to_numpy() for k in steps], axis=1)
+        features = self.at(pd.DatetimeIndex(dates.ravel()))
+        return features.reshape(len(starts), len(steps), len(self))
+
+
+def _shifted(starts: pd.DatetimeIndex, periods: int, freq: str) -> pd.DatetimeIndex:
+    """``starts`` moved by ``periods`` periods of ``freq`` (each from its own date)."""
+    if freq in _FIXED:
+        return starts + periods * _FIXED[freq]
+    if freq == "B":
+        return starts + pd.offsets.BDay(periods)
+    months = {"M": 1, "Q": 3, "Y": 12}[freq] * periods
+    with warnings.catch_warnings():  # a DateOffset is applied date by date: fine here
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        return starts + pd.DateOffset(months=months)
+
+
+_FIXED = {"H": pd.Timedelta(hours=1), "D": pd.Timedelta(days=1), "W": pd.Timedelta(weeks=1)}

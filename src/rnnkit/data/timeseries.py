@@ -39,6 +39,8 @@ class PreparedSeries:
     # Which periods had no rows (one boolean per period), when known: what
     # check_sparsity reads to name the likely cause of a mostly filled series.
     filled: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
+    # The covariate columns per period, on the same index (see rnnkit.data.covariates).
+    covariates: pd.DataFrame | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def summary(self) -> dict[str, object]:
         index = self.values.index

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import warnings
@@ -19,6 +20,12 @@ from rnnkit.core.gradient_health import GradientHealth, probe_batch
 from rnnkit.core.range_test import RangeTestResult, range_test
 from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data.calendar_features import Calendar, check_country
+from rnnkit.data.covariates import (
+    CovariateScaling,
+    aggregate_columns,
+    covariate_windows,
+    future_values,
+)
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
 from rnnkit.data.scaling import (
     BASE_CHOICES,
@@ -129,6 +136,8 @@ class Forecaster(EstimatorParams):
     def _aggregate(self, data: DataLike) -> PreparedSeries:
         c = self.config
         check_data_type(data, c, (pd.DataFrame, pd.Series))
+        if c.covariate_aggs:
+            return self._aggregate_with_covariates(data)
         if isinstance(data, pd.Series):
             # Already one value per period (as made by `aggregate`): used as it is.
             if not isinstance(data.index, pd.DatetimeIndex) or data.isna().any():
@@ -156,6 +165,31 @@ class Forecaster(EstimatorParams):
             frame = read_table(data, columns=[c.time_column, c.target_column])
         columns = (c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
         return aggregate(frame, *columns, time_format=c.time_format)
+
+    def _aggregate_with_covariates(self, data: DataLike) -> PreparedSeries:
+        """The target and every covariate column, aggregated on one period grid."""
+        c = self.config
+        aggs = c.covariate_aggs
+        if isinstance(data, pd.Series):
+            raise DataError(
+                f"A Series holds no covariate columns ({', '.join(aggs)}): give a DataFrame "
+                "with those columns beside the target."
+            )
+        columns = [c.time_column, c.target_column, *aggs]
+        if isinstance(data, pd.DataFrame):
+            frame = time_index_as_column(data, c.time_column)
+            require_columns(frame, columns)
+            frame = frame[columns]
+            if len(frame) == 0:
+                raise DataError("The DataFrame has no rows.")
+        else:
+            frame = read_table(data, columns=columns)
+        settings = (c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
+        prepared = aggregate(frame, *settings, time_format=c.time_format)
+        covariates = aggregate_columns(
+            frame, c.time_column, aggs, c.freq, prepared.values.index, c.time_format
+        )
+        return dataclasses.replace(prepared, covariates=covariates)
 
     def periods_needed(self, length: int) -> int:
         """Periods a series of ``length`` needs for one training window, the validation
@@ -317,7 +351,10 @@ class Forecaster(EstimatorParams):
         self.series_ = series
         self.preparation_ = data_["prepared"].summary()
         self.split_ = split
-        self.evaluation_ = self._score(series.to_numpy(), split["test"], series.index)
+        self.covariates_ = data_["prepared"].covariates
+        self.evaluation_ = self._score(
+            series.to_numpy(), split["test"], series.index, self.covariates_
+        )
 
     def _loss(self) -> str:
         """The training loss. ``auto`` is MAE (what MASE measures) when the network
@@ -337,7 +374,7 @@ class Forecaster(EstimatorParams):
         if c.strategy == "seq2seq":
             return models.build_many_to_many(c.window, c.horizon, c.model)
         if self._ensemble_output():
-            calendar = self.calendar_
+            features = self.feature_names_
             return models.build_ensemble_forecaster(
                 c.window,
                 c.horizon,
@@ -345,8 +382,8 @@ class Forecaster(EstimatorParams):
                 c.ensemble_size,
                 c.linear,
                 c.base != "none",
-                channels=1 if calendar is None else 2 + len(calendar),
-                future_steps=0 if calendar is None else c.horizon,
+                channels=2 + len(features) if features else 1,
+                future_steps=c.horizon if features else 0,
             )
         return models.build_forecaster(c.window, self._output_steps(), c.model)
 
@@ -362,6 +399,10 @@ class Forecaster(EstimatorParams):
         values = series.to_numpy()
         self.scaler_ = Scaler.fit(values[:n_train], c.scaler)
         scaled = self.scaler_.transform(values)
+        covariates = None
+        if prepared.covariates is not None:
+            covariates = prepared.covariates.to_numpy()
+            self.covariate_scaling_ = CovariateScaling.fit(covariates[:n_train])
         self.epsilon_ = float(LEVEL_FLOOR * np.mean(np.abs(scaled[:n_train])) + 1e-8)
         steps = self._output_steps()
         train = make_windows(scaled, c.window, steps, 0, n_train)
@@ -375,7 +416,8 @@ class Forecaster(EstimatorParams):
         held_out = make_windows(scaled, c.window, c.horizon, n_train, n_train + n_val)
 
         def features(steps: int, start: int, end: int) -> np.ndarray | None:
-            return self._features(series.index, window_starts(c.window, steps, start, end))
+            positions = window_starts(c.window, steps, start, end)
+            return self._features(series.index, positions, covariates)
 
         return {
             "prepared": prepared,
@@ -404,29 +446,68 @@ class Forecaster(EstimatorParams):
         calendar = Calendar(c.freq, c.country) if c.calendar else None
         return calendar if calendar is not None and len(calendar) else None
 
-    def _features(self, index: pd.DatetimeIndex, positions: np.ndarray) -> np.ndarray | None:
-        """The calendar features of the windows whose first forecast periods are at
-        ``positions`` of ``index``, or ``None``."""
-        if self.calendar_ is None:
-            return None
-        return self.window_features(index[np.asarray(positions, dtype="int64")])
+    @property
+    def feature_names_(self) -> tuple[str, ...]:
+        """What each period of the network's input holds beside its value: the calendar
+        features, then the future and the past covariate columns; ``()`` for none."""
+        c = self.config
+        calendar = () if self.calendar_ is None else self.calendar_.names
+        return (*calendar, *c.future_columns, *c.past_columns)
 
-    def window_features(self, starts: pd.DatetimeIndex | list | None) -> np.ndarray | None:
-        """The calendar features ``(n, lookback + horizon, k)`` of windows whose first
-        forecast periods are ``starts``; ``None`` when the network reads none.
+    def _features(
+        self, index: pd.DatetimeIndex, positions: np.ndarray, covariates: np.ndarray | None
+    ) -> np.ndarray | None:
+        """The features of the windows whose first forecast periods are at ``positions``
+        of ``index``, with the covariate columns ``covariates`` ``(len(index), k)``."""
+        if not self.feature_names_:
+            return None
+        positions = np.asarray(positions, dtype="int64")
+        windows = None
+        if covariates is not None:
+            c = self.config
+            windows = covariate_windows(
+                covariates, positions, c.window, c.horizon, len(c.past_columns)
+            )
+        return self.window_features(index[positions], windows)
+
+    def window_features(
+        self, starts: pd.DatetimeIndex | list | None, covariates: np.ndarray | None = None
+    ) -> np.ndarray | None:
+        """The features ``(n, lookback + horizon, k)`` the network reads beside the values
+        of windows whose first forecast periods are ``starts``; ``None`` when it reads
+        none.
+
+        Args:
+            starts: the date of each window's first forecast period (for the calendar).
+            covariates: the covariate columns over each window and its horizon, ``(n,
+                lookback + horizon, len(future_columns) + len(past_columns))``, in the
+                data's units (past columns are not read over the horizon).
 
         Raises:
-            ConfigError: the network reads calendar features but ``starts`` is ``None``.
+            ConfigError: the network reads calendar features or covariates and they are
+                not given.
         """
+        c = self.config
+        parts = []
         calendar = self.calendar_
-        if calendar is None:
-            return None
-        if starts is None:
-            raise ConfigError(
-                "This model reads calendar features: give the date of each window's first "
-                "forecast period (starts=...)."
-            )
-        return calendar.window_features(starts, self.config.window, self.config.horizon)
+        if calendar is not None:
+            if starts is None:
+                raise ConfigError(
+                    "This model reads calendar features: give the date of each window's "
+                    "first forecast period (starts=...)."
+                )
+            parts.append(calendar.window_features(starts, c.window, c.horizon))
+        if c.covariate_aggs:
+            if covariates is None:
+                raise ConfigError(
+                    f"This model reads the covariate columns {', '.join(c.covariate_aggs)}: "
+                    "give their values over each window and its horizon (covariates=...)."
+                )
+            scaled = self.covariate_scaling_.transform(covariates)
+            if c.past_columns:
+                scaled[:, c.window :, -len(c.past_columns) :] = 0.0
+            parts.append(scaled)
+        return np.concatenate(parts, axis=2) if parts else None
 
     def _model_inputs(self, normalised: np.ndarray, features: np.ndarray | None) -> np.ndarray:
         """The network's input ``(n, steps, channels)`` from normalised windows ``(n,
@@ -474,7 +555,7 @@ class Forecaster(EstimatorParams):
     def _ensemble_output(self) -> bool:
         c = self.config
         return c.strategy == "direct" and (
-            c.ensemble_size > 1 or c.linear or c.base != "none" or c.calendar
+            c.ensemble_size > 1 or c.linear or c.base != "none" or bool(self.feature_names_)
         )
 
     def _range_test(self, x: np.ndarray, y: np.ndarray, loss: str) -> RangeTestResult:
@@ -525,17 +606,20 @@ class Forecaster(EstimatorParams):
             )
 
     def forecast_windows(
-        self, windows: np.ndarray, starts: pd.DatetimeIndex | list | None = None
+        self,
+        windows: np.ndarray,
+        starts: pd.DatetimeIndex | list | None = None,
+        covariates: np.ndarray | None = None,
     ) -> np.ndarray:
         """Forecasts ``horizon`` steps (original scale) from raw windows ``(n, lookback)``.
 
         The step :meth:`predict` takes once it has the series' last ``lookback`` values,
-        without its DataFrames (a server calls it once per request). ``starts``, the date
-        of each window's first forecast period, is needed by a model with calendar
-        features (see :meth:`window_features`) and ignored otherwise.
+        without its DataFrames (a server calls it once per request). ``starts`` and
+        ``covariates`` are needed by a model with calendar features or covariate columns
+        (see :meth:`window_features`) and ignored otherwise.
         """
         self._check_fitted()
-        features = self.window_features(starts)
+        features = self.window_features(starts, covariates)
         scaled = self._forecast_scaled(self.scaler_.transform(windows), self.epsilon_, features)
         return self.scaler_.inverse_transform(scaled)
 
@@ -596,7 +680,12 @@ class Forecaster(EstimatorParams):
         # An ensemble gives one row per member: the forecast is their median.
         return np.median(output, axis=1) if output.ndim == 3 else output
 
-    def predict(self, data: DataLike | None = None, horizon: int | None = None) -> pd.DataFrame:
+    def predict(
+        self,
+        data: DataLike | None = None,
+        horizon: int | None = None,
+        future: pd.DataFrame | str | os.PathLike[str] | None = None,
+    ) -> pd.DataFrame:
         """Forecasts the ``horizon`` periods after the end of the data.
 
         Args:
@@ -604,6 +693,9 @@ class Forecaster(EstimatorParams):
                 model was trained on (or its saved tail, after ``load``).
             horizon: the first ``horizon`` periods only, up to the trained horizon; by
                 default all of them.
+            future: with ``future_columns``, their values for the periods forecast: rows
+                (a DataFrame or a path) with the time column and each future column,
+                aggregated per period as in training; every period needs a value.
 
         Returns:
             A DataFrame with the period start (named after ``time_column``),
@@ -613,7 +705,11 @@ class Forecaster(EstimatorParams):
         self._check_fitted()
         c = self.config
         steps = self._steps(horizon)
-        series = self.prepare(data).values if data is not None else self.series_
+        if data is not None:
+            prepared = self.prepare(data)
+            series, history = prepared.values, prepared.covariates
+        else:
+            series, history = self.series_, getattr(self, "covariates_", None)
         if len(series) < c.window:
             raise DataError(
                 f"Forecasting needs the last {c.window} periods (lookback) but the data has "
@@ -621,7 +717,8 @@ class Forecaster(EstimatorParams):
             )
         window = series.to_numpy()[-c.window :][None, :]
         dates = future_index(series.index[-1], c.freq, c.horizon)
-        forecast = self.forecast_windows(window, dates[:1])
+        covariates = self._forecast_covariates(history, dates, future)
+        forecast = self.forecast_windows(window, dates[:1], covariates)
         bands = self.forecast_quantiles(window, forecast)[0]
         frame = pd.DataFrame(
             {
@@ -631,6 +728,38 @@ class Forecaster(EstimatorParams):
             }
         )
         return frame.iloc[:steps]
+
+    def _forecast_covariates(
+        self,
+        history: pd.DataFrame | None,
+        dates: pd.DatetimeIndex,
+        future: pd.DataFrame | str | os.PathLike[str] | None,
+    ) -> np.ndarray | None:
+        """The covariates over the last window and the periods forecast ``dates``, ``(1,
+        lookback + horizon, k)``: the history's, then ``future``'s future columns (past
+        columns are not read over the horizon); ``None`` without covariate columns."""
+        c = self.config
+        if not c.covariate_aggs:
+            return None
+        past = np.zeros((len(dates), len(c.past_columns)))
+        ahead = np.empty((len(dates), 0))
+        if c.future_columns:
+            if future is None:
+                raise DataError(
+                    f"This model reads the future columns {', '.join(c.future_columns)}: give "
+                    f"their values for the {len(dates)} periods from {dates[0]} to "
+                    f"{dates[-1]} (predict(future=...), --future-data FILE)."
+                )
+            aggs = {column: c.covariate_aggs[column] for column in c.future_columns}
+            if isinstance(future, pd.DataFrame):
+                frame = time_index_as_column(future, c.time_column)
+            else:
+                frame = read_table(future, columns=[c.time_column, *aggs])
+            require_columns(frame, [c.time_column, *aggs])
+            ahead = future_values(frame, c.time_column, aggs, c.freq, dates, c.time_format)
+            ahead = ahead.to_numpy()
+        rows = history.to_numpy()[-c.window :]
+        return np.concatenate([rows, np.concatenate([ahead, past], axis=1)])[None]
 
     def _steps(self, horizon: int | None) -> int:
         """The periods ``predict`` returns: ``horizon``, checked against the trained one."""
@@ -664,7 +793,8 @@ class Forecaster(EstimatorParams):
             if not hasattr(self, "evaluation_"):
                 raise NotFittedError("No training data kept after load: pass data to evaluate.")
             return self.evaluation_["metrics"]
-        series = self.prepare(data).values
+        prepared = self.prepare(data)
+        series = prepared.values
         test = self.config.test_size or self.config.horizon
         needed = self.config.window + test
         if len(series) < needed:
@@ -672,12 +802,35 @@ class Forecaster(EstimatorParams):
                 f"Evaluation needs at least {needed} periods (lookback {self.config.window} + "
                 f"test {test}); the data has {len(series)}."
             )
-        self.last_evaluation_ = self._score(series.to_numpy(), test, series.index)
+        self.last_evaluation_ = self._score(
+            series.to_numpy(), test, series.index, prepared.covariates
+        )
         return self.last_evaluation_["metrics"]
 
-    def _score(self, values: np.ndarray, test_size: int, index: pd.DatetimeIndex) -> dict:
+    def _score(
+        self,
+        values: np.ndarray,
+        test_size: int,
+        index: pd.DatetimeIndex,
+        covariates: pd.DataFrame | None = None,
+    ) -> dict:
+        c = self.config
+
+        def forecast(windows: np.ndarray, starts: pd.DatetimeIndex) -> np.ndarray:
+            # Each test window's covariates come from the series itself.
+            if covariates is None:
+                return self.forecast_windows(windows, starts)
+            columns = covariate_windows(
+                covariates.to_numpy(),
+                index.get_indexer(starts),
+                c.window,
+                c.horizon,
+                len(c.past_columns),
+            )
+            return self.forecast_windows(windows, starts, columns)
+
         return score_series(
-            self.forecast_windows,
+            forecast,
             values,
             test_size,
             index,
@@ -712,6 +865,7 @@ class Forecaster(EstimatorParams):
                 "split": getattr(self, "split_", None),
                 "intervals": None if self.calibration_ is None else self.calibration_.to_dict(),
                 "calendar": None if self.calendar_ is None else list(self.calendar_.names),
+                "covariates": self._covariate_state(keep=max(c.window, c.season)),
             },
         )
         persistence.write_json(directory / "metadata.json", persistence.metadata("forecast"))
@@ -720,8 +874,17 @@ class Forecaster(EstimatorParams):
             persistence.write_json(directory / "evaluation.json", self.evaluation_["details"])
             self.evaluation_["predictions"].to_csv(directory / "test_predictions.csv", index=False)
         write_training_record(directory, self._training_record())
-        future = self.predict()
-        future.to_csv(directory / "forecast.csv", index=False)
+        if c.future_columns:
+            # The periods after the data need the future columns' values, which the
+            # training data does not hold: `rnnkit forecast predict --future-data` makes
+            # the forecast.
+            names = ["forecast", *(quantile_name(q) for q in self.quantiles_)]
+            future = pd.DataFrame(
+                {c.time_column: pd.DatetimeIndex([]), **{n: np.empty(0) for n in names}}
+            )
+        else:
+            future = self.predict()
+            future.to_csv(directory / "forecast.csv", index=False)
         if hasattr(self, "evaluation_"):
             self._write_report(directory, future)
 
@@ -755,6 +918,24 @@ class Forecaster(EstimatorParams):
         self.scaler_ = Scaler.from_dict(pre["scaler"])
         self.epsilon_ = float(pre["epsilon"])
         self.series_ = tail_series(pre["tail"], self.config)
+        state = pre.get("covariates")
+        if state is not None:
+            self.covariate_scaling_ = CovariateScaling.from_dict(state)
+            self.covariates_ = pd.DataFrame(
+                state["tail"], index=self.series_.index, columns=state["columns"], dtype="float64"
+            )
+
+    def _covariate_state(self, keep: int) -> dict[str, Any] | None:
+        """The covariate columns' scaling and last ``keep`` periods, for
+        ``preprocessing.json``; ``None`` without them."""
+        covariates = getattr(self, "covariates_", None)
+        if covariates is None:
+            return None
+        return {
+            "columns": list(covariates.columns),
+            **self.covariate_scaling_.to_dict(),
+            "tail": covariates.iloc[-keep:].to_numpy().tolist(),
+        }
 
     def _write_report(self, directory: Path, future: pd.DataFrame) -> None:
         write_forecast_report(
@@ -834,9 +1015,11 @@ class Forecaster(EstimatorParams):
     def _input_steps(self) -> tuple[int, str]:
         """The time steps the network reads, and where that number comes from."""
         c = self.config
-        if self.calendar_ is None:
+        if not self.feature_names_:
             return c.window, "the lookback in config.json"
-        return c.window + c.horizon, "the lookback plus the horizon in config.json (calendar)"
+        return c.window + c.horizon, (
+            "the lookback plus the horizon in config.json (calendar features, covariates)"
+        )
 
     def _restore_intervals(self, run: Path, intervals: dict | None) -> Calibration | None:
         """The saved calibration, refused when its steps are not the horizon's."""
@@ -854,6 +1037,21 @@ class Forecaster(EstimatorParams):
     def _check_preprocessing(self, run: Path, pre: dict[str, Any]) -> None:
         """Refuses a ``preprocessing.json`` that disagrees with ``config.json``."""
         c = self.config
+        columns = list(c.covariate_aggs) or None
+        saved = pre.get("covariates")
+        saved_columns = None if saved is None else saved["columns"]
+        if saved_columns != columns:
+            raise run_files.damaged(
+                run,
+                f"preprocessing.json: covariates.columns is {saved_columns} but config.json "
+                f"names {columns}",
+            )
+        if saved is not None and len(saved["tail"]) != len(pre["tail"]["values"]):
+            raise run_files.damaged(
+                run,
+                f"preprocessing.json: covariates.tail has {len(saved['tail'])} periods but "
+                f"tail has {len(pre['tail']['values'])}",
+            )
         names = None if self.calendar_ is None else list(self.calendar_.names)
         if pre.get("calendar") != names:
             raise run_files.damaged(

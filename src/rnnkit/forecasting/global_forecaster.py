@@ -70,6 +70,13 @@ class GlobalForecaster(Forecaster):
                 "GlobalForecaster needs id_column, the column naming each row's series "
                 "(--id-column). For one series use Forecaster."
             )
+        columns = self.config.covariate_aggs
+        if columns:
+            raise ConfigError(
+                f"Covariate columns ({', '.join(columns)}) are read by the model of one "
+                "series only, not yet by a global model (id_column): train one Forecaster "
+                "per series, or leave them out (calendar features work with both)."
+            )
 
     # ----------------------------------------------------------------- data
     def prepare(self, data: DataLike, ids: list[str] | None = None) -> Panel:  # type: ignore[override]
@@ -153,12 +160,14 @@ class GlobalForecaster(Forecaster):
             ):
                 raw[name].append((*make_windows(scaled, c.window, steps, start, end), epsilon))
                 features[name].append(
-                    self._features(index, window_starts(c.window, steps, start, end))
+                    self._features(index, window_starts(c.window, steps, start, end), None)
                 )
             inputs, targets = make_windows(scaled, c.window, c.horizon, n_train, n_train + n_val)
             held_out.append((inputs, targets, np.full((len(inputs), 1), epsilon)))
             held_out_features.append(
-                self._features(index, window_starts(c.window, c.horizon, n_train, n_train + n_val))
+                self._features(
+                    index, window_starts(c.window, c.horizon, n_train, n_train + n_val), None
+                )
             )
         if not splits:
             first = next(iter(skipped.items()))
@@ -194,7 +203,7 @@ class GlobalForecaster(Forecaster):
             # Every series' windows in their own units: one calibration serves them all.
             "calibration": (
                 *(np.concatenate(part) for part in zip(*held_out)),
-                None if self.calendar_ is None else np.concatenate(held_out_features),
+                np.concatenate(held_out_features) if self.feature_names_ else None,
             ),
         }
 
