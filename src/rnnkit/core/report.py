@@ -22,7 +22,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from rnnkit.core.gradient_health import Finding, GradientHealth  # noqa: E402
 from rnnkit.core.persistence import write_json  # noqa: E402
@@ -125,6 +125,30 @@ def frame_html(frame: pd.DataFrame, max_rows: int = 60) -> str:
     return frame.head(max_rows).to_html(
         index=False, float_format=lambda v: format_number(v), border=0
     )
+
+
+_SUFFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def number_tick(value: float, _position: int | None = None) -> str:
+    """A tick label as a plain number, from a thousand up with an engineering suffix, so
+    that an axis never needs an offset or a ``1e6`` multiplier above it.
+
+    Example:
+        >>> number_tick(1_500_000), number_tick(250_000.0), number_tick(0.25), number_tick(-12.0)
+        ('1.5M', '250k', '0.25', '-12')
+    """
+    if abs(value) < 1e-10:  # a locator's rounding residue of 0 (5.6e-17), not a value
+        return "0"
+    for scale, suffix in _SUFFIXES:
+        if abs(value) >= scale:
+            return f"{value / scale:.4g}{suffix}"
+    return f"{value:.4g}"
+
+
+def plain_number_ticks(axis) -> None:
+    """The y axis of ``axis`` labelled with :func:`number_tick` (no offset text)."""
+    axis.yaxis.set_major_formatter(FuncFormatter(number_tick))
 
 
 def save_figure(figure: plt.Figure, path: Path) -> str:
