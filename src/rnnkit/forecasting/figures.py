@@ -32,6 +32,8 @@ METHOD_STYLES: dict[str, dict] = {
 ACTUAL_STYLE = {"color": "#222", "lw": 1.1, "marker": ".", "ms": 4, "zorder": 7}
 AHEAD_STYLE = {"color": "C1", "lw": 2.0, "zorder": 6}
 
+MARKED_ORIGINS = 20
+
 # The plot of a panel shows this many series: the largest by total over their test periods.
 PLOTTED_SERIES = 6
 
@@ -87,8 +89,11 @@ def draw_test_close_up(
     context = history.iloc[max(0, position - c.horizon) :]
     axis.axvspan(first, history.index[-1], color="#f60", alpha=0.05, lw=0)
     origins = tests.groupby("origin", sort=False)[c.time_column].first()
-    for i, start in enumerate(pd.to_datetime(origins)):
-        axis.axvline(start, color="#999", ls=":", lw=0.8, label="forecast origin" if i == 0 else "")
+    # Each origin marked, up to a number that still reads as marks rather than a hatch.
+    if len(origins) <= MARKED_ORIGINS:
+        for i, start in enumerate(pd.to_datetime(origins)):
+            label = "forecast origin" if i == 0 else ""
+            axis.axvline(start, color="#999", ls=":", lw=0.8, label=label)
     tested = band_columns(c.quantiles, tests)
     # One band per origin, so consecutive origins' bands are not joined across them.
     for _, rows in tests.groupby("origin", sort=False):

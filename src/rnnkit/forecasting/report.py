@@ -146,7 +146,15 @@ def write_forecast_report(
             + "</p>",
         ),
         *interval_section(evaluation["metrics"], details),
-        ("Forecast", image_html(forecast_png, "forecast") + frame_html(future)),
+        (
+            "Forecast",
+            image_html(forecast_png, "forecast")
+            + "<p class='note'>Top: the whole series, its validation and test parts and the "
+            "forecast after it. Below: the test periods close up, with one horizon before "
+            "them: every method's forecasts from each origin (dotted lines), the model's "
+            "interval as a band where the run has quantiles, then the forecast after the "
+            "data.</p>" + frame_html(future),
+        ),
         *step_errors_section(
             details.get("by_step"),
             directory / "errors_by_step.png",
