@@ -5,7 +5,7 @@ console error or an uncaught exception. A full-page screenshot of each is writte
     python scripts/check_reports.py runs/demo --screenshots runs/demo/screenshots
 
 Exit status: 0 when every report renders cleanly, 1 when one does not (each problem is
-printed), 2 when no Chromium is found (install Debian's ``chromium`` package, or name the
+printed), 3 when no Chromium is found (install Debian's ``chromium`` package, or name the
 binary in ``RNNKIT_CHROMIUM``).
 
 Chromium is driven over its DevTools pipe (``--remote-debugging-pipe``: JSON messages on
@@ -67,7 +67,7 @@ class Chromium:
         # The shell puts the two pipe ends on the descriptors Chromium expects.
         script = f'exec "$0" "$@" 3<&{commands_read} 4>&{replies_write}'
         self.process = subprocess.Popen(
-            ["sh", "-c", script, binary, *FLAGS, f"--user-data-dir={self.profile.name}"],
+            ["/bin/sh", "-c", script, binary, *FLAGS, f"--user-data-dir={self.profile.name}"],
             pass_fds=(commands_read, replies_write),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             "RNNKIT_CHROMIUM to its binary); nothing checked",
             file=sys.stderr,
         )
-        return 2
+        return 3
     roots = [p for p in args.paths if p.is_dir()]
     reports = sorted(
         {r for p in args.paths for r in ([p] if p.is_file() else p.rglob("report.html"))}
