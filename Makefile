@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rnnkit-installed
 
-.PHONY: demo test test-slow test-all lint bench install clean
+.PHONY: demo check-reports test test-slow test-all lint bench install clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/rnnkit demo
+
+# The demo's reports opened in headless Chromium (Debian's chromium package): fails on a
+# broken image or a console error, and writes a screenshot of each.
+check-reports: $(STAMP)
+	$(BIN)/rnnkit demo --out runs/demo
+	$(BIN)/python scripts/check_reports.py runs/demo --screenshots runs/demo/screenshots
 
 # `make test` skips the tests marked slow (real multi-process trainings, kills and
 # resumes, the demo: about five minutes together); `make test-slow` runs only those and
@@ -32,8 +38,8 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/lint-imports
 
 clean:

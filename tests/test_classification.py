@@ -520,7 +520,7 @@ def test_largest_confusions_rank_off_diagonal_cells_with_full_class_names():
     assert largest_confusions(np.eye(3, dtype=int), names).empty
 
 
-def test_report_lists_the_largest_confusions_beside_the_matrix(fitted, tmp_path):
+def test_report_lists_the_largest_confusions_under_the_matrix(fitted, tmp_path):
     stuck = _always_card(fitted)
     report = (stuck.save(tmp_path / "run") / "report.html").read_text()
     section = report[report.index("<h2>Confusion matrix</h2>") :]
@@ -530,6 +530,17 @@ def test_report_lists_the_largest_confusions_beside_the_matrix(fitted, tmp_path)
             f"<td>{true}</td>\n      <td>card</td>\n      <td>{test_rows[true]}</td>\n      "
             "<td>1</td>" in section
         )
+
+
+def test_the_largest_confusions_table_stands_under_the_matrix_at_full_width():
+    from rnnkit.classification.report import confusion_html
+
+    names = ["Credit reporting, credit repair services, or other personal reports", "Mortgage"]
+    html = confusion_html("AAAA", np.array([[5, 3], [1, 4]]), names)
+    # Side by side, the full names wrapped in narrow columns into a table taller than
+    # the page.
+    assert "flex" not in html and html.index("<img") < html.index("<table")
+    assert f"<td>{names[0]}</td>" in html
 
 
 def test_a_confusion_matrix_of_many_classes_numbers_their_alike_shortened_names():

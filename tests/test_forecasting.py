@@ -97,12 +97,14 @@ def test_run_directory_has_every_file(trained_forecaster, tmp_path):
         "test_predictions.csv",
         "loss.png",
         "forecast.png",
+        "errors_by_step.png",
         "report.html",
     } <= names
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics) == {"model", "naive", "seasonal_naive", "arima"}
     html = (run / "report.html").read_text()
     assert "data:image/png;base64," in html and "seasonal_naive" in html
+    assert '<h2>Error by forecast step (test)</h2>\n<img alt="error by forecast step"' in html
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
 
 

@@ -212,7 +212,9 @@ def test_save_and_load_give_the_same_forecasts(trained, tmp_path, panel_rows):
     pd.testing.assert_frame_equal(loaded.predict(), trained.predict())
     by_series = pd.read_csv(tmp_path / "run" / "metrics_by_series.csv")
     assert set(by_series["branch"]) == {"b0", "b1", "b2"}
-    assert "MASE per series" in (tmp_path / "run" / "report.html").read_text()
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert "MASE per series" in report and (tmp_path / "run" / "errors_by_step.png").is_file()
+    assert '<h2>Error by forecast step (test)</h2>\n<img alt="error by forecast step"' in report
     evaluated = loaded.evaluate(panel_rows)
     assert evaluated["model"]["mase"] == pytest.approx(trained.metrics_["model"]["mase"])
 

@@ -40,3 +40,17 @@ def test_configuration_rows_flatten_nested_settings_and_show_values_used():
     assert "<td>horizon</td><td>7</td>" in table
     assert "<td>training.loss</td><td>auto \u2192 mae (auto)</td>" in table
     assert "<td>training.epochs</td><td>5</td>" in table
+
+
+def test_log_axes_are_labelled_with_plain_numbers():
+    from rnnkit.core.report import number_tick
+
+    figure = loss_figure({"loss": [0.9, 0.7, 0.62], "val_loss": [0.8, 0.66, 0.6]})
+    figure.canvas.draw()
+    axis = figure.axes[0]
+    labels = [t.get_text() for t in axis.get_yticklabels(which="both") if t.get_text()]
+    # Less than a decade: each minor tick labelled, as 0.6, never 6 x 10^-1.
+    assert "0.6" in labels and "0.8" in labels
+    assert not [label for label in labels if "$" in label or "\u00d7" in label or "e" in label]
+    assert (number_tick(2.5e6), number_tick(1200.0), number_tick(5.6e-17)) == ("2.5M", "1.2k", "0")
+    plt.close(figure)

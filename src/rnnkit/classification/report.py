@@ -84,22 +84,22 @@ def per_class_html(per_class: pd.DataFrame) -> str:
 
 
 def confusion_html(encoded: str, matrix: np.ndarray, classes: Sequence[str]) -> str:
-    """The confusion matrix picture and beside it the largest confusions with the full
+    """The confusion matrix picture and under it the largest confusions with the full
     class names, which a picture of 77 or 150 classes cannot show legibly."""
     table = largest_confusions(matrix, list(classes))
     if table.empty:
-        side = "<p>No test text was confused with another class.</p>"
+        below = "<p>No test text was confused with another class.</p>"
     else:
-        side = (
+        below = (
             "<p class='note'>The largest confusions: test texts of the true class predicted "
             "as another, and their share of the true class.</p>" + frame_html(table)
         )
+    # One under the other, each the page's width: side by side (tried first), the table's
+    # full class names wrapped in narrow columns into a table taller than the page.
     return (
-        "<div style='display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start'>"
-        f"<div style='flex:1 1 480px'>{image_html(encoded, 'confusion matrix')}"
-        "<p class='note'>Each row is a true class, normalised to its share of that class's "
-        "test texts; many classes are numbered as in the per-class table.</p></div>"
-        f"<div style='flex:1 1 300px'>{side}</div></div>"
+        image_html(encoded, "confusion matrix")
+        + "<p class='note'>Each row is a true class, normalised to its share of that class's "
+        "test texts; many classes are numbered as in the per-class table.</p>" + below
     )
 
 

@@ -22,7 +22,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 
 from rnnkit.core.gradient_health import Finding, GradientHealth  # noqa: E402
 from rnnkit.core.persistence import write_json  # noqa: E402
@@ -127,6 +127,59 @@ def frame_html(frame: pd.DataFrame, max_rows: int = 60) -> str:
     )
 
 
+_SUFFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def number_tick(value: float, _position: int | None = None) -> str:
+    """A tick label as a plain number, from a thousand up with an engineering suffix, so
+    that an axis never needs an offset or a ``1e6`` multiplier above it.
+
+    Example:
+        >>> number_tick(1_500_000), number_tick(250_000.0), number_tick(0.25), number_tick(-12.0)
+        ('1.5M', '250k', '0.25', '-12')
+    """
+    if abs(value) < 1e-10:  # a locator's rounding residue of 0 (5.6e-17), not a value
+        return "0"
+    for scale, suffix in _SUFFIXES:
+        if abs(value) >= scale:
+            return f"{value / scale:.4g}{suffix}"
+    return f"{value:.4g}"
+
+
+def plain_number_ticks(axis) -> None:
+    """The y axis of ``axis`` labelled with :func:`number_tick` (no offset text)."""
+    axis.yaxis.set_major_formatter(FuncFormatter(number_tick))
+
+
+class LogNumberFormatter(Formatter):
+    """Tick labels of a log axis as :func:`number_tick` numbers (``0.6``, not
+    ``6 × 10⁻¹``). The major formatter labels every decade; the minor one labels every
+    tick when the axis spans less than a decade, the 2s and 5s below two decades, and
+    nothing wider, so labels never crowd."""
+
+    def __init__(self, minor: bool = False) -> None:
+        self.minor = minor
+
+    def __call__(self, value: float, position: int | None = None) -> str:
+        if value <= 0:
+            return ""
+        if not self.minor:
+            return number_tick(value)
+        low, high = sorted(self.axis.get_view_interval())
+        decades = math.log10(high / low) if low > 0 else math.inf
+        leading = round(value / 10 ** math.floor(math.log10(value) + 1e-9), 6)
+        if decades < 1 or (decades < 2 and leading in (2.0, 5.0)):
+            return number_tick(value)
+        return ""
+
+
+def plain_log_ticks(axis) -> None:
+    """The y axis of ``axis`` on a log scale, labelled by :class:`LogNumberFormatter`."""
+    axis.set_yscale("log")
+    axis.yaxis.set_major_formatter(LogNumberFormatter())
+    axis.yaxis.set_minor_formatter(LogNumberFormatter(minor=True))
+
+
 def save_figure(figure: plt.Figure, path: Path) -> str:
     """Saves ``figure`` as PNG at ``path`` and returns it base64-encoded for the report."""
     buffer = io.BytesIO()
@@ -204,7 +257,7 @@ def loss_figure(
         axis.set_ylabel(loss_name if name == "loss" else name)
         axis.set_title(name)
         if name == "loss":
-            axis.set_yscale("log")
+            plain_log_ticks(axis)
         axis.legend()
         axis.grid(alpha=0.3)
     return figure
@@ -298,7 +351,7 @@ def gradient_section(health: GradientHealth | None, directory: Path) -> list[tup
 
 def plot_gradients(frame: pd.DataFrame, path: Path) -> str:
     """Gradient and weight norms per layer over training (log scale); returns base64 PNG."""
-    figure, (grads, weights, loss) = plt.subplots(1, 3, figsize=(15, 3.8))
+    figure, (grads, weights, loss) = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
     for layer, rows in frame.groupby("layer", sort=False):
         style = "-" if rows["recurrent"].iloc[0] else ":"
         grads.plot(rows["step"], rows["gradient_norm"], style, label=layer)
@@ -310,11 +363,13 @@ def plot_gradients(frame: pd.DataFrame, path: Path) -> str:
         (weights, "weight norm per layer"),
         (loss, "probe-batch loss"),
     ):
-        axis.set_yscale("log")
+        plain_log_ticks(axis)
         axis.set_xlabel("optimizer step")
         axis.set_title(title)
         axis.grid(alpha=0.3)
-    grads.legend(fontsize=7)
+    # Below the panels: over them it hid the lines of the first.
+    handles, labels = grads.get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=5, fontsize=7, frameon=False)
     return save_figure(figure, path)
 
 

@@ -22,21 +22,16 @@ from rnnkit.core.report import (
     image_html,
     loss_html,
     metrics_table_html,
-    plt,
-    save_figure,
     write_html,
 )
+from rnnkit.forecasting.figures import METHOD_STYLES, PLOTTED_SERIES, plot_panel_forecasts
 from rnnkit.forecasting.metrics import evaluation_verdict
 from rnnkit.forecasting.report import (
     FORECAST_COLUMNS,
-    band_columns,
     interval_section,
-    shade_band,
+    step_errors_section,
     verdict_html,
 )
-
-# The plot shows this many series: the largest by total over their test periods.
-PLOTTED_SERIES = 6
 
 
 def series_table_html(
@@ -68,47 +63,24 @@ def series_table_html(
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def plot_series_forecasts(
-    config: ForecastConfig,
-    series: Mapping[str, pd.Series],
-    predictions: pd.DataFrame,
-    future: pd.DataFrame,
-    path: Path,
-) -> str:
-    """Recent actuals, the test forecasts (model, seasonal naive) and the future forecast
-    of the largest series."""
-    c = config
-    table = predictions
-    tested, ahead_band = band_columns(c.quantiles, table), band_columns(c.quantiles, future)
-    totals = table.groupby(c.id_column)["actual"].sum().sort_values(ascending=False)
-    keys = list(totals.index[:PLOTTED_SERIES])
-    columns = 2 if len(keys) > 1 else 1
-    rows = math.ceil(len(keys) / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(11, 3 * rows), squeeze=False)
-    for axis, key in zip(axes.flat, keys):
-        values = series[key]
-        tests = table[table[c.id_column] == key]
-        start = max(0, len(values) - len(tests) - 3 * c.horizon)
-        recent = values.iloc[start:]
-        axis.plot(recent.index, recent.to_numpy(), color="#555", lw=1, label="actual")
-        times = pd.to_datetime(tests[c.time_column])
-        for _, rows in tests.groupby("origin", sort=False):
-            shade_band(
-                axis, pd.to_datetime(rows[c.time_column]), rows, tested, color="C0", alpha=0.2
-            )
-        axis.plot(times, tests["model"], color="C0", lw=1.4, label="model (test)")
-        axis.plot(times, tests["seasonal_naive"], color="C2", lw=0.9, ls="--", label="s. naive")
-        ahead = future[future[c.id_column] == key]
-        axis.plot(ahead[c.time_column], ahead["forecast"], color="C1", lw=1.4, label="forecast")
-        shade_band(axis, ahead[c.time_column], ahead, ahead_band, color="C1", alpha=0.25)
-        axis.set_title(key if len(key) <= 50 else key[:49] + "\u2026", fontsize=9)
-        axis.tick_params(axis="x", labelrotation=20, labelsize=7)
-        axis.grid(alpha=0.3)
-    for axis in list(axes.flat)[len(keys) :]:
-        axis.set_visible(False)
-    axes.flat[0].legend(loc="upper left", fontsize=7)
-    figure.tight_layout()
-    return save_figure(figure, path)
+def panel_errors_by_step(
+    predictions: pd.DataFrame, details: Mapping[str, Any], id_column: str
+) -> dict[str, dict[str, list[float]]]:
+    """Each method's MASE at every forecast step, the mean over the series of the
+    series' MAE at that step over its own scale (as the overall MASE is the mean of the
+    series' MASE), and its MAE at that step over every test point:
+    ``{method: {"mase": [...], "mae": [...]}}``."""
+    methods = [m for m in METHOD_STYLES if m in predictions]
+    errors = predictions[methods].sub(predictions["actual"], axis=0).abs()
+    errors["step"], errors["series"] = predictions["step"], predictions[id_column]
+    per_series = errors.groupby(["series", "step"])[methods].mean()
+    scales = pd.Series({key: d["mase_scale"] for key, d in details["by_series"].items()})
+    scaled = per_series.div(
+        scales.reindex(per_series.index.get_level_values("series")).to_numpy(), axis=0
+    )
+    scaled = scaled.replace([np.inf, -np.inf], np.nan).groupby(level="step").mean()
+    pooled = errors.groupby("step")[methods].mean()
+    return {m: {"mase": scaled[m].tolist(), "mae": pooled[m].tolist()} for m in methods}
 
 
 def write_global_forecast_report(
@@ -122,7 +94,8 @@ def write_global_forecast_report(
     training: TrainingRecord,
     settings_used: Mapping[str, Any] | None = None,
 ) -> None:
-    """Writes ``loss.png``, ``forecast.png`` and ``report.html`` into ``directory``.
+    """Writes ``loss.png``, ``forecast.png``, ``errors_by_step.png`` and ``report.html``
+    into ``directory``.
 
     Args:
         directory: the (staging) run directory.
@@ -139,7 +112,7 @@ def write_global_forecast_report(
     details = evaluation["details"]
     prep = preparation
     loss_body = loss_html(training, directory / "loss.png")
-    forecast_png = plot_series_forecasts(
+    forecast_png = plot_panel_forecasts(
         c, series, evaluation["predictions"], future, directory / "forecast.png"
     )
     epochs = len(training.history.get("loss", []))
@@ -178,7 +151,20 @@ def write_global_forecast_report(
         ("MASE per series", series_table_html(evaluation["by_series"], c.id_column)),
         (
             "Forecasts",
-            image_html(forecast_png, "forecasts of the largest series") + frame_html(future),
+            image_html(forecast_png, "forecasts of the largest series")
+            + f"<p class='note'>The test periods of the {PLOTTED_SERIES} largest series (by "
+            "their test total) with one horizon before them, then the forecast after the "
+            "data.</p>" + frame_html(future),
+        ),
+        *step_errors_section(
+            panel_errors_by_step(evaluation["predictions"], details, c.id_column),
+            directory / "errors_by_step.png",
+            "mase",
+            "MASE (mean over series)",
+            "Each method's MASE at each step of the horizon: at every step the mean over "
+            "the series of the series' mean absolute error there over its own scale, as the "
+            "overall MASE is the mean of the series' MASE. The same errors unscaled are "
+            "dominated by the largest series.",
         ),
         ("Training", loss_body),
         *gradient_section(training.gradient_health, directory),

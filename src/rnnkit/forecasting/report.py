@@ -4,7 +4,7 @@ baselines, the forecast, the loss curves and the configuration."""
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,38 +19,13 @@ from rnnkit.core.report import (
     image_html,
     loss_html,
     metrics_table_html,
-    plt,
-    save_figure,
     write_html,
 )
-from rnnkit.forecasting.intervals import (
-    central_intervals,
-    coverage_name,
-    interval_columns,
-    quantile_name,
-)
+from rnnkit.forecasting.figures import plot_forecast, plot_step_errors
+from rnnkit.forecasting.intervals import central_intervals, coverage_name, interval_columns
 from rnnkit.forecasting.metrics import evaluation_verdict
 
 FORECAST_COLUMNS = ("mae", "rmse", "mape", "smape", "mase")
-
-
-def band_columns(quantiles: Sequence[float], table: pd.DataFrame) -> tuple[str, str] | None:
-    """The columns of the widest central interval ``table`` holds (``q0.1``, ``q0.9``)."""
-    for low, high in central_intervals(quantiles):
-        names = (quantile_name(low), quantile_name(high))
-        if all(name in table.columns for name in names):
-            return names
-    return None
-
-
-def shade_band(axis, times, table: pd.DataFrame, columns: tuple[str, str] | None, **style) -> None:
-    """The interval between ``columns`` of ``table`` as a shaded band (none without one)."""
-    if columns is not None:
-        axis.fill_between(times, table[columns[0]], table[columns[1]], lw=0, **style)
-
-
-def band_label(columns: tuple[str, str] | None) -> str:
-    return "" if columns is None else f"{columns[0]}-{columns[1]} interval"
 
 
 def interval_section(
@@ -78,65 +53,29 @@ def interval_section(
     return [("Prediction intervals (test)", table + f"<p class='note'>{note}</p>")]
 
 
+def step_errors_section(
+    by_step: Mapping[str, Mapping[str, Any]] | None,
+    path: Path,
+    metric: str,
+    ylabel: str,
+    note: str,
+) -> list[tuple[str, str]]:
+    """The report's plot of each method's error at every forecast step, written to
+    ``path`` (empty without per-step errors)."""
+    if not by_step:
+        return []
+    encoded = plot_step_errors(by_step, metric, ylabel, path)
+    return [
+        (
+            "Error by forecast step (test)",
+            image_html(encoded, "error by forecast step") + f"<p class='note'>{note}</p>",
+        )
+    ]
+
+
 def verdict_html(sentence: str) -> str:
     """The verdict as the report's first line."""
     return f"<p><strong>{html.escape(sentence)}</strong></p>"
-
-
-def plot_forecast(
-    config: ForecastConfig,
-    series: pd.Series,
-    split: Mapping[str, int],
-    predictions: pd.DataFrame,
-    future: pd.DataFrame,
-    path: Path,
-) -> str:
-    """The series, the test forecasts of every method against actuals, and the future."""
-    c = config
-    table = predictions
-    band = band_columns(c.quantiles, future)
-    figure, (whole, zoom) = plt.subplots(2, 1, figsize=(11, 7))
-    whole.plot(series.index, series.to_numpy(), color="#555", lw=0.8, label="actual")
-    bounds = [series.index[split["train"]], series.index[split["train"] + split["validation"]]]
-    whole.axvspan(bounds[0], bounds[1], color="#fd0", alpha=0.15, label="validation")
-    whole.axvspan(bounds[1], series.index[-1], color="#f60", alpha=0.12, label="test")
-    whole.plot(future[c.time_column], future["forecast"], color="C0", label="forecast")
-    shade_band(
-        whole, future[c.time_column], future, band, color="C0", alpha=0.25, label=band_label(band)
-    )
-    whole.set_title(f"{c.target_column} per period ({c.freq}, {c.agg})")
-    whole.legend(loc="upper left")
-    whole.grid(alpha=0.3)
-    start = max(0, len(series) - split["test"] - 3 * c.horizon)
-    recent = series.iloc[start:]
-    zoom.plot(recent.index, recent.to_numpy(), color="#555", lw=1, label="actual")
-    times = pd.to_datetime(table[c.time_column])
-    tested = band_columns(c.quantiles, table)
-    # One band per origin, so consecutive origins' bands are not joined across them.
-    for _, rows in table.groupby("origin", sort=False):
-        shade_band(zoom, pd.to_datetime(rows[c.time_column]), rows, tested, color="C0", alpha=0.2)
-    if tested is not None:
-        zoom.fill_between([], [], [], color="C0", alpha=0.2, label=f"model {band_label(tested)}")
-    for method, color in (
-        ("model", "C0"),
-        ("seasonal_naive", "C2"),
-        ("arima", "C3"),
-        ("naive", "C7"),
-    ):
-        zoom.plot(
-            times,
-            table[method],
-            color=color,
-            lw=1.4 if method == "model" else 0.9,
-            ls="-" if method == "model" else "--",
-            label=method,
-        )
-    zoom.set_title("test periods: forecasts against actuals")
-    zoom.legend(loc="upper left")
-    zoom.grid(alpha=0.3)
-    for axis in (whole, zoom):
-        axis.tick_params(axis="x", labelrotation=20)
-    return save_figure(figure, path)
 
 
 def write_forecast_report(
@@ -151,7 +90,8 @@ def write_forecast_report(
     training: TrainingRecord,
     settings_used: Mapping[str, Any] | None = None,
 ) -> None:
-    """Writes ``loss.png``, ``forecast.png`` and ``report.html`` into ``directory``.
+    """Writes ``loss.png``, ``forecast.png``, ``errors_by_step.png`` and ``report.html``
+    into ``directory``.
 
     Args:
         directory: the (staging) run directory.
@@ -206,7 +146,24 @@ def write_forecast_report(
             + "</p>",
         ),
         *interval_section(evaluation["metrics"], details),
-        ("Forecast", image_html(forecast_png, "forecast") + frame_html(future)),
+        (
+            "Forecast",
+            image_html(forecast_png, "forecast")
+            + "<p class='note'>Top: the whole series, its validation and test parts and the "
+            "forecast after it. Below: the test periods close up, with one horizon before "
+            "them: every method's forecasts from each origin (dotted lines), the model's "
+            "interval as a band where the run has quantiles, then the forecast after the "
+            "data.</p>" + frame_html(future),
+        ),
+        *step_errors_section(
+            details.get("by_step"),
+            directory / "errors_by_step.png",
+            "mae",
+            f"MAE ({c.target_column})",
+            f"Each method's mean absolute error at each step of the horizon, over the "
+            f"{len(details['origins'])} test origin(s) (evaluation.json by_step, which also "
+            "holds the MASE); the mean over the steps is the MAE of the table above.",
+        ),
         ("Training", loss_body),
         *gradient_section(training.gradient_health, directory),
         ("Configuration", config_html(c.to_dict(), settings_used)),
