@@ -125,7 +125,7 @@ def test_past_columns_are_read_over_the_window_only():
     forecaster = Forecaster(**SETTINGS, past_columns=["temp"]).fit(frame, verbose=0)
     warmer = frame.assign(temp=frame["temp"] + 10)
     assert not np.allclose(forecaster.predict(warmer)["forecast"], forecaster.predict()["forecast"])
-    covariates = forecaster._forecast_covariates(
+    covariates = forecaster.forecast_covariates(
         forecaster.covariates_, pd.date_range("2024-01-01", periods=7), None
     )
     assert covariates.shape == (1, 21, 1) and np.all(covariates[0, 14:] == 0)
@@ -193,3 +193,52 @@ def test_bad_agg_columns_on_the_command_line_is_one_clear_error(tmp_path):
     )
     assert result.exit_code != 0
     assert "expected column=agg pairs" in result.output
+
+
+# ----------------------------------------------------------------- serve
+def test_serve_takes_each_period_covariates_and_the_future_columns(trained, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from rnnkit.serving import ServeLimits, create_app, load_runs
+
+    trained.save(tmp_path / "sales")
+    client = TestClient(create_app(load_runs([str(tmp_path / "sales")]), ServeLimits()))
+    frame = promotions().iloc[-20:]
+    history = [
+        {
+            "time": str(r.date.date()),
+            "value": r.value,
+            "covariates": {"promo": r.promo, "temp": r.temp},
+        }
+        for r in frame.itertuples()
+    ]
+    future = next_week(frame)
+    points = [
+        {"time": str(t.date()), "covariates": {"promo": p}}
+        for t, p in zip(future.date, future.promo)
+    ]
+    answer = client.post("/models/sales/forecast", json={"history": history, "future": points})
+    assert answer.status_code == 200, answer.text
+    expected = trained.predict(frame, future=future)
+    np.testing.assert_allclose(answer.json()["forecast"], expected["forecast"], rtol=1e-5)
+    saved = client.post("/models/sales/forecast", json={"future": points}).json()  # saved tail
+    np.testing.assert_allclose(
+        saved["forecast"], trained.predict(future=future)["forecast"], rtol=1e-5
+    )
+    errors = {
+        "no future": {"history": history},
+        "short future": {"history": history, "future": points[:3]},
+        "no temp": {
+            "history": [{**h, "covariates": {"promo": 0.0}} for h in history],
+            "future": points,
+        },
+        "bad time": {"history": history, "future": [{**points[0], "time": "soon"}, *points[1:]]},
+    }
+    messages = {
+        name: client.post("/models/sales/forecast", json=body) for name, body in errors.items()
+    }
+    assert all(r.status_code == 422 for r in messages.values())
+    assert "needs their values for each of the 7 periods" in messages["no future"].json()["error"]
+    assert "future has 3 periods" in messages["short future"].json()["error"]
+    assert "history[0].covariates has no 'temp'" in messages["no temp"].json()["error"]
+    assert "future[0].time is 'soon'" in messages["bad time"].json()["error"]

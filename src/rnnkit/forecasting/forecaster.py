@@ -717,7 +717,7 @@ class Forecaster(EstimatorParams):
             )
         window = series.to_numpy()[-c.window :][None, :]
         dates = future_index(series.index[-1], c.freq, c.horizon)
-        covariates = self._forecast_covariates(history, dates, future)
+        covariates = self.forecast_covariates(history, dates, future)
         forecast = self.forecast_windows(window, dates[:1], covariates)
         bands = self.forecast_quantiles(window, forecast)[0]
         frame = pd.DataFrame(
@@ -729,7 +729,7 @@ class Forecaster(EstimatorParams):
         )
         return frame.iloc[:steps]
 
-    def _forecast_covariates(
+    def forecast_covariates(
         self,
         history: pd.DataFrame | None,
         dates: pd.DatetimeIndex,

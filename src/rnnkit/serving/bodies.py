@@ -71,14 +71,16 @@ def _count_items(body: bytes, forecast: bool, limits: ServeLimits) -> None:
     """Refuses, before any parsing, a body with more commas than a valid request can hold.
 
     Every JSON value but the first of an array or object follows a comma, so the commas
-    bound the items. A forecast has two per history period (and an ``id`` or a bad time
-    string a few more); in a classify request they may also stand inside the texts, at
-    most one per character. Counting them takes a millisecond for the largest body,
-    where parsing a million items takes a tenth of a second of the event loop's time.
+    bound the items. A forecast has two per history period, and one more per covariate
+    value (room is left for six a period; an ``id``, the ``future`` periods of a short
+    horizon or a bad time string take a few more); in a classify request they may also
+    stand inside the texts, at most one per character. Counting them takes a millisecond
+    for the largest body, where parsing a million items takes a tenth of a second of the
+    event loop's time.
     """
     commas = body.count(b",")
     if forecast:
-        allowed = 2 * limits.max_history + 1024
+        allowed = 8 * limits.max_history + 1024
         what = f"a forecast request holds at most {limits.max_history} history periods"
     else:
         allowed = limits.max_texts * (limits.max_text_length + 1) + 1024

@@ -16,6 +16,22 @@ class HistoryPoint(BaseModel):
     model_config = _STRICT
     time: Annotated[str, Field(strict=True, examples=["2024-05-01"])]
     value: Annotated[float, Field(strict=True, allow_inf_nan=False, examples=[1250.0])]
+    covariates: dict[str, Annotated[float, Field(strict=True, allow_inf_nan=False)]] | None = Field(
+        default=None,
+        description="The period's value of every covariate column, for a run trained "
+        "with --future-columns or --past-columns.",
+        examples=[{"promo": 1.0}],
+    )
+
+
+class FuturePoint(BaseModel):
+    """One period forecast: its start time and the future columns' values."""
+
+    model_config = _STRICT
+    time: Annotated[str, Field(strict=True, examples=["2024-05-02"])]
+    covariates: dict[str, Annotated[float, Field(strict=True, allow_inf_nan=False)]] = Field(
+        examples=[{"promo": 0.0}]
+    )
 
 
 class ForecastRequest(BaseModel):
@@ -26,6 +42,11 @@ class ForecastRequest(BaseModel):
         default=None,
         description="Already aggregated values, one per period of the run's freq, oldest "
         "first, no gaps; at least `lookback` of them. Only the last `lookback` are used.",
+    )
+    future: list[FuturePoint] | None = Field(
+        default=None,
+        description="For a run trained with --future-columns: their values for every "
+        "period forecast (the horizon), oldest first.",
     )
     id: Annotated[str, Field(strict=True, min_length=1, max_length=1000)] | None = Field(
         default=None,
