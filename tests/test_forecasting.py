@@ -118,6 +118,29 @@ def test_report_opens_with_the_verdict_on_the_test_part(trained_forecaster, tmp_
     assert report.index(sentence) < report.index("<table")
 
 
+def test_the_verdict_says_when_the_validation_windows_kept_less_of_the_network(
+    trained_forecaster,
+):
+    from rnnkit.forecasting.metrics import evaluation_verdict
+
+    choice = trained_forecaster.evaluation_["details"]["network"]
+    assert choice == {
+        "base": trained_forecaster.base_,
+        "correction_weight": trained_forecaster.correction_weight_,
+    }
+    evaluation = trained_forecaster.evaluation_
+    sentences = {}
+    for weight in (1.0, 0.5, 0.0):
+        details = {
+            **evaluation["details"],
+            "network": {"base": "seasonal_mean", "correction_weight": weight},
+        }
+        sentences[weight] = evaluation_verdict({**evaluation, "details": details}, TINY["horizon"])
+    assert "correction" not in sentences[1.0]
+    assert sentences[0.5].endswith("average the network's and the seasonal mean forecast.")
+    assert sentences[0.0].endswith("the forecasts are the seasonal mean forecast alone.")
+
+
 def test_report_shows_the_settings_used_beside_the_automatic_ones(trained_forecaster, tmp_path):
     report = (trained_forecaster.save(tmp_path / "run") / "report.html").read_text()
     split = trained_forecaster.split_

@@ -355,6 +355,15 @@ class Forecaster(EstimatorParams):
         self.evaluation_ = self._score(
             series.to_numpy(), split["test"], series.index, self.covariates_
         )
+        self.evaluation_["details"]["network"] = self._network_choice()
+
+    def _network_choice(self) -> dict[str, Any]:
+        """What the validation windows chose: the base forecast the network corrects and
+        how much of its trained correction is kept (1 all, 0.5 half, 0 none)."""
+        return {
+            "base": getattr(self, "base_", "none"),
+            "correction_weight": getattr(self, "correction_weight_", 1.0),
+        }
 
     def _loss(self) -> str:
         """The training loss. ``auto`` is MAE (what MASE measures) when the network

@@ -218,6 +218,7 @@ class GlobalForecaster(Forecaster):
         self.evaluation_ = self._score_panel(
             trained, {key: split["test"] for key, split in self.split_.items()}
         )
+        self.evaluation_["details"]["network"] = self._network_choice()
         self.metrics_by_series_ = self.evaluation_["by_series"]
 
     # ----------------------------------------------------------------- forecasting

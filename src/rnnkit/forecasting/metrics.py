@@ -189,10 +189,35 @@ def evaluation_verdict(evaluation: Mapping[str, Any], horizon: int) -> str:
         origins = sum(len(d["origins"]) for d in details["by_series"].values())
     else:
         origins = len(details["origins"])
-    return verdict(
+    sentence = verdict(
         evaluation["metrics"],
         horizon=horizon,
         test_points=details["test_points"],
         origins=origins,
         by_series=by_series,
     )
+    return sentence + network_choice_sentence(details.get("network"))
+
+
+def network_choice_sentence(choice: Mapping[str, Any] | None) -> str:
+    """What the validation windows kept of the network, when it is not all of it.
+
+    Example:
+        >>> network_choice_sentence({"base": "seasonal_naive", "correction_weight": 0.0})
+        ' The validation windows dropped the trained correction: the forecasts are the seasonal naive forecast alone.'
+    """  # noqa: E501
+    if not choice or choice.get("base", "none") == "none":
+        return ""
+    base = choice["base"].replace("_", " ")
+    weight = choice.get("correction_weight", 1.0)
+    if weight == 0.0:
+        return (
+            " The validation windows dropped the trained correction: the forecasts are the "
+            f"{base} forecast alone."
+        )
+    if weight != 1.0:
+        return (
+            f" The validation windows kept {weight:g} of the trained correction: the forecasts "
+            f"average the network's and the {base} forecast."
+        )
+    return ""
