@@ -336,10 +336,17 @@ def test_serving_a_global_run_forecasts_the_named_series(trained, tmp_path):
 def test_cli_backtest_with_an_id_column_prints_every_fold(tmp_path):
     data = tmp_path / "panel.csv"
     make_panel().to_csv(data, index=False)
-    result = runner.invoke(app, ["forecast", "backtest", str(data), *FLAGS, "--folds", "2"])
+    out = tmp_path / "backtest"
+    result = runner.invoke(
+        app, ["forecast", "backtest", str(data), *FLAGS, "--folds", "2", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "fold 1:" in result.stdout and "fold 2:" in result.stdout
     assert "mean over 2 folds" in result.stdout
+    # Every series' forecasts of both folds, and the plot of the first series.
+    predictions = pd.read_csv(out / "predictions.csv")
+    assert predictions.groupby("fold")["branch"].nunique().tolist() == [3, 3]
+    assert (out / "backtest.png").stat().st_size > 0
 
 
 def test_a_numpy_array_is_refused_with_what_to_pass_instead():

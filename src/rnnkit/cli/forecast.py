@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from rnnkit.cli import output, tables
 from rnnkit.cli.errors import echo, info, user_errors
 from rnnkit.cli.options import (
     LR,
@@ -22,6 +23,7 @@ from rnnkit.cli.options import (
     Overwrite,
     Patience,
     PlotPath,
+    Quiet,
     Resume,
     Seed,
 )
@@ -286,7 +288,24 @@ def run_forecast_training(
 @user_errors
 def backtest(
     data: Data,
-    folds: Annotated[int, typer.Option(help="Rolling origins, each a refit.")] = 3,
+    folds: Annotated[int, typer.Option(help="Folds: forecast origins of a test part.")] = 3,
+    stride: Annotated[
+        int | None,
+        typer.Option(
+            help="Periods between the ends of consecutive folds (default: the test size, "
+            "so the folds' test parts follow each other).",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            "--refit/--no-refit",
+            help="Train the scaler and the model again for every fold, or once for the "
+            "first fold and forecast every later fold with it.",
+        ),
+    ] = True,
     time_column: TimeColumn = _D.time_column,
     target_column: TargetColumn = _D.target_column,
     freq: Freq = _D.freq,
@@ -303,6 +322,8 @@ def backtest(
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
     quantiles: Quantiles = _QUANTILES,
+    test_size: TestSize = None,
+    validation_size: ValSize = None,
     id_column: IdColumn = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
@@ -312,26 +333,105 @@ def backtest(
     epochs: Epochs = _T.epochs,
     batch_size: Batch = _T.batch_size,
     learning_rate: LR = str(_T.learning_rate),
+    patience: Patience = _T.patience,
+    loss: Loss = _T.loss,
+    clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    out: Annotated[
+        Path, typer.Option(help="Directory to write (per-fold metrics, forecasts, report).")
+    ] = Path("runs/backtest"),
+    overwrite: Overwrite = False,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print backtest.json (every fold's metrics and their mean) instead of the "
+            "default tables and verdict.",
+        ),
+    ] = False,
+    quiet: Quiet = False,
 ) -> None:
-    """Rolling-origin evaluation: refit scaler and model per fold, baselines alongside."""
-    values = {k: v for k, v in locals().items() if k not in ("data", "folds", "json_output")}
-    from rnnkit.core.persistence import json_safe
-    from rnnkit.core.report import metrics_table
-    from rnnkit.forecasting.backtesting import backtest as run_backtest
+    """Rolling-origin evaluation: forecast several folds' test parts, baselines alongside,
+    and write the folds' metrics, forecasts, a plot and a report to --out."""
+    skip = ("data", "folds", "stride", "refit", "out", "overwrite", "json_output", "quiet")
+    values = {k: v for k, v in locals().items() if k not in (*skip, "skip")}
+    run_backtest(data, _config(**values), folds, stride, refit, out, overwrite, json_output)
+
+
+def run_backtest(
+    data: Path,
+    config: ForecastConfig,
+    folds: int,
+    stride: int | None,
+    refit: bool,
+    out: Path,
+    overwrite: bool,
+    json_output: bool = False,
+) -> None:
+    """Runs the backtest into a staging directory that becomes ``out`` once every file is
+    written, printing each fold as it ends (on stderr) and the results (on stdout)."""
+    from rnnkit.core import persistence
+    from rnnkit.core.report import format_number
+    from rnnkit.forecasting.backtest_report import (
+        backtest_summary,
+        backtest_verdict,
+        write_backtest,
+    )
+    from rnnkit.forecasting.backtesting import backtest as backtest_folds
     from rnnkit.forecasting.report import FORECAST_COLUMNS
 
-    result = run_backtest(data, folds, _config(**values))
+    progress = output.Progress()
+
+    def fold_started(fold: int, trains: bool) -> None:
+        doing = "training and forecasting" if trains else "forecasting with fold 1's model"
+        progress.start(f"fold {fold}/{folds}: {doing}")
+
+    def fold_done(record: dict) -> None:
+        metrics = record["metrics"]
+        scores = ", ".join(
+            f"{method} {format_number(metrics[method]['mase'], 3)}"
+            for method in ("model", "seasonal_naive")
+            if method in metrics
+        )
+        progress.finish(
+            f"fold {record['fold']}/{folds}: tested {_when(record['test_start'])} .. "
+            f"{_when(record['test_end'])} in {record['seconds']:.1f} s; MASE {scores}"
+        )
+
+    # The directory is checked (and locked) before any training, and appears only complete.
+    with persistence.staged_directory(out, overwrite) as staging:
+        try:
+            result = backtest_folds(
+                data,
+                folds,
+                config,
+                stride=stride,
+                refit=refit,
+                fold_started=fold_started,
+                fold_done=fold_done,
+            )
+        finally:
+            progress.finish()
+        write_backtest(staging, config, result)
     if json_output:
-        echo(json.dumps(json_safe(result), indent=2))
+        echo(json.dumps(persistence.json_safe(backtest_summary(result)), indent=2))
         return
     for fold in result["folds"]:
-        echo(f"fold {fold['fold']}: test {fold['test_start']} .. {fold['test_end']}")
-        echo(metrics_table(fold["metrics"], FORECAST_COLUMNS))
-        echo()
-    echo(f"mean over {folds} folds")
-    echo(metrics_table(result["mean"], FORECAST_COLUMNS))
+        trained = "trained" if fold["trained"] else "fold 1's model"
+        tables.print_metrics(
+            fold["metrics"],
+            FORECAST_COLUMNS,
+            title=f"fold {fold['fold']}: test {_when(fold['test_start'])} .. "
+            f"{_when(fold['test_end'])} ({trained})",
+        )
+    tables.print_metrics(result["mean"], FORECAST_COLUMNS, title=f"mean over {folds} folds")
+    echo(backtest_verdict(result, config.horizon))
+    echo(f"report: {out / 'report.html'}")
+
+
+def _when(stamp: str) -> str:
+    """A period start as printed: its date alone when it is midnight (daily and longer)."""
+    return stamp.removesuffix(" 00:00:00")
 
 
 @app.command()

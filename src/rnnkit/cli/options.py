@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from rnnkit.cli.output import set_quiet
+
 
 def learning_rate(value: str) -> float | str:
     """Parses ``--learning-rate``: a number, or ``auto`` for the range test's suggestion."""
@@ -53,3 +55,12 @@ Resume = Annotated[
     ),
 ]
 PlotPath = Annotated[Path, typer.Option(help="Where to write the loss-vs-rate plot.")]
+Quiet = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        callback=set_quiet,
+        help="No progress on stderr (long steps, Keras' bars); results and warnings still print.",
+    ),
+]

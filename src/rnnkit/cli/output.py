@@ -1,12 +1,14 @@
 """Where a command writes: an ``--output`` file, checked first and written whole or not at
-all, and a training's ``--out`` run directory."""
+all, a training's ``--out`` run directory, and the progress of long steps on stderr."""
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from rnnkit.cli.errors import info
 from rnnkit.errors import ConfigError, RnnkitError
 
 
@@ -52,7 +54,6 @@ def training_target(out: Path, overwrite: bool, resume: bool) -> Iterator[tuple[
     when the block ends without an error, and the training-state path for ``--resume``,
     removed once the run is in place.
     """
-    from rnnkit.cli.errors import info
     from rnnkit.core import persistence
     from rnnkit.core.resume import announce, state_path
     from rnnkit.core.run_lock import run_lock
@@ -65,3 +66,89 @@ def training_target(out: Path, overwrite: bool, resume: bool) -> Iterator[tuple[
         with persistence.staged_directory(out, overwrite) as staging:
             yield staging, state
         state.unlink(missing_ok=True)  # the run is in place: nothing left to resume
+
+
+# ----------------------------------------------------------------- progress
+# --quiet turns off the progress of long steps (and Keras' bars); results, warnings and
+# errors still print. The app's callback resets it for every command line.
+_quiet = False
+
+
+def set_quiet(quiet: bool) -> bool:
+    """Sets ``--quiet`` for this command (a Typer option callback: returns the value)."""
+    global _quiet
+    _quiet = bool(quiet)
+    return quiet
+
+
+def is_quiet() -> bool:
+    return _quiet
+
+
+def keras_verbosity() -> int | None:
+    """Keras' ``verbose`` for a fit: silent under ``--quiet``, else Keras' own default."""
+    return 0 if _quiet else None
+
+
+def _stderr_console():
+    # rich is imported here, not at the top: `rnnkit --help` need not import it for this.
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+class Progress:
+    """One long step at a time, on stderr: a spinner beside its description on a terminal,
+    the description as one line elsewhere (a log, a pipe); nothing under ``--quiet``.
+
+    Example:
+        >>> progress = Progress()
+        >>> progress.start("fitting TF-IDF")  # doctest: +SKIP
+        >>> progress.finish("fitted TF-IDF in 2.1 s")  # doctest: +SKIP
+    """
+
+    def __init__(self) -> None:
+        self._status = None
+        self.started = time.perf_counter()
+
+    def start(self, description: str) -> None:
+        """Shows ``description`` until :meth:`finish` (ending a step still shown)."""
+        self.finish()
+        self.started = time.perf_counter()
+        if _quiet:
+            return
+        console = _stderr_console()
+        if console.is_terminal:
+            self._status = console.status(description)
+            self._status.start()
+        else:
+            info(f"{description}...")
+
+    def finish(self, summary: str | None = None) -> None:
+        """Ends the step shown, then prints ``summary`` (if any) as a line of its own."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        if summary and not _quiet:
+            info(summary)
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+
+@contextlib.contextmanager
+def step(description: str) -> Iterator[None]:
+    """A long step inside the block: shown while it runs, with its time once it ends.
+
+    Example:
+        >>> with step("scoring the baselines"):  # doctest: +SKIP
+        ...     score()
+    """
+    progress = Progress()
+    progress.start(description)
+    try:
+        yield
+    except BaseException:
+        progress.finish()
+        raise
+    progress.finish(f"{description}: {progress.seconds():.1f} s")
