@@ -11,9 +11,15 @@ import typer
 from rnnkit.cli.errors import echo, info, user_errors
 from rnnkit.config import CELLS
 
+# Typer reads no list of choices: the values are listed here, and checked by the experiment.
 Cells = Annotated[
     list[str] | None,
-    typer.Option("--cell", help="lstm, gru or simple_rnn; repeat for several (default: all)."),
+    typer.Option(
+        "--cell",
+        help="A cell to measure; repeat for several (default: all).",
+        metavar="<" + "|".join(CELLS) + ">",
+        show_default=False,
+    ),
 ]
 Length = Annotated[int, typer.Option(help="Sequence length T; the answer is at step 1.")]
 Units = Annotated[int, typer.Option(help="Units of the one recurrent layer.")]

@@ -98,8 +98,9 @@ def _stderr_console():
 
 
 class Progress:
-    """One long step at a time, on stderr: a spinner beside its description on a terminal,
-    the description as one line elsewhere (a log, a pipe); nothing under ``--quiet``.
+    """One long step at a time, on stderr: a spinner, its description and the time spent
+    on a terminal, replaced by a summary line when the step is done (off a terminal, the
+    summary line alone); nothing under ``--quiet``.
 
     Example:
         >>> progress = Progress()
@@ -108,7 +109,7 @@ class Progress:
     """
 
     def __init__(self) -> None:
-        self._status = None
+        self._live = None
         self.started = time.perf_counter()
 
     def start(self, description: str) -> None:
@@ -119,21 +120,60 @@ class Progress:
             return
         console = _stderr_console()
         if console.is_terminal:
-            self._status = console.status(description)
-            self._status.start()
-        else:
-            info(f"{description}...")
+            from rich.progress import Progress as Bar
+            from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._live = Bar(
+                SpinnerColumn(),
+                TextColumn("{task.description}", markup=False),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+            self._live.add_task(description, total=None)
+            self._live.start()
+        # Off a terminal (a log, a pipe, a test) only the summary line is printed, once the
+        # step is done: a failing step then leaves the error alone on stderr.
 
     def finish(self, summary: str | None = None) -> None:
         """Ends the step shown, then prints ``summary`` (if any) as a line of its own."""
-        if self._status is not None:
-            self._status.stop()
-            self._status = None
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
         if summary and not _quiet:
             info(summary)
 
     def seconds(self) -> float:
         return time.perf_counter() - self.started
+
+
+def training_steps(progress: Progress, before: str, after: str):  # -> keras Callback
+    """A Keras callback that shows the steps around ``model.fit`` a library fit runs:
+    ``before`` (reading the data, TF-IDF...) until training begins, then "compiling the
+    model" until the first step is done (with JAX the first step compiles), and ``after``
+    (scoring, baselines) once training ends. Keras' own bar shows the epochs between."""
+    import keras
+
+    class TrainingSteps(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.compiling = False
+
+        def on_train_begin(self, logs=None) -> None:
+            progress.finish(f"{before}: {progress.seconds():.1f} s")
+            progress.start("compiling the model (the first training step)")
+            self.compiling = True
+
+        def on_train_batch_end(self, batch, logs=None) -> None:
+            if self.compiling:
+                self.compiling = False
+                progress.finish(f"compiled the model: {progress.seconds():.1f} s")
+
+        def on_train_end(self, logs=None) -> None:
+            progress.start(after)
+
+    progress.start(before)
+    return TrainingSteps()
 
 
 @contextlib.contextmanager
