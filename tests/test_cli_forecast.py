@@ -47,6 +47,9 @@ def test_train_predict_evaluate_end_to_end(events_csv, tmp_path):
         metrics, horizon=7, test_points=details["test_points"], origins=len(details["origins"])
     )
     assert result.stdout.splitlines()[-2] == sentence
+    # Each long step is named with its time on stderr, off a terminal once it is done.
+    for done in ("reading ", "compiled the model: ", "scored the test part: ", "writing the run"):
+        assert re.search(rf"^{done}.*\d s$", result.stderr, re.M), result.stderr
     # Errors per horizon step: one per step for every method, averaging to the overall MAE.
     for method in ("model", "naive", "seasonal_naive", "arima"):
         by_step = details["by_step"][method]
@@ -277,7 +280,11 @@ def test_a_lookback_that_is_neither_a_number_nor_auto_is_a_usage_error(events_cs
 
 def test_predict_output_into_a_folder_or_a_missing_folder_is_one_clear_error(events_csv, tmp_path):
     out = tmp_path / "run"
-    assert _train(events_csv, out).exit_code == 0
+    quiet = _train(events_csv, out, "--quiet")
+    assert quiet.exit_code == 0, quiet.output
+    # --quiet: neither the steps' progress nor Keras' epoch lines, the results only.
+    assert "Epoch 1/" not in quiet.output and "compiled the model" not in quiet.stderr
+    assert quiet.stdout.splitlines()[-1] == f"report: {out / 'report.html'}"
     into_folder = runner.invoke(app, ["forecast", "predict", str(out), "--output", str(tmp_path)])
     assert into_folder.exit_code == 1
     assert "is a folder; give a file path" in into_folder.output
