@@ -105,3 +105,24 @@ def distribution_table(rows: Sequence[Mapping[str, Any]], top: int = TOP_CLASSES
         sums = [sum(r[k] for r in rest) for k in ("train", "validation", "test")]
         table.add_row(Text(f"and {len(rest)} more", style="italic"), *(Text(str(n)) for n in sums))
     return table
+
+
+def frame_table(frame: Any):
+    """A DataFrame's rows under its column names, the first column left-aligned and the
+    others right-aligned; floats as the reports write them.
+
+    Example:
+        >>> import pandas as pd
+        >>> print_table(frame_table(pd.DataFrame({"cell": ["gru"], "ratio": [0.1234567]})))
+        cell    ratio
+        ─────────────
+        gru    0.1235
+    """
+    from rich.text import Text
+
+    from rnnkit.core.report import format_number
+
+    table = _table([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        table.add_row(*(Text(format_number(v) if isinstance(v, float) else str(v)) for v in row))
+    return table
