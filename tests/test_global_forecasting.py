@@ -359,3 +359,14 @@ def test_predict_a_shorter_horizon_gives_each_series_first_periods(trained):
     short = trained.predict(horizon=1)
     first = full.groupby(trained.config.id_column, sort=False).head(1).reset_index(drop=True)
     pd.testing.assert_frame_equal(short, first)
+
+
+def test_scoring_counts_each_series_done_for_a_progress_display(trained, panel_rows):
+    from rnnkit.core.progress import listening
+
+    counts = []
+    with listening(lambda done, total, unit: counts.append((done, total, unit))):
+        trained.evaluate(panel_rows)
+    assert counts == [(done, 3, "series") for done in range(4)]
+    trained.evaluate(panel_rows)  # nobody listening: nothing is reported
+    assert len(counts) == 4

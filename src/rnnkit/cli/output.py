@@ -110,6 +110,7 @@ class Progress:
 
     def __init__(self) -> None:
         self._live = None
+        self._listening = contextlib.ExitStack()
         self.started = time.perf_counter()
 
     def start(self, description: str) -> None:
@@ -123,25 +124,36 @@ class Progress:
             from rich.progress import Progress as Bar
             from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
+            from rnnkit.core.progress import listening
+
             self._live = Bar(
                 SpinnerColumn(),
                 TextColumn("{task.description}", markup=False),
+                TextColumn("{task.fields[count]}", markup=False),  # "45/100 series"
                 TimeElapsedColumn(),
                 console=console,
                 transient=True,
             )
-            self._live.add_task(description, total=None)
+            self._task = self._live.add_task(description, total=None, count="")
             self._live.start()
+            # The library's loops over many items (core.progress.track) count in this line.
+            self._listening.enter_context(listening(self.count))
         # Off a terminal (a log, a pipe, a test) only the summary line is printed, once the
         # step is done: a failing step then leaves the error alone on stderr.
 
     def finish(self, summary: str | None = None) -> None:
         """Ends the step shown, then prints ``summary`` (if any) as a line of its own."""
+        self._listening.close()
         if self._live is not None:
             self._live.stop()
             self._live = None
         if summary and not _quiet:
             info(summary)
+
+    def count(self, done: int, total: int, unit: str) -> None:
+        """Shows how many of the step's items are done (a library loop reports them)."""
+        if self._live is not None:
+            self._live.update(self._task, count=f"{done}/{total} {unit}")
 
     def seconds(self) -> float:
         return time.perf_counter() - self.started
