@@ -18,7 +18,7 @@ import pandas as pd
 
 from rnnkit.config import ForecastConfig
 from rnnkit.data.timeseries import PreparedSeries
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.forecasting.forecaster import DataLike, Forecaster, make_config
 from rnnkit.forecasting.global_forecaster import GlobalForecaster, truncate
 from rnnkit.forecasting.scoring import METHODS
@@ -74,18 +74,17 @@ def backtest(
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 1:
         raise ConfigError(f"folds must be an integer >= 1, got {folds!r}.")
     c = make_config(config, **params)
-    test = c.test_size or c.horizon
-    if stride is None:
-        stride = test
-    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
+    bad_stride = isinstance(stride, bool) or not isinstance(stride, (int, np.integer))
+    if stride is not None and (bad_stride or stride < 1):
         raise ConfigError(
             f"stride must be a whole number of periods >= 1, got {stride!r}: the periods "
             "between the ends of consecutive folds (default: the test size)."
         )
-    stride = int(stride)
     estimator: type[Forecaster] = GlobalForecaster if c.id_column is not None else Forecaster
     template = estimator(c)
     prepared = template.prepare(data)
+    test = _test_periods(template, _length(prepared))
+    stride = test if stride is None else int(stride)
     _check_folds_fit(template, prepared, folds, stride)
     results, tables = [], []
     model: Forecaster | None = None
@@ -107,14 +106,18 @@ def backtest(
         if trains:
             model = estimator(c).fit(part, verbose=verbose)
             evaluation = model.evaluation_
-            trained_until = str(span[-test - 1])
         else:
             model.evaluate(part)
             evaluation = model.last_evaluation_
+        # The dates are read off the forecasts scored, so they are those the estimator
+        # tested, however it sizes its test part.
+        test_start = _first_forecast(evaluation["predictions"], c, span)
+        if trains:
+            trained_until = str(span[span.get_loc(test_start) - 1])
         record = {
             "fold": fold,
             "trained_until": trained_until,
-            "test_start": str(span[-test]),
+            "test_start": str(test_start),
             "test_end": str(span[-1]),
             "trained": trains,
             **_test_size(evaluation),
@@ -159,6 +162,32 @@ def mean_metrics(metrics: list[dict[str, dict[str, float]]]) -> dict[str, dict[s
     return mean
 
 
+def _length(prepared: Any) -> int:
+    """Periods of the series, or of the longest series of a panel."""
+    if isinstance(prepared, PreparedSeries):
+        return len(prepared.values)
+    return max(len(s) for s in prepared.values().values())
+
+
+def _test_periods(template: Forecaster, length: int) -> int:
+    """The test part the estimator scores on a series of ``length`` (the default stride)."""
+    try:
+        return template.split_sizes(length)["test"]
+    except DataError:  # too short: _check_folds_fit says so, with what is needed
+        return template.config.test_size or template.config.horizon
+
+
+def _first_forecast(predictions: pd.DataFrame, config: ForecastConfig, span: pd.Index) -> Any:
+    """The first period a fold's forecasts cover, of its longest series with many."""
+    rows = predictions
+    if config.id_column is not None:
+        last = rows.groupby(config.id_column)[config.time_column].transform("max")
+        rows = rows[pd.to_datetime(last) == span[-1]]
+    if rows.empty:  # no series reaches the end: the earliest forecast of any
+        rows = predictions
+    return pd.Timestamp(pd.to_datetime(rows[config.time_column]).min())
+
+
 def _test_size(evaluation: dict[str, Any]) -> dict[str, int]:
     """The forecast origins and points one fold scored (over every series of a panel)."""
     details = evaluation["details"]
@@ -179,10 +208,7 @@ def _common_keys(metrics: list[dict[str, float]]) -> list[str]:
 def _check_folds_fit(template: Forecaster, prepared: Any, folds: int, stride: int) -> None:
     """Refuses more folds than the series holds, saying how many fit: the earliest fold
     trains on the series less ``folds - 1`` strides."""
-    if isinstance(prepared, PreparedSeries):
-        length = len(prepared.values)
-    else:
-        length = max(len(s) for s in prepared.values().values())  # the longest series
+    length = _length(prepared)
     cut = (folds - 1) * stride
     if length - cut >= template.periods_needed(max(length - cut, 0)):
         return
