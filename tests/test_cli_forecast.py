@@ -47,6 +47,9 @@ def test_train_predict_evaluate_end_to_end(events_csv, tmp_path):
         metrics, horizon=7, test_points=details["test_points"], origins=len(details["origins"])
     )
     assert result.stdout.splitlines()[-2] == sentence
+    # Each long step is named with its time on stderr, off a terminal once it is done.
+    for done in ("reading ", "compiled the model: ", "scored the test part: ", "writing the run"):
+        assert re.search(rf"^{done}.*\d s$", result.stderr, re.M), result.stderr
     # Errors per horizon step: one per step for every method, averaging to the overall MAE.
     for method in ("model", "naive", "seasonal_naive", "arima"):
         by_step = details["by_step"][method]
@@ -77,14 +80,95 @@ def test_train_predict_evaluate_end_to_end(events_csv, tmp_path):
     assert metrics == json.loads((out / "metrics.json").read_text())
 
 
-def test_backtest_prints_each_fold_and_the_mean(events_csv):
-    result = runner.invoke(app, ["forecast", "backtest", events_csv, *TINY_FLAGS, "--folds", "2"])
-    assert result.exit_code == 0, result.output
-    assert (
-        "fold 1" in result.stdout
-        and "fold 2" in result.stdout
-        and "mean over 2 folds" in result.stdout
+def test_backtest_prints_each_fold_and_writes_a_report_directory(events_csv, tmp_path):
+    out = tmp_path / "backtest"
+    result = runner.invoke(
+        app, ["forecast", "backtest", events_csv, *TINY_FLAGS, "--folds", "2", "--out", str(out)]
     )
+    assert result.exit_code == 0, result.output
+    assert "fold 1: test 2024-04-16 .. 2024-04-22 (trained)" in result.stdout
+    assert "fold 2: test 2024-04-23 .. 2024-04-29 (trained)" in result.stdout
+    assert "mean over 2 folds" in result.stdout
+    assert re.search(r"^model\s+\d", result.stdout, re.M)  # an aligned table row
+    assert result.stdout.splitlines()[-1] == f"report: {out / 'report.html'}"
+    # Progress per fold on stderr, so stdout stays the results.
+    assert re.search(
+        r"^fold 1/2: tested 2024-04-16 \.\. 2024-04-22 in .* s; MASE", result.stderr, re.M
+    )
+    assert re.search(
+        r"^fold 2/2: tested 2024-04-23 \.\. 2024-04-29 in .* s; MASE", result.stderr, re.M
+    )
+    files = {p.name for p in out.iterdir()}
+    assert files == {
+        "backtest.json", "metrics.json", "metrics_by_fold.csv", "predictions.csv",
+        "backtest.png", "report.html", "config.json", "metadata.json",
+    }  # fmt: skip
+    by_fold = pd.read_csv(out / "metrics_by_fold.csv")
+    assert (
+        by_fold.groupby("fold")["method"].apply(list).tolist()
+        == [["model", "naive", "seasonal_naive", "arima"]] * 2
+    )
+    summary = json.loads((out / "backtest.json").read_text())
+    assert [f["test_end"] for f in summary["folds"]] == [
+        "2024-04-22 00:00:00",
+        "2024-04-29 00:00:00",
+    ]
+    assert json.loads((out / "metrics.json").read_text()) == summary["mean"]
+    assert pd.read_csv(out / "predictions.csv")["fold"].tolist() == [1] * 7 + [2] * 7
+    page = (out / "report.html").read_text()
+    assert "Mean over 2 folds: " in page and "data:image/png;base64," in page
+
+
+def test_backtest_no_refit_json_and_quiet(events_csv, tmp_path):
+    out = tmp_path / "backtest"
+    flags = ["--folds", "3", "--stride", "2", "--no-refit", "--json", "--quiet"]
+    result = runner.invoke(
+        app, ["forecast", "backtest", events_csv, *TINY_FLAGS, *flags, "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)  # stdout is the JSON alone
+    assert printed == json.loads((out / "backtest.json").read_text())
+    assert [f["trained"] for f in printed["folds"]] == [True, False, False]
+    assert printed["stride"] == 2 and printed["refit"] is False
+    assert "fold 1/3" not in result.stderr  # --quiet: no progress
+
+
+def test_backtest_into_a_non_empty_out_is_refused_before_any_training(events_csv, tmp_path):
+    out = tmp_path / "backtest"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    result = runner.invoke(
+        app, ["forecast", "backtest", events_csv, *TINY_FLAGS, "--out", str(out)]
+    )
+    _fails(result, "--out .* exists and is not empty. Pass --overwrite")
+    assert "fold 1/" not in result.stderr
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_backtest_with_too_many_folds_writes_nothing(events_csv, tmp_path):
+    out = tmp_path / "backtest"
+    result = runner.invoke(
+        app, ["forecast", "backtest", events_csv, *TINY_FLAGS, "--folds", "40", "--out", str(out)]
+    )
+    _fails(result, r"--folds 40 needs more history .* At most \d+ folds fit", out=out)
+
+
+def test_backtest_refuses_a_stride_of_zero_as_a_bad_flag(events_csv, tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "forecast",
+            "backtest",
+            events_csv,
+            *TINY_FLAGS,
+            "--stride",
+            "0",
+            "--out",
+            str(tmp_path / "b"),
+        ],
+    )
+    assert result.exit_code == 2 and "--stride" in result.output
+    assert not (tmp_path / "b").exists()
 
 
 def _fails(result, pattern, out=None):
@@ -122,7 +206,6 @@ def _fails(result, pattern, out=None):
             ["--freq", "fortnight"],
             "freq='FORTNIGHT' is not one of",
         ),
-        ("created_at,amount\n2024-01-01,1\n", ["--agg", "median"], "agg='median' is not one of"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_1(tmp_path, content, extra, pattern):
@@ -197,7 +280,11 @@ def test_a_lookback_that_is_neither_a_number_nor_auto_is_a_usage_error(events_cs
 
 def test_predict_output_into_a_folder_or_a_missing_folder_is_one_clear_error(events_csv, tmp_path):
     out = tmp_path / "run"
-    assert _train(events_csv, out).exit_code == 0
+    quiet = _train(events_csv, out, "--quiet")
+    assert quiet.exit_code == 0, quiet.output
+    # --quiet: neither the steps' progress nor Keras' epoch lines, the results only.
+    assert "Epoch 1/" not in quiet.output and "compiled the model" not in quiet.stderr
+    assert quiet.stdout.splitlines()[-1] == f"report: {out / 'report.html'}"
     into_folder = runner.invoke(app, ["forecast", "predict", str(out), "--output", str(tmp_path)])
     assert into_folder.exit_code == 1
     assert "is a folder; give a file path" in into_folder.output

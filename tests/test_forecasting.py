@@ -226,6 +226,51 @@ def test_backtest_with_more_folds_than_the_series_holds_says_how_many_fit(folds)
     assert "At most 13 folds fit: lower --folds" in message
 
 
+def test_backtest_without_refit_trains_once_and_forecasts_every_later_fold():
+    started = []
+    result = backtest(
+        make_events(),
+        folds=3,
+        time_column="created_at",
+        target_column="amount",
+        refit=False,
+        stride=3,
+        fold_started=lambda fold, trains: started.append((fold, trains)),
+        **TINY,
+    )
+    assert started == [(1, True), (2, False), (3, False)]
+    assert [f["trained"] for f in result["folds"]] == [True, False, False]
+    # Every fold forecasts with the model trained before fold 1's test part.
+    assert {f["trained_until"] for f in result["folds"]} == {"2024-04-16 00:00:00"}
+    # The folds end `stride` periods apart, the last at the end of the data.
+    assert [f["test_end"][:10] for f in result["folds"]] == [
+        "2024-04-23",
+        "2024-04-26",
+        "2024-04-29",
+    ]
+    assert result["stride"] == 3 and result["refit"] is False and result["origins"] == 3
+    predictions = result["predictions"]
+    assert list(predictions.columns[:2]) == ["fold", "created_at"]
+    assert predictions.groupby("fold").size().tolist() == [7, 7, 7]
+    # A fold's metrics are those of its own forecasts.
+    fold_2 = predictions[predictions["fold"] == 2]
+    mae = np.mean(np.abs(fold_2["actual"] - fold_2["model"]))
+    assert result["folds"][1]["metrics"]["model"]["mae"] == pytest.approx(mae)
+
+
+@pytest.mark.parametrize("stride", [0, -2, 1.5, True])
+def test_backtest_refuses_a_stride_that_is_not_a_positive_whole_number(stride):
+    with pytest.raises(ConfigError, match=r"stride must be a whole number of periods >= 1"):
+        backtest(make_events(), folds=2, stride=stride, time_column="created_at",
+                 target_column="amount", **TINY)  # fmt: skip
+
+
+def test_backtest_with_a_stride_too_long_for_the_series_says_how_many_folds_fit():
+    with pytest.raises(ConfigError, match=r"less 2 strides of 50 .* At most 2 folds fit"):
+        backtest(make_events(), folds=3, stride=50, time_column="created_at",
+                 target_column="amount", **TINY)  # fmt: skip
+
+
 def test_seq2seq_strategy_is_an_encoder_decoder_that_saves_and_loads(tmp_path):
     f = Forecaster(time_column="created_at", target_column="amount", strategy="seq2seq", **TINY)
     f.fit(make_events(), verbose=0)

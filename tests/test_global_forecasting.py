@@ -338,10 +338,17 @@ def test_serving_a_global_run_forecasts_the_named_series(trained, tmp_path):
 def test_cli_backtest_with_an_id_column_prints_every_fold(tmp_path):
     data = tmp_path / "panel.csv"
     make_panel().to_csv(data, index=False)
-    result = runner.invoke(app, ["forecast", "backtest", str(data), *FLAGS, "--folds", "2"])
+    out = tmp_path / "backtest"
+    result = runner.invoke(
+        app, ["forecast", "backtest", str(data), *FLAGS, "--folds", "2", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "fold 1:" in result.stdout and "fold 2:" in result.stdout
     assert "mean over 2 folds" in result.stdout
+    # Every series' forecasts of both folds, and the plot of the first series.
+    predictions = pd.read_csv(out / "predictions.csv")
+    assert predictions.groupby("fold")["branch"].nunique().tolist() == [3, 3]
+    assert (out / "backtest.png").stat().st_size > 0
 
 
 def test_a_numpy_array_is_refused_with_what_to_pass_instead():
@@ -354,3 +361,14 @@ def test_predict_a_shorter_horizon_gives_each_series_first_periods(trained):
     short = trained.predict(horizon=1)
     first = full.groupby(trained.config.id_column, sort=False).head(1).reset_index(drop=True)
     pd.testing.assert_frame_equal(short, first)
+
+
+def test_scoring_counts_each_series_done_for_a_progress_display(trained, panel_rows):
+    from rnnkit.core.progress import listening
+
+    counts = []
+    with listening(lambda done, total, unit: counts.append((done, total, unit))):
+        trained.evaluate(panel_rows)
+    assert counts == [(done, 3, "series") for done in range(4)]
+    trained.evaluate(panel_rows)  # nobody listening: nothing is reported
+    assert len(counts) == 4

@@ -8,9 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from rnnkit.cli import tables
 from rnnkit.cli.errors import echo, info, user_errors
 from rnnkit.cli.options import (
+    DATA,
+    EVALUATION,
     LR,
+    MODEL,
+    OUTPUT,
+    TRAINING,
     Bidir,
     Cell,
     Clip,
@@ -22,12 +28,22 @@ from rnnkit.cli.options import (
     Overwrite,
     Patience,
     PlotPath,
+    Quiet,
     Resume,
     Seed,
+    choice,
+    json_flag,
 )
-from rnnkit.cli.output import training_target, write_output
+from rnnkit.cli.output import Progress, keras_verbosity, step, training_target, write_output
 from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
-from rnnkit.config import ClassifierConfig
+from rnnkit.config import (
+    CLASS_WEIGHTS,
+    NGRAM_FEATURES,
+    PADDINGS,
+    POOLINGS,
+    TRUNCATIONS,
+    ClassifierConfig,
+)
 from rnnkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -41,44 +57,75 @@ _D = ClassifierConfig()
 _M, _T = _D.model, _D.training
 
 Data = Annotated[Path, typer.Argument(help="CSV or Parquet file, one row per text.")]
-TextColumn = Annotated[str, typer.Option(help="Column of texts.")]
-LabelColumn = Annotated[str, typer.Option(help="Column of labels.")]
+TextColumn = Annotated[str, typer.Option(help="Column of texts.", rich_help_panel=DATA)]
+LabelColumn = Annotated[str, typer.Option(help="Column of labels.", rich_help_panel=DATA)]
 Stopwords = Annotated[
     bool,
     typer.Option(
-        "--remove-stopwords/--keep-stopwords", help="Remove English stop words (NLTK list)."
+        "--remove-stopwords/--keep-stopwords",
+        help="Remove English stop words (NLTK list).",
+        rich_help_panel=DATA,
     ),
 ]
-MaxTokens = Annotated[int, typer.Option(help="Largest vocabulary (2 special tokens included).")]
+MaxTokens = Annotated[
+    int,
+    typer.Option(help="Largest vocabulary (2 special tokens included).", rich_help_panel=DATA),
+]
 SeqLength = Annotated[
     int | None,
-    typer.Option(help="Tokens per text (default: 95th percentile of training texts, at most 128)."),
-]
-Padding = Annotated[str, typer.Option(help="Pad short texts at the start or the end.")]
-Truncation = Annotated[str, typer.Option(help="Cut long texts at the end or the start.")]
-EmbeddingDim = Annotated[int, typer.Option(help="Size of each word vector.")]
-SpatialDropout = Annotated[float, typer.Option(help="SpatialDropout1D after the embedding.")]
-Pooling = Annotated[str, typer.Option(help="max (over all steps) or last (final state).")]
-NgramFeatures = Annotated[
-    str,
     typer.Option(
-        help="The linear (wide) part beside the recurrent network: TF-IDF n-grams of "
-        "word, char, word+char, or none (the recurrent network alone)."
+        help="Tokens per text (default: 95th percentile of training texts, at most 128).",
+        show_default=False,
+        rich_help_panel=DATA,
     ),
 ]
-ClassWeight = Annotated[str, typer.Option(help="none or balanced (inverse class frequency).")]
-TestSize = Annotated[float, typer.Option(help="Fraction of rows held out for the test.")]
-ValSize = Annotated[float, typer.Option(help="Fraction of the rest used for early stopping.")]
+Padding = Annotated[
+    choice(PADDINGS),
+    typer.Option(help="Pad short texts at the start or the end.", rich_help_panel=DATA),
+]
+Truncation = Annotated[
+    choice(TRUNCATIONS),
+    typer.Option(help="Cut long texts at the end or the start.", rich_help_panel=DATA),
+]
+EmbeddingDim = Annotated[int, typer.Option(help="Size of each word vector.", rich_help_panel=MODEL)]
+SpatialDropout = Annotated[
+    float, typer.Option(help="SpatialDropout1D after the embedding.", rich_help_panel=MODEL)
+]
+Pooling = Annotated[
+    choice(POOLINGS),
+    typer.Option(help="max (over all steps) or last (final state).", rich_help_panel=MODEL),
+]
+NgramFeatures = Annotated[
+    choice(NGRAM_FEATURES),
+    typer.Option(
+        help="The linear (wide) part beside the recurrent network: TF-IDF n-grams of "
+        "words, characters or both, or none (the recurrent network alone).",
+        rich_help_panel=MODEL,
+    ),
+]
+ClassWeight = Annotated[
+    choice(CLASS_WEIGHTS),
+    typer.Option(help="none, or balanced (inverse class frequency).", rich_help_panel=TRAINING),
+]
+TestSize = Annotated[
+    float, typer.Option(help="Fraction of rows held out for the test.", rich_help_panel=EVALUATION)
+]
+ValSize = Annotated[
+    float,
+    typer.Option(help="Fraction of the rest used for early stopping.", rich_help_panel=EVALUATION),
+]
 DropRare = Annotated[
     bool,
     typer.Option(
-        help="Leave out classes with fewer than 3 rows instead of stopping with an error."
+        help="Leave out classes with fewer than 3 rows instead of stopping with an error.",
+        rich_help_panel=DATA,
     ),
 ]
 TestData = Annotated[
     Path | None,
     typer.Option(
-        help="A fixed test file (same columns); then DATA is split into train and validation only."
+        help="A fixed test file (same columns); then DATA is split into train and validation only.",
+        rich_help_panel=EVALUATION,
     ),
 ]
 Stream = Annotated[
@@ -88,16 +135,29 @@ Stream = Annotated[
         help="Read, clean and encode the file in chunks at every epoch (a corpus larger than "
         "memory). Default: only for a file over 100 MB (gzip or Parquet: 20 MB).",
         show_default=False,
+        rich_help_panel=DATA,
     ),
 ]
-ChunkRows = Annotated[int, typer.Option(help="Rows read at a time when streaming.")]
-Units = Annotated[int, typer.Option(help="Units per layer (per direction).")]
-RecDropout = Annotated[
-    float, typer.Option(help="Dropout on the recurrent state (slow: rules out fused kernels).")
+ChunkRows = Annotated[
+    int, typer.Option(help="Rows read at a time when streaming.", rich_help_panel=DATA)
 ]
-Batch = Annotated[int, typer.Option(help="Texts per step.")]
+Units = Annotated[int, typer.Option(help="Units per layer (per direction).", rich_help_panel=MODEL)]
+RecDropout = Annotated[
+    float,
+    typer.Option(
+        help="Dropout on the recurrent state (slow: rules out fused kernels).",
+        rich_help_panel=MODEL,
+    ),
+]
+Batch = Annotated[int, typer.Option(help="Texts per step.", rich_help_panel=TRAINING)]
 RunDir = Annotated[Path, typer.Argument(help="A run directory from `classify train`.")]
-JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+PredictJson = json_flag(
+    "a JSON list of {text, label, probability} records",
+    "the default: CSV with a label and a probability column",
+)
+EvaluateJson = json_flag(
+    "the metrics as JSON, in metrics.json's shape", "the default: a metrics table"
+)
 
 
 @app.command()
@@ -111,17 +171,13 @@ def train(
     sequence_length: SeqLength = _D.sequence_length,
     padding: Padding = _D.padding,
     truncation: Truncation = _D.truncation,
+    drop_rare_classes: DropRare = _D.drop_rare_classes,
+    stream: Stream = None,
+    chunk_rows: ChunkRows = _D.chunk_rows,
     embedding_dim: EmbeddingDim = _D.embedding_dim,
     spatial_dropout: SpatialDropout = _D.spatial_dropout,
     pooling: Pooling = _D.pooling,
     ngram_features: NgramFeatures = _D.ngram_features,
-    class_weight: ClassWeight = _D.class_weight,
-    test_size: TestSize = _D.test_size,
-    validation_size: ValSize = _D.validation_size,
-    drop_rare_classes: DropRare = _D.drop_rare_classes,
-    test_data: TestData = None,
-    stream: Stream = None,
-    chunk_rows: ChunkRows = _D.chunk_rows,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
     units: Units = _M.units,
@@ -132,20 +188,25 @@ def train(
     batch_size: Batch = _T.batch_size,
     learning_rate: LR = str(_T.learning_rate),
     patience: Patience = _T.patience,
+    class_weight: ClassWeight = _D.class_weight,
     clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
+    resume: Resume = False,
+    test_size: TestSize = _D.test_size,
+    validation_size: ValSize = _D.validation_size,
+    test_data: TestData = None,
     distribute: Distribute = _T.distribute,
     coordinator: Coordinator = None,
     num_processes: NumProcesses = None,
     process_id: ProcessId = None,
     out: Out = Path("runs/classify"),
     overwrite: Overwrite = False,
-    resume: Resume = False,
+    quiet: Quiet = False,
 ) -> None:
     """Train a text classifier, score it against baselines, write a run directory."""
     from rnnkit.classification import make_config
 
-    skip = ("data", "test_data", "out", "overwrite", "resume", "make_config", "skip")
+    skip = ("data", "test_data", "out", "overwrite", "resume", "make_config", "skip", "quiet")
     skip += ("coordinator", "num_processes", "process_id")
     skip += ("stream",)
     config = make_config(None, **{k: v for k, v in locals().items() if k not in skip})
@@ -168,20 +229,27 @@ def run_classify_training(
     """
     from rnnkit.classification import TextClassifier
     from rnnkit.classification.report import CLASSIFICATION_COLUMNS
-    from rnnkit.core.report import metrics_table
 
     if config.training.distribute and _other_process(data, config, out, test_data, resume):
         return None
     classifier = TextClassifier(config)
     with training_target(out, overwrite, resume) as (staging, state):
-        classifier.fit(
-            data,
-            test_data=test_data,
-            checkpoint_path=staging / "model.keras",
-            state_path=state,
-            resume=resume,
-        )
-        classifier.write_run(staging)
+        progress = Progress()
+        try:
+            classifier.fit(
+                data,
+                test_data=test_data,
+                checkpoint_path=staging / "model.keras",
+                state_path=state,
+                resume=resume,
+                callbacks=(_training_steps(progress, data, config),),
+                verbose=keras_verbosity(),
+            )
+            progress.finish(f"scored the test part: {progress.seconds():.1f} s")
+        finally:
+            progress.finish()
+        with step("writing the run (plots, report)"):
+            classifier.write_run(staging)
     prep = classifier.preparation_
     info(
         f"{prep['rows_used']} of {prep['rows_read']} rows used: {prep['rows_without_text']} "
@@ -193,14 +261,13 @@ def run_classify_training(
             info(f"first lines {kind.replace('_', ' ')}: {', '.join(map(str, lines))}")
     if prep["dropped_classes"]:
         info(f"classes left out (too few rows): {prep['dropped_classes']}")
-    echo(_distribution_table(prep["label_distribution"]))
-    echo()
+    tables.print_table(tables.distribution_table(prep["label_distribution"]))
     length_note = " (chosen from the data)" if prep["sequence_length_chosen"] else ""
     echo(
         f"sequence length {prep['sequence_length']}{length_note}, vocabulary "
         f"{prep['vocabulary_size']} tokens; test: {classifier.split_['test']} texts."
     )
-    echo(metrics_table(classifier.metrics_, CLASSIFICATION_COLUMNS))
+    tables.print_metrics(classifier.metrics_, CLASSIFICATION_COLUMNS)
     health = classifier.gradient_health_
     for finding in health.findings if health is not None else ():
         info(f"warning: {finding.message}")
@@ -224,30 +291,35 @@ def run_classify_training(
     return classifier
 
 
-def _distribution_table(rows: list[dict]) -> str:
-    width = min(max(len(r["label"]) for r in rows), 60)
-    lines = [f"{'label'.ljust(width)}  {'train':>6}  {'val':>5}  {'test':>5}"]
-    for r in sorted(rows, key=lambda r: -(r["train"] + r["validation"] + r["test"])):
-        label = r["label"] if len(r["label"]) <= width else r["label"][: width - 3] + "..."
-        lines.append(f"{label.ljust(width)}  {r['train']:>6}  {r['validation']:>5}  {r['test']:>5}")
-    return "\n".join(lines)
-
-
 @app.command()
 @user_errors
 def predict(
     run_dir: RunDir,
-    text: Annotated[list[str] | None, typer.Option(help="A text to classify (repeatable).")] = None,
+    text: Annotated[
+        list[str] | None,
+        typer.Option(help="A text to classify (repeatable).", rich_help_panel=DATA),
+    ] = None,
     input_file: Annotated[
-        Path | None, typer.Option("--input", help="CSV or Parquet file of texts to classify.")
+        Path | None,
+        typer.Option(
+            "--input", help="CSV or Parquet file of texts to classify.", rich_help_panel=DATA
+        ),
     ] = None,
     text_column: Annotated[
         str | None,
-        typer.Option(help="Column of texts in --input (default: the run's text column)."),
+        typer.Option(
+            help="Column of texts in --input (default: the run's text column).",
+            show_default=False,
+            rich_help_panel=DATA,
+        ),
     ] = None,
-    top_k: Annotated[int, typer.Option(help="Most probable labels per text.")] = 1,
-    json_output: JsonOutput = False,
-    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+    top_k: Annotated[
+        int, typer.Option(help="Most probable labels per text.", rich_help_panel=OUTPUT)
+    ] = 1,
+    json_output: PredictJson = False,
+    output: Annotated[
+        Path | None, typer.Option(help="Write here instead of stdout.", rich_help_panel=OUTPUT)
+    ] = None,
 ) -> None:
     """Label texts with a saved run: label and probability, as CSV (or JSON)."""
     from rnnkit.classification import TextClassifier
@@ -311,19 +383,19 @@ def _predictions_csv(column: str, texts: list[str], best: list[list[tuple[str, f
 @user_errors
 def evaluate(
     run_dir: RunDir,
-    data: Annotated[Path, typer.Option(help="Labelled rows to score on (same columns).")],
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print JSON in metrics.json's shape.")
-    ] = False,
+    data: Annotated[
+        Path, typer.Option(help="Labelled rows to score on (same columns).", rich_help_panel=DATA)
+    ],
+    json_output: EvaluateJson = False,
 ) -> None:
     """Metrics of a saved run (and the majority baseline) on new labelled data."""
     from rnnkit.classification import TextClassifier
     from rnnkit.classification.report import CLASSIFICATION_COLUMNS
     from rnnkit.core.persistence import json_safe
-    from rnnkit.core.report import metrics_table
 
     classifier = TextClassifier.load(run_dir)
-    metrics = classifier.evaluate(data)
+    with step(f"scoring the run and the majority class on {data}"):
+        metrics = classifier.evaluate(data)
     details = classifier.last_evaluation_["details"]["data"]
     if details["rows_with_unknown_label"]:
         info(
@@ -337,7 +409,7 @@ def evaluate(
     if json_output:
         echo(json.dumps(json_safe(metrics), indent=2))
     else:
-        echo(metrics_table(metrics, CLASSIFICATION_COLUMNS))
+        tables.print_metrics(metrics, CLASSIFICATION_COLUMNS)
 
 
 @app.command(name="lr-find")
@@ -351,13 +423,11 @@ def lr_find(
     sequence_length: SeqLength = _D.sequence_length,
     padding: Padding = _D.padding,
     truncation: Truncation = _D.truncation,
+    drop_rare_classes: DropRare = _D.drop_rare_classes,
     embedding_dim: EmbeddingDim = _D.embedding_dim,
     spatial_dropout: SpatialDropout = _D.spatial_dropout,
     pooling: Pooling = _D.pooling,
     ngram_features: NgramFeatures = _D.ngram_features,
-    test_size: TestSize = _D.test_size,
-    validation_size: ValSize = _D.validation_size,
-    drop_rare_classes: DropRare = _D.drop_rare_classes,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
     units: Units = _M.units,
@@ -366,15 +436,19 @@ def lr_find(
     batch_size: Batch = _T.batch_size,
     clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
+    test_size: TestSize = _D.test_size,
+    validation_size: ValSize = _D.validation_size,
     plot: PlotPath = Path("lr_find.png"),
+    quiet: Quiet = False,
 ) -> None:
     """Learning-rate range test: sweep the rate per batch, suggest where loss falls fastest."""
-    values = {k: v for k, v in locals().items() if k not in ("data", "plot")}
+    values = {k: v for k, v in locals().items() if k not in ("data", "plot", "quiet")}
     from rnnkit.classification import TextClassifier, make_config
     from rnnkit.core.range_test import loss_fall
     from rnnkit.core.report import plot_range_test
 
-    result = TextClassifier(make_config(None, **values)).find_learning_rate(data)
+    with step("learning-rate range test: preparing the texts, training at rising rates"):
+        result = TextClassifier(make_config(None, **values)).find_learning_rate(data)
     plot_range_test(result, plot)
     echo(
         f"swept {result.learning_rates[0]:.1e} .. {result.learning_rates[-1]:.1e} in "
@@ -389,6 +463,20 @@ def lr_find(
             "the default --learning-rate or look at the plot."
         )
     echo(f"plot: {plot}")
+
+
+def _training_steps(progress: Progress, data, config: ClassifierConfig):
+    """The steps a classifier's fit runs around its Keras epochs, as progress shows them."""
+    from rnnkit.cli.output import training_steps
+
+    source = data if isinstance(data, (str, Path)) else "the texts"
+    before = f"reading {source}, cleaning the texts, building the vocabulary"
+    if config.ngram_features != "none":
+        before += f", fitting TF-IDF {config.ngram_features} n-grams"
+    if config.training.learning_rate == "auto":
+        before += ", then the learning-rate range test"
+    after = "scoring the test part against the majority class and TF-IDF + linear"
+    return training_steps(progress, before, after)
 
 
 def _other_process(data, config, out: Path, test_data: Path | None, resume: bool) -> bool:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 
+from rnnkit.cli import tables
 from rnnkit.cli.errors import echo, info, user_errors
 from rnnkit.cli.options import (
+    DATA,
+    EVALUATION,
     LR,
+    MODEL,
+    OUTPUT,
+    TRAINING,
     Bidir,
     Cell,
     Clip,
@@ -22,12 +28,25 @@ from rnnkit.cli.options import (
     Overwrite,
     Patience,
     PlotPath,
+    Quiet,
     Resume,
     Seed,
+    choice,
+    json_flag,
 )
-from rnnkit.cli.output import training_target, write_output
+from rnnkit.cli.output import Progress, keras_verbosity, step, training_target, write_output
 from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
-from rnnkit.config import ForecastConfig
+from rnnkit.config import (
+    AGGS,
+    BASES,
+    FILLS,
+    FREQS,
+    SCALERS,
+    STRATEGIES,
+    WINDOW_NORMS,
+    ForecastConfig,
+)
+from rnnkit.config import Loss as LossChoice
 from rnnkit.errors import ConfigError
 
 app = typer.Typer(
@@ -39,24 +58,47 @@ _D = ForecastConfig()
 _M, _T = _D.model, _D.training
 
 Data = Annotated[Path, typer.Argument(help="CSV or Parquet file, one row per event or value.")]
-TimeColumn = Annotated[str, typer.Option(help="Column of timestamps.")]
-TargetColumn = Annotated[str, typer.Option(help="Column of values to aggregate and forecast.")]
-Freq = Annotated[str, typer.Option(help="Period: H, D, B, W, M, Q or Y.")]
-Agg = Annotated[str, typer.Option(help="Per-period aggregate: sum, mean, count, last, min, max.")]
-Fill = Annotated[str, typer.Option(help="Periods without rows: auto, zero, interpolate, ffill.")]
+TimeColumn = Annotated[str, typer.Option(help="Column of timestamps.", rich_help_panel=DATA)]
+TargetColumn = Annotated[
+    str, typer.Option(help="Column of values to aggregate and forecast.", rich_help_panel=DATA)
+]
+# A str, not a choice: a choice ignoring case would list (and refuse) the periods in lower
+# case; the configuration upper-cases it and refuses an unknown one with the closest name.
+Freq = Annotated[
+    str,
+    typer.Option(
+        help="Period: hours, days, business days, weeks (from Monday), months, quarters, years.",
+        metavar="<" + "|".join(FREQS) + ">",
+        rich_help_panel=DATA,
+    ),
+]
+Agg = Annotated[
+    choice(AGGS),
+    typer.Option(help="Per-period aggregate of the rows.", rich_help_panel=DATA),
+]
+Fill = Annotated[
+    choice(FILLS),
+    typer.Option(
+        help="Periods without rows: zero (auto for sum and count), interpolate (auto "
+        "otherwise), ffill.",
+        rich_help_panel=DATA,
+    ),
+]
 AllowSparse = Annotated[
     bool,
     typer.Option(
         "--allow-sparse",
         help="Train even when most periods had no rows (by default that stops, naming the "
         "likely cause: a --freq finer than the data, a mistyped year).",
+        rich_help_panel=DATA,
     ),
 ]
 TimeFormat = Annotated[
     str | None,
     typer.Option(
         help="Format of every time, e.g. '%d/%m/%Y' (pandas format=); by default the "
-        "column's one date order, and a column mixing orders is refused."
+        "column's one date order, and a column mixing orders is refused.",
+        rich_help_panel=DATA,
     ),
 ]
 
@@ -77,22 +119,30 @@ Lookback = Annotated[
         help="Periods the network sees, or auto: 2 x max(horizon, season), at least 8.",
         parser=_lookback,
         metavar="[N|auto]",
+        rich_help_panel=MODEL,
     ),
 ]
 Base = Annotated[
-    str,
+    choice(BASES),
     typer.Option(
         help="Forecast the network corrects: auto (the best of naive, seasonal_naive and "
-        "seasonal_mean on the validation windows), naive, seasonal_naive, seasonal_mean, "
-        "theta, none."
+        "seasonal_mean on the validation windows), or that forecast, or none.",
+        rich_help_panel=MODEL,
     ),
 ]
 EnsembleSize = Annotated[
-    int, typer.Option(help="Networks trained together; the forecast is their median.")
+    int,
+    typer.Option(
+        help="Networks trained together; the forecast is their median.", rich_help_panel=MODEL
+    ),
 ]
 Linear = Annotated[
     bool,
-    typer.Option("--linear/--no-linear", help="Add a linear map of the window to each network."),
+    typer.Option(
+        "--linear/--no-linear",
+        help="Add a linear map of the window to each network.",
+        rich_help_panel=MODEL,
+    ),
 ]
 
 
@@ -115,6 +165,7 @@ Quantiles = Annotated[
         "(split conformal): q0.1, q0.5, q0.9 columns beside each forecast. '' for none.",
         parser=_quantiles,
         metavar="Q,Q,...",
+        rich_help_panel=EVALUATION,
     ),
 ]
 _QUANTILES = ",".join(f"{q:g}" for q in _D.quantiles)
@@ -124,6 +175,7 @@ Calendar = Annotated[
         "--calendar/--no-calendar",
         help="Give the network the calendar features (day of week, day or month of year, "
         "hour) of every period of its window and of the horizon.",
+        rich_help_panel=MODEL,
     ),
 ]
 
@@ -151,6 +203,7 @@ FutureColumns = Annotated[
         "predict then needs them for the horizon (--future-data).",
         parser=_names,
         metavar="COL,COL,...",
+        rich_help_panel=DATA,
     ),
 ]
 PastColumns = Annotated[
@@ -159,6 +212,7 @@ PastColumns = Annotated[
         help="Columns observed up to the forecast origin only (temperature).",
         parser=_names,
         metavar="COL,COL,...",
+        rich_help_panel=DATA,
     ),
 ]
 AggColumns = Annotated[
@@ -168,36 +222,82 @@ AggColumns = Annotated[
         "mean when not named.",
         parser=_aggs,
         metavar="COL=AGG,...",
+        rich_help_panel=DATA,
     ),
 ]
 Country = Annotated[
     str | None,
-    typer.Option(help="With --calendar: a public-holiday flag for this country (US, GB, DE...)."),
+    typer.Option(
+        help="With --calendar: a public-holiday flag for this country (US, GB, DE...).",
+        rich_help_panel=MODEL,
+    ),
 ]
-Horizon = Annotated[int, typer.Option(help="Periods it forecasts.")]
+Horizon = Annotated[int, typer.Option(help="Periods it forecasts.", rich_help_panel=MODEL)]
 Strategy = Annotated[
-    str, typer.Option(help="direct (one network, whole horizon), recursive, or seq2seq.")
+    choice(STRATEGIES),
+    typer.Option(
+        help="direct: one network outputs the horizon; recursive: one step at a time, fed "
+        "back; seq2seq: an encoder and a decoder.",
+        rich_help_panel=MODEL,
+    ),
 ]
-Scaler = Annotated[str, typer.Option(help="minmax, standard or none; fit on training part only.")]
-WindowNorm = Annotated[str, typer.Option(help="Per-window normalisation: level, standard, none.")]
-TestSize = Annotated[int | None, typer.Option(help="Test periods (default: the horizon).")]
+Scaler = Annotated[
+    choice(SCALERS),
+    typer.Option(help="Scaling, fit on the training part only.", rich_help_panel=DATA),
+]
+WindowNorm = Annotated[
+    choice(WINDOW_NORMS),
+    typer.Option(
+        help="Per-window normalisation: standard (minus its mean, over its spread), level "
+        "(over its mean level), none.",
+        rich_help_panel=DATA,
+    ),
+]
+TestSize = Annotated[
+    int | None,
+    typer.Option(
+        help="Test periods (default: the horizon).", show_default=False, rich_help_panel=EVALUATION
+    ),
+]
 ValSize = Annotated[
-    int | None, typer.Option(help="Validation periods (default: max(horizon, 15%)).")
+    int | None,
+    typer.Option(
+        help="Validation periods, for early stopping (default: max(horizon, 15%)).",
+        show_default=False,
+        rich_help_panel=EVALUATION,
+    ),
 ]
 IdColumn = Annotated[
     str | None,
-    typer.Option(help="Column naming each row's series: one global model across all series."),
+    typer.Option(
+        help="Column naming each row's series: one global model across all series.",
+        rich_help_panel=DATA,
+    ),
 ]
 Ids = Annotated[
     list[str] | None,
-    typer.Option("--id", help="With --id-column: only this series (repeat for several)."),
+    typer.Option(
+        "--id",
+        help="With --id-column: only this series (repeat for several).",
+        rich_help_panel=DATA,
+    ),
 ]
-Units = Annotated[int, typer.Option(help="Units per layer.")]
-Batch = Annotated[int, typer.Option(help="Windows per step.")]
+Units = Annotated[int, typer.Option(help="Units per layer.", rich_help_panel=MODEL)]
+Batch = Annotated[int, typer.Option(help="Windows per step.", rich_help_panel=TRAINING)]
 Loss = Annotated[
-    str,
-    typer.Option(help="auto (mae with a base; else mse, huber with --id-column), mae, mse, huber."),
+    choice(get_args(LossChoice)),
+    typer.Option(
+        help="auto: mae with a base; else mse, huber with --id-column.", rich_help_panel=TRAINING
+    ),
 ]
+BacktestJson = json_flag(
+    "backtest.json (every fold's metrics, their mean, the stride)",
+    "the default: a metrics table per fold and their mean, then the verdict",
+)
+EvaluateJson = json_flag(
+    "the metrics as JSON, in metrics.json's shape",
+    "the default: a metrics table and the interval coverage",
+)
 
 
 def _config(**values) -> ForecastConfig:
@@ -217,24 +317,21 @@ def train(
     fill: Fill = _D.fill,
     time_format: TimeFormat = None,
     allow_sparse: AllowSparse = False,
+    id_column: IdColumn = None,
+    ids: Ids = None,
+    scaler: Scaler = _D.scaler,
+    window_norm: WindowNorm = _D.window_norm,
     lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,
-    scaler: Scaler = _D.scaler,
-    window_norm: WindowNorm = _D.window_norm,
     base: Base = _D.base,
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
-    quantiles: Quantiles = _QUANTILES,
     calendar: Calendar = _D.calendar,
     country: Country = None,
     future_columns: FutureColumns = "",
     past_columns: PastColumns = "",
     agg_columns: AggColumns = "",
-    test_size: TestSize = None,
-    validation_size: ValSize = None,
-    id_column: IdColumn = None,
-    ids: Ids = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
     units: Units = _M.units,
@@ -247,20 +344,37 @@ def train(
     loss: Loss = _T.loss,
     clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
+    resume: Resume = False,
+    test_size: TestSize = None,
+    validation_size: ValSize = None,
+    quantiles: Quantiles = _QUANTILES,
     distribute: Distribute = _T.distribute,
     coordinator: Coordinator = None,
     num_processes: NumProcesses = None,
     process_id: ProcessId = None,
     out: Out = Path("runs/forecast"),
     overwrite: Overwrite = False,
-    resume: Resume = False,
+    quiet: Quiet = False,
 ) -> None:
     """Train a forecaster, score it against baselines, write a run directory."""
-    skip = ("data", "out", "overwrite", "resume", "skip", "ids")
+    skip = ("data", "out", "overwrite", "resume", "skip", "ids", "quiet")
     skip += ("coordinator", "num_processes", "process_id")
     config = _config(**{k: v for k, v in locals().items() if k not in skip})
     join_processes(distribute, coordinator, num_processes, process_id)
     run_forecast_training(data, config, out, overwrite, resume=resume, ids=ids)
+
+
+def _training_steps(progress: Progress, data, config: ForecastConfig):
+    """The steps a forecaster's fit runs around its Keras epochs, as progress shows them."""
+    from rnnkit.cli.output import training_steps
+
+    source = data if isinstance(data, (str, Path)) else "the data"
+    before = f"reading {source}, aggregating and cutting the windows"
+    if config.training.learning_rate == "auto":
+        before += ", then the learning-rate range test"
+    series = "every series' test part" if config.id_column else "the test part"
+    after = f"scoring {series} against naive, seasonal naive and ARIMA"
+    return training_steps(progress, before, after)
 
 
 def _forecaster(config: ForecastConfig):
@@ -287,7 +401,6 @@ def run_forecast_training(
     resume: bool = False,
     ids: list[str] | None = None,
 ) -> None:
-    from rnnkit.core.report import metrics_table
     from rnnkit.forecasting.report import FORECAST_COLUMNS
 
     selection = _check_ids(config, ids)
@@ -295,14 +408,22 @@ def run_forecast_training(
         return
     forecaster = _forecaster(config)
     with training_target(out, overwrite, resume) as (staging, state):
-        forecaster.fit(
-            data,
-            checkpoint_path=staging / "model.keras",
-            state_path=state,
-            resume=resume,
-            **selection,
-        )
-        forecaster.write_run(staging)
+        progress = Progress()
+        try:
+            forecaster.fit(
+                data,
+                checkpoint_path=staging / "model.keras",
+                state_path=state,
+                resume=resume,
+                callbacks=(_training_steps(progress, data, config),),
+                verbose=keras_verbosity(),
+                **selection,
+            )
+            progress.finish(f"scored the test part: {progress.seconds():.1f} s")
+        finally:
+            progress.finish()
+        with step("writing the run (forecast, plots, report)"):
+            forecaster.write_run(staging)
     prep = forecaster.preparation_
     details = forecaster.evaluation_["details"]
     if config.id_column is None:
@@ -317,7 +438,7 @@ def run_forecast_training(
         )
     else:
         _describe_panel(forecaster, config)
-    echo(metrics_table(forecaster.metrics_, FORECAST_COLUMNS))
+    tables.print_metrics(forecaster.metrics_, FORECAST_COLUMNS)
     _describe_intervals(forecaster.metrics_, forecaster.quantiles_)
     if config.id_column is not None:
         echo(
@@ -347,7 +468,6 @@ def run_forecast_training(
 @user_errors
 def backtest(
     data: Data,
-    folds: Annotated[int, typer.Option(help="Rolling origins, each a refit.")] = 3,
     time_column: TimeColumn = _D.time_column,
     target_column: TargetColumn = _D.target_column,
     freq: Freq = _D.freq,
@@ -355,21 +475,20 @@ def backtest(
     fill: Fill = _D.fill,
     time_format: TimeFormat = None,
     allow_sparse: AllowSparse = False,
+    id_column: IdColumn = None,
+    scaler: Scaler = _D.scaler,
+    window_norm: WindowNorm = _D.window_norm,
     lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,
-    scaler: Scaler = _D.scaler,
-    window_norm: WindowNorm = _D.window_norm,
     base: Base = _D.base,
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
-    quantiles: Quantiles = _QUANTILES,
     calendar: Calendar = _D.calendar,
     country: Country = None,
     future_columns: FutureColumns = "",
     past_columns: PastColumns = "",
     agg_columns: AggColumns = "",
-    id_column: IdColumn = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
     units: Units = _M.units,
@@ -378,38 +497,151 @@ def backtest(
     epochs: Epochs = _T.epochs,
     batch_size: Batch = _T.batch_size,
     learning_rate: LR = str(_T.learning_rate),
+    patience: Patience = _T.patience,
+    loss: Loss = _T.loss,
+    clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    test_size: TestSize = None,
+    validation_size: ValSize = None,
+    quantiles: Quantiles = _QUANTILES,
+    folds: Annotated[
+        int,
+        typer.Option(
+            help="Folds, each tested on its last --test-size periods.", rich_help_panel=EVALUATION
+        ),
+    ] = 3,
+    stride: Annotated[
+        int | None,
+        typer.Option(
+            help="Periods between the ends of consecutive folds (default: the test size, "
+            "so the folds' test parts follow each other).",
+            min=1,
+            metavar="<int>",
+            show_default=False,
+            rich_help_panel=EVALUATION,
+        ),
+    ] = None,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            "--refit/--no-refit",
+            help="Train the scaler and the model again for every fold, or once for the "
+            "first fold and forecast every later fold with it.",
+            rich_help_panel=EVALUATION,
+        ),
+    ] = True,
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Directory to write (per-fold metrics, forecasts, report).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = Path("runs/backtest"),
+    overwrite: Overwrite = False,
+    json_output: BacktestJson = False,
+    quiet: Quiet = False,
 ) -> None:
-    """Rolling-origin evaluation: refit scaler and model per fold, baselines alongside."""
-    values = {k: v for k, v in locals().items() if k not in ("data", "folds", "json_output")}
-    from rnnkit.core.persistence import json_safe
-    from rnnkit.core.report import metrics_table
-    from rnnkit.forecasting.backtesting import backtest as run_backtest
+    """Rolling-origin evaluation: forecast several folds' test parts, baselines alongside,
+    and write the folds' metrics, forecasts, a plot and a report to --out."""
+    skip = ("data", "folds", "stride", "refit", "out", "overwrite", "json_output", "quiet")
+    values = {k: v for k, v in locals().items() if k not in (*skip, "skip")}
+    run_backtest(data, _config(**values), folds, stride, refit, out, overwrite, json_output)
+
+
+def run_backtest(
+    data: Path,
+    config: ForecastConfig,
+    folds: int,
+    stride: int | None,
+    refit: bool,
+    out: Path,
+    overwrite: bool,
+    json_output: bool = False,
+) -> None:
+    """Runs the backtest into a staging directory that becomes ``out`` once every file is
+    written, printing each fold as it ends (on stderr) and the results (on stdout)."""
+    from rnnkit.core import persistence
+    from rnnkit.core.report import format_number
+    from rnnkit.forecasting.backtest_report import (
+        backtest_summary,
+        backtest_verdict,
+        write_backtest,
+    )
+    from rnnkit.forecasting.backtesting import backtest as backtest_folds
     from rnnkit.forecasting.report import FORECAST_COLUMNS
 
-    result = run_backtest(data, folds, _config(**values))
+    progress = Progress()
+
+    def fold_started(fold: int, trains: bool) -> None:
+        doing = "training and forecasting" if trains else "forecasting with fold 1's model"
+        progress.start(f"fold {fold}/{folds}: {doing}")
+
+    def fold_done(record: dict) -> None:
+        metrics = record["metrics"]
+        scores = ", ".join(
+            f"{method} {format_number(metrics[method]['mase'], 3)}"
+            for method in ("model", "seasonal_naive")
+            if method in metrics
+        )
+        progress.finish(
+            f"fold {record['fold']}/{folds}: tested {_when(record['test_start'])} .. "
+            f"{_when(record['test_end'])} in {record['seconds']:.1f} s; MASE {scores}"
+        )
+
+    # The directory is checked (and locked) before any training, and appears only complete.
+    with persistence.staged_directory(out, overwrite) as staging:
+        try:
+            result = backtest_folds(
+                data,
+                folds,
+                config,
+                stride=stride,
+                refit=refit,
+                fold_started=fold_started,
+                fold_done=fold_done,
+            )
+        finally:
+            progress.finish()
+        write_backtest(staging, config, result)
     if json_output:
-        echo(json.dumps(json_safe(result), indent=2))
+        echo(json.dumps(persistence.json_safe(backtest_summary(result)), indent=2))
         return
     for fold in result["folds"]:
-        echo(f"fold {fold['fold']}: test {fold['test_start']} .. {fold['test_end']}")
-        echo(metrics_table(fold["metrics"], FORECAST_COLUMNS))
-        echo()
-    echo(f"mean over {folds} folds")
-    echo(metrics_table(result["mean"], FORECAST_COLUMNS))
+        trained = "trained" if fold["trained"] else "fold 1's model"
+        tables.print_metrics(
+            fold["metrics"],
+            FORECAST_COLUMNS,
+            title=f"fold {fold['fold']}: test {_when(fold['test_start'])} .. "
+            f"{_when(fold['test_end'])} ({trained})",
+        )
+    tables.print_metrics(result["mean"], FORECAST_COLUMNS, title=f"mean over {folds} folds")
+    echo(backtest_verdict(result, config.horizon))
+    echo(f"report: {out / 'report.html'}")
+
+
+def _when(stamp: str) -> str:
+    """A period start as printed: its date alone when it is midnight (daily and longer)."""
+    return stamp.removesuffix(" 00:00:00")
 
 
 @app.command()
 @user_errors
 def predict(
     run_dir: Annotated[Path, typer.Argument(help="A run directory from `forecast train`.")],
-    data: Annotated[Path | None, typer.Option(help="Newer rows to forecast from.")] = None,
-    output: Annotated[Path | None, typer.Option(help="Write CSV here instead of stdout.")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Newer rows to forecast from.", rich_help_panel=DATA)
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Write the CSV here instead of stdout.", rich_help_panel=OUTPUT),
+    ] = None,
     ids: Ids = None,
     horizon: Annotated[
         int | None,
-        typer.Option(help="Only the first periods, up to the trained horizon (default: all)."),
+        typer.Option(
+            help="Only the first periods, up to the trained horizon (default: all).",
+            show_default=False,
+        ),
     ] = None,
     future_data: Annotated[
         Path | None,
@@ -446,24 +678,24 @@ def predict(
 @user_errors
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="A run directory from `forecast train`.")],
-    data: Annotated[Path, typer.Option(help="Rows to score on (its last test periods).")],
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print metrics.json's shape.")
-    ] = False,
+    data: Annotated[
+        Path, typer.Option(help="Rows to score on (its last test periods).", rich_help_panel=DATA)
+    ],
+    json_output: EvaluateJson = False,
     ids: Ids = None,
 ) -> None:
     """Metrics of a saved run and the baselines on the last test periods of DATA."""
     from rnnkit import forecasting
     from rnnkit.core.persistence import json_safe
-    from rnnkit.core.report import metrics_table
     from rnnkit.forecasting.report import FORECAST_COLUMNS
 
     forecaster = forecasting.load(run_dir)
-    metrics = forecaster.evaluate(data, **_check_ids(forecaster.config, ids))
+    with step(f"scoring the run and naive, seasonal naive and ARIMA on {data}"):
+        metrics = forecaster.evaluate(data, **_check_ids(forecaster.config, ids))
     if json_output:
         echo(json.dumps(json_safe(metrics), indent=2))
     else:
-        echo(metrics_table(metrics, FORECAST_COLUMNS))
+        tables.print_metrics(metrics, FORECAST_COLUMNS)
         _describe_intervals(metrics, forecaster.quantiles_)
 
 
@@ -478,11 +710,12 @@ def lr_find(
     fill: Fill = _D.fill,
     time_format: TimeFormat = None,
     allow_sparse: AllowSparse = False,
+    id_column: IdColumn = None,
+    scaler: Scaler = _D.scaler,
+    window_norm: WindowNorm = _D.window_norm,
     lookback: Lookback = "auto" if _D.lookback is None else _D.lookback,
     horizon: Horizon = _D.horizon,
     strategy: Strategy = _D.strategy,
-    scaler: Scaler = _D.scaler,
-    window_norm: WindowNorm = _D.window_norm,
     base: Base = _D.base,
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
@@ -491,7 +724,6 @@ def lr_find(
     future_columns: FutureColumns = "",
     past_columns: PastColumns = "",
     agg_columns: AggColumns = "",
-    id_column: IdColumn = None,
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
     units: Units = _M.units,
@@ -501,13 +733,15 @@ def lr_find(
     clipnorm: Clip = _T.clipnorm,
     seed: Seed = _T.seed,
     plot: PlotPath = Path("lr_find.png"),
+    quiet: Quiet = False,
 ) -> None:
     """Learning-rate range test: sweep the rate per batch, suggest where loss falls fastest."""
-    values = {k: v for k, v in locals().items() if k not in ("data", "plot")}
+    values = {k: v for k, v in locals().items() if k not in ("data", "plot", "quiet")}
     from rnnkit.core.range_test import loss_fall
     from rnnkit.core.report import plot_range_test
 
-    result = _forecaster(_config(**values)).find_learning_rate(data)
+    with step("learning-rate range test: reading the data, training at rising rates"):
+        result = _forecaster(_config(**values)).find_learning_rate(data)
     plot_range_test(result, plot)
     echo(
         f"swept {result.learning_rates[0]:.1e} .. {result.learning_rates[-1]:.1e} in "

@@ -8,12 +8,21 @@ from typing import Annotated
 
 import typer
 
-from rnnkit.cli.errors import echo, info, user_errors
+from rnnkit.cli import tables
+from rnnkit.cli.errors import echo, user_errors
+from rnnkit.cli.options import Quiet
+from rnnkit.cli.output import step
 from rnnkit.config import CELLS
 
+# Typer reads no list of choices: the values are listed here, and checked by the experiment.
 Cells = Annotated[
     list[str] | None,
-    typer.Option("--cell", help="lstm, gru or simple_rnn; repeat for several (default: all)."),
+    typer.Option(
+        "--cell",
+        help="A cell to measure; repeat for several (default: all).",
+        metavar="<" + "|".join(CELLS) + ">",
+        show_default=False,
+    ),
 ]
 Length = Annotated[int, typer.Option(help="Sequence length T; the answer is at step 1.")]
 Units = Annotated[int, typer.Option(help="Units of the one recurrent layer.")]
@@ -42,6 +51,7 @@ def gradients(
     clipnorm: Clip = 1.0,
     out: Out = Path("runs/gradients"),
     overwrite: Overwrite = False,
+    quiet: Quiet = False,
 ) -> None:
     """Measure the gradient reaching each input step (vanishing) and an exploding case.
 
@@ -64,11 +74,11 @@ def gradients(
     )
     cells = experiment.check_settings(cell or CELLS, **settings)
     persistence.check_output_directory(out, overwrite)  # fail before minutes of work
-    info(
+    with step(
         f"measuring {', '.join(cells)}: length {length}, {seeds} seed(s), "
-        f"{train_steps} training steps each ..."
-    )
-    result = experiment.run_gradients_experiment(cells, **settings)
+        f"{train_steps} training steps each"
+    ):
+        result = experiment.run_gradients_experiment(cells, **settings)
     with persistence.staged_directory(out, overwrite) as staging:
         report.write_gradients_run(result, staging)
 
@@ -76,7 +86,7 @@ def gradients(
         f"Gradient of the loss at each input step, at initialisation (length {length}, "
         f"units {units}, mean of {seeds} seed(s)):"
     )
-    echo(report.text_table(report.cells_frame(result["cells"], length)))
+    tables.print_table(tables.frame_table(report.cells_frame(result["cells"], length)))
     echo(
         f"memory horizon: steps back from t={length} until the norm is below "
         f"{experiment.THRESHOLD:g} of its value there; the guide says simple RNNs fail "
@@ -91,6 +101,6 @@ def gradients(
     echo("Exploding gradients:")
     for line in report.exploding_lines(result["exploding"]):
         echo(line)
-    echo(report.text_table(report.exploding_frame(result["exploding"])))
+    tables.print_table(tables.frame_table(report.exploding_frame(result["exploding"])))
     echo()
     echo(f"report: {out / 'report.html'}  ({time.perf_counter() - started:.0f} s)")

@@ -12,9 +12,12 @@ import typer  # noqa: E402
 
 from rnnkit import __version__  # noqa: E402
 from rnnkit.cli import classify, demo, forecast, gradients, serve  # noqa: E402
+from rnnkit.cli.errors import CommandLine  # noqa: E402
+from rnnkit.cli.output import set_quiet  # noqa: E402
 
 app = typer.Typer(
     name="rnnkit",
+    cls=CommandLine,
     help="Recurrent neural networks from a CSV: forecasting and text classification.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -38,6 +41,7 @@ def _options(
     ] = False,
 ) -> None:
     """Recurrent neural networks from a CSV: forecasting and text classification."""
+    set_quiet(False)  # a command's --quiet sets it again, for that command only
 
 
 app.add_typer(forecast.app, name="forecast")

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from rnnkit.cli.options import DISTRIBUTED
 from rnnkit.errors import ConfigError
 
 Coordinator = Annotated[
@@ -19,6 +20,7 @@ Coordinator = Annotated[
         help="Multi-process run (with --distribute): process 0's host:port, the same for "
         "every process (or RNNKIT_COORDINATOR).",
         show_default=False,
+        rich_help_panel=DISTRIBUTED,
     ),
 ]
 NumProcesses = Annotated[
@@ -27,6 +29,7 @@ NumProcesses = Annotated[
         min=1,
         help="Multi-process run: how many processes train together (or RNNKIT_NUM_PROCESSES).",
         show_default=False,
+        rich_help_panel=DISTRIBUTED,
     ),
 ]
 ProcessId = Annotated[
@@ -36,6 +39,7 @@ ProcessId = Annotated[
         help="Multi-process run: this process's id, 0 to --num-processes - 1; process 0 "
         "writes the run (or RNNKIT_PROCESS_ID).",
         show_default=False,
+        rich_help_panel=DISTRIBUTED,
     ),
 ]
 

@@ -1,14 +1,24 @@
-"""Rolling-origin evaluation: refit the scaler and the model per fold, baselines alongside."""
+"""Rolling-origin evaluation (backtesting): the model and the baselines forecast the test
+part of several folds, each ending ``stride`` periods after the one before.
+
+As Darts' ``historical_forecasts`` and skforecast's backtesting: with ``refit`` the scaler
+and the model are trained again for every fold, on the history before its test part;
+without it they are trained once, for the first fold, and that model forecasts every
+later fold's test part from the history before it.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from rnnkit.config import ForecastConfig
 from rnnkit.data.timeseries import PreparedSeries
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.forecasting.forecaster import DataLike, Forecaster, make_config
 from rnnkit.forecasting.global_forecaster import GlobalForecaster, truncate
 from rnnkit.forecasting.scoring import METHODS
@@ -19,31 +29,68 @@ def backtest(
     folds: int,
     config: ForecastConfig | None = None,
     verbose: int | None = 0,
+    *,
+    stride: int | None = None,
+    refit: bool = True,
+    fold_started: Callable[[int, bool], None] | None = None,
+    fold_done: Callable[[dict[str, Any]], None] | None = None,
     **params: Any,
 ) -> dict[str, Any]:
-    """Rolling-origin evaluation: ``folds`` refits, each tested on the next horizon.
+    """Rolling-origin evaluation over ``folds`` folds, baselines scored on the same periods.
 
-    Fold ``k`` (1-based) trains on the series up to ``folds - k + 1`` horizons before its
-    end and tests on the horizon that follows; the scaler and the model are refit per
-    fold. Baselines are scored on the same periods.
+    Fold ``k`` (1-based) ends ``(folds - k) * stride`` periods before the end of the data
+    and is tested on its last test part (``test_size``, by default the horizon). With the
+    default ``stride`` (the test size) the folds' test parts follow each other without
+    overlapping; a smaller stride overlaps them, a larger one leaves gaps.
+
+    Args:
+        data: as :meth:`Forecaster.fit` (or :meth:`GlobalForecaster.fit` with
+            ``id_column``).
+        folds: how many folds (forecast origins of a test part), at least 1.
+        config: the forecaster's configuration; ``params`` override its fields.
+        verbose: Keras verbosity of each training.
+        stride: periods between the ends of consecutive folds (default: the test size).
+        refit: train a model for every fold (True) or once, for the first (False).
+        fold_started: called as ``fold_started(fold, trains)`` before each fold, ``trains``
+            saying whether it trains a model (progress for a caller such as the CLI).
+        fold_done: called with each fold's record (below) once it is scored.
+        **params: configuration fields, as :class:`Forecaster` takes them.
 
     Returns:
-        ``{"folds": [{"fold", "test_start", "metrics"}...], "mean": {method: {...}}}``.
+        ``{"folds": [{"fold", "trained_until", "test_start", "test_end", "trained",
+        "origins", "test_points", "seconds", "metrics"}...], "mean": {method: {...}},
+        "stride", "refit", "test_size", "origins", "test_points", "predictions"}``: the
+        metrics of each fold (``trained``: whether it trained a model; ``trained_until``:
+        the last period that model trained or validated on), their mean over the folds,
+        and ``predictions``, a DataFrame of every fold's test forecasts (a ``fold`` column
+        first, then the columns of a run's ``test_predictions.csv``).
+
+    Example:
+        >>> from rnnkit.forecasting.backtesting import backtest
+        >>> result = backtest("loans.csv", 3, time_column="created_at",
+        ...                   target_column="amount", refit=False)  # doctest: +SKIP
+        >>> result["mean"]["model"]["mase"]  # doctest: +SKIP
     """
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 1:
         raise ConfigError(f"folds must be an integer >= 1, got {folds!r}.")
     c = make_config(config, **params)
-    if c.id_column is not None:
-        estimator: type[Forecaster] = GlobalForecaster
-    else:
-        estimator = Forecaster
+    bad_stride = isinstance(stride, bool) or not isinstance(stride, (int, np.integer))
+    if stride is not None and (bad_stride or stride < 1):
+        raise ConfigError(
+            f"stride must be a whole number of periods >= 1, got {stride!r}: the periods "
+            "between the ends of consecutive folds (default: the test size)."
+        )
+    estimator: type[Forecaster] = GlobalForecaster if c.id_column is not None else Forecaster
     template = estimator(c)
     prepared = template.prepare(data)
-    test = c.test_size or c.horizon
-    _check_folds_fit(template, prepared, folds, test)
-    results = []
+    test = _test_periods(template, _length(prepared))
+    stride = test if stride is None else int(stride)
+    _check_folds_fit(template, prepared, folds, stride)
+    results, tables = [], []
+    model: Forecaster | None = None
+    trained_until = ""
     for fold in range(1, folds + 1):
-        cut = (folds - fold) * test
+        cut = (folds - fold) * stride
         if c.id_column is None:
             part = prepared.values.iloc[: len(prepared.values) - cut]
             if fold == 1:
@@ -52,54 +99,128 @@ def backtest(
         else:
             part = truncate(prepared, cut)
             span = max(part.values().values(), key=len).index
-        model = estimator(c).fit(part, verbose=verbose)
-        results.append(
-            {
-                "fold": fold,
-                "test_start": str(span[-test]),
-                "test_end": str(span[-1]),
-                "metrics": model.metrics_,
-            }
-        )
-    methods = [m for m in METHODS if all(m in r["metrics"] for r in results)]
-    mean = {
-        method: {
-            key: float(np.nanmean([r["metrics"][method][key] for r in results]))
-            if any(np.isfinite(r["metrics"][method][key]) for r in results)
-            else float("nan")
-            # The point metrics, then the interval metrics every fold has (coverage_80...).
-            for key in _common_keys([r["metrics"][method] for r in results])
+        trains = refit or model is None
+        if fold_started is not None:
+            fold_started(fold, trains)
+        started = time.perf_counter()
+        if trains:
+            model = estimator(c).fit(part, verbose=verbose)
+            evaluation = model.evaluation_
+        else:
+            model.evaluate(part)
+            evaluation = model.last_evaluation_
+        # The dates are read off the forecasts scored, so they are those the estimator
+        # tested, however it sizes its test part.
+        test_start = _first_forecast(evaluation["predictions"], c, span)
+        if trains:
+            trained_until = str(span[span.get_loc(test_start) - 1])
+        record = {
+            "fold": fold,
+            "trained_until": trained_until,
+            "test_start": str(test_start),
+            "test_end": str(span[-1]),
+            "trained": trains,
+            **_test_size(evaluation),
+            "seconds": time.perf_counter() - started,
+            "metrics": evaluation["metrics"],
         }
-        for method in methods
+        results.append(record)
+        tables.append(evaluation["predictions"].assign(fold=fold))
+        if fold_done is not None:
+            fold_done(record)
+    predictions = pd.concat(tables, ignore_index=True)
+    predictions = predictions[["fold", *[k for k in predictions.columns if k != "fold"]]]
+    return {
+        "folds": results,
+        "mean": mean_metrics([r["metrics"] for r in results]),
+        "stride": stride,
+        "refit": refit,
+        "test_size": test,
+        "origins": sum(r["origins"] for r in results),
+        "test_points": sum(r["test_points"] for r in results),
+        "predictions": predictions,
     }
-    return {"folds": results, "mean": mean}
+
+
+def mean_metrics(metrics: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Each method's metrics averaged over folds (NaN folds skipped), for the methods and
+    the metrics every fold has.
+
+    Example:
+        >>> mean_metrics([{"naive": {"mae": 1.0}}, {"naive": {"mae": 3.0}}])["naive"]["mae"]
+        2.0
+    """
+    methods = [m for m in METHODS if all(m in fold for fold in metrics)]
+    mean = {}
+    for method in methods:
+        values = [fold[method] for fold in metrics]
+        mean[method] = {}
+        for key in _common_keys(values):
+            column = [v.get(key, float("nan")) for v in values]
+            finite = any(np.isfinite(v) for v in column)
+            mean[method][key] = float(np.nanmean(column)) if finite else float("nan")
+    return mean
+
+
+def _length(prepared: Any) -> int:
+    """Periods of the series, or of the longest series of a panel."""
+    if isinstance(prepared, PreparedSeries):
+        return len(prepared.values)
+    return max(len(s) for s in prepared.values().values())
+
+
+def _test_periods(template: Forecaster, length: int) -> int:
+    """The test part the estimator scores on a series of ``length`` (the default stride)."""
+    try:
+        return template.split_sizes(length)["test"]
+    except DataError:  # too short: _check_folds_fit says so, with what is needed
+        return template.config.test_size or template.config.horizon
+
+
+def _first_forecast(predictions: pd.DataFrame, config: ForecastConfig, span: pd.Index) -> Any:
+    """The first period a fold's forecasts cover, of its longest series with many."""
+    rows = predictions
+    if config.id_column is not None:
+        last = rows.groupby(config.id_column)[config.time_column].transform("max")
+        rows = rows[pd.to_datetime(last) == span[-1]]
+    if rows.empty:  # no series reaches the end: the earliest forecast of any
+        rows = predictions
+    return pd.Timestamp(pd.to_datetime(rows[config.time_column]).min())
+
+
+def _test_size(evaluation: dict[str, Any]) -> dict[str, int]:
+    """The forecast origins and points one fold scored (over every series of a panel)."""
+    details = evaluation["details"]
+    if "by_series" in details:
+        origins = sum(len(d["origins"]) for d in details["by_series"].values())
+    else:
+        origins = len(details["origins"])
+    return {"origins": origins, "test_points": int(details["test_points"])}
 
 
 def _common_keys(metrics: list[dict[str, float]]) -> list[str]:
-    keys = [key for key in metrics[0] if all(key in m for m in metrics)]
+    """The point metrics, then the interval metrics every fold has (coverage_80...)."""
     point = ["mae", "rmse", "mape", "smape", "mase"]
-    return point + [key for key in keys if key not in point]
+    keys = [key for key in metrics[0] if all(key in m for m in metrics)]
+    return [key for key in point if key in keys] + [key for key in keys if key not in point]
 
 
-def _check_folds_fit(template: Forecaster, prepared: Any, folds: int, test: int) -> None:
+def _check_folds_fit(template: Forecaster, prepared: Any, folds: int, stride: int) -> None:
     """Refuses more folds than the series holds, saying how many fit: the earliest fold
-    trains on the series less ``folds - 1`` test parts."""
-    if isinstance(prepared, PreparedSeries):
-        length = len(prepared.values)
-    else:
-        length = max(len(s) for s in prepared.values().values())  # the longest series
-    cut = (folds - 1) * test
+    trains on the series less ``folds - 1`` strides."""
+    length = _length(prepared)
+    cut = (folds - 1) * stride
     if length - cut >= template.periods_needed(max(length - cut, 0)):
         return
     fit = 0
-    while fit < folds and length - fit * test >= template.periods_needed(length - fit * test):
+    while fit < folds and length - fit * stride >= template.periods_needed(length - fit * stride):
         fit += 1
     longest = "" if isinstance(prepared, PreparedSeries) else "longest "
     hint = f"At most {fit} folds fit: lower --folds" if fit else "No fold fits: give more data"
     raise ConfigError(
         f"--folds {folds} needs more history than the {longest}series has: its earliest fold "
-        f"trains on the {length} periods less {folds - 1} test parts of {test} "
+        f"trains on the {length} periods less {folds - 1} strides of {stride} "
         f"({max(length - cut, 0)} periods), and one training needs "
-        f"{template.periods_needed(max(length - cut, 0))}. {hint}, or lower --lookback or "
-        "--horizon."
+        f"{template.periods_needed(max(length - cut, 0))}. {hint}, or lower --stride, "
+        "--lookback or --horizon."
     )
