@@ -50,6 +50,8 @@ PEERS = ("naive", "seasonal_naive", "auto_ets", "auto_arima", "auto_theta")
 # the others pin earlier or candidate settings explicitly.
 VARIANTS: dict[str, dict] = {
     "default": {},
+    # The defaults before calendar features (forecast_suite_v3.json).
+    "no_calendar": dict(calendar=False),
     # The defaults before the suite existed (chosen on the loans series alone).
     "previous": dict(
         lookback=60,

@@ -101,7 +101,9 @@ def network(panel: str, series, seed: int, params: dict) -> tuple[list[np.ndarra
     started = time.perf_counter()
     forecaster.fit(Panel(prepared), verbose=0)
     seconds = time.perf_counter() - started
-    forecasts = [forecaster.forecast_series(key, x) for key, x, _ in series]
+    # The first period forecast of each series, for a model with calendar features.
+    starts = {key: prepared[key].values.index[len(x)] for key, x, _ in series}
+    forecasts = [forecaster.forecast_series(key, x, starts[key]) for key, x, _ in series]
     return forecasts, seconds
 
 

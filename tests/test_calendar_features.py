@@ -35,6 +35,24 @@ def trained() -> Forecaster:
 
 
 # ----------------------------------------------------------------- the features
+def test_calendar_features_are_on_by_default_for_one_series_with_the_direct_strategy():
+    assert ForecastConfig().uses_calendar
+    assert not ForecastConfig(id_column="store").uses_calendar  # a global model: asked only
+    assert not ForecastConfig(strategy="recursive").uses_calendar
+    assert ForecastConfig(id_column="store", calendar=True).uses_calendar
+    assert not ForecastConfig(calendar=False).uses_calendar
+
+
+def test_a_run_saved_before_calendar_features_reads_none(tmp_path):
+    run = Forecaster(**SETTINGS, calendar=False).fit(weekly(), verbose=0).save(tmp_path / "old")
+    config = json.loads((run / "config.json").read_text())
+    del config["calendar"], config["country"]  # as written before calendar features existed
+    (run / "config.json").write_text(json.dumps(config))
+    loaded = forecasting.load(run)
+    assert loaded.config.calendar is False and loaded.calendar_ is None
+    assert len(loaded.predict()) == TINY["horizon"]
+
+
 @pytest.mark.parametrize(
     ("freq", "names"),
     [
@@ -108,9 +126,10 @@ def test_windows_keep_the_series_own_dates_off_rnnkits_period_starts():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"country": "US"}, r"turn them on too \(calendar=True, --calendar\)"),
+        ({"country": "US", "calendar": False}, r"which are off here: turn them on"),
+        ({"country": "US", "id_column": "store"}, r"which are off here: turn them on"),
         ({"calendar": True, "strategy": "recursive"}, "need the direct strategy"),
-        ({"calendar": "yes"}, "calendar must be true or false"),
+        ({"calendar": "yes"}, "calendar must be true, false or null"),
     ],
 )
 def test_bad_calendar_settings_are_one_clear_config_error(params, message):
@@ -138,7 +157,7 @@ def test_forecasts_depend_on_the_dates_only_with_calendar_features(trained):
     assert not np.allclose(monday, thursday)
     with pytest.raises(ConfigError, match="reads calendar features: give the date"):
         trained.forecast_windows(window)
-    plain = Forecaster(**SETTINGS).fit(weekly(), verbose=0)
+    plain = Forecaster(**SETTINGS, calendar=False).fit(weekly(), verbose=0)
     np.testing.assert_array_equal(
         plain.forecast_windows(window, pd.DatetimeIndex(["2024-06-03"])),
         plain.forecast_windows(window, pd.DatetimeIndex(["2024-06-06"])),
@@ -168,6 +187,7 @@ def test_a_run_whose_features_disagree_with_its_config_is_refused(trained, tmp_p
         forecasting.load(tmp_path / "run")
 
 
+@pytest.mark.slow  # two trainings of 40 epochs on 2.5 years of days: about 30 s
 def test_holiday_flags_let_the_network_forecast_holidays_the_base_cannot():
     """A weekly pattern with US public holidays at a fifth of the usual level: seasonal
     naive and a network without holidays miss them; with ``--country US`` the network
@@ -193,7 +213,7 @@ def test_holiday_flags_let_the_network_forecast_holidays_the_base_cannot():
         quantiles=(),
     )
     errors = {}
-    for name, extra in (("plain", {}), ("holidays", {"calendar": True, "country": "US"})):
+    for name, extra in (("plain", {"calendar": False}), ("holidays", {"country": "US"})):
         forecaster = Forecaster(**settings, **extra).fit(series, verbose=0)
         table = forecaster.evaluation_["predictions"]
         on_holidays = table["date"].isin(dates)

@@ -24,6 +24,7 @@ SETTINGS = dict(
     num_layers=1,
     ensemble_size=1,
     gradient_health=False,
+    calendar=False,  # the covariates alone (calendar features have their own tests)
 )
 PROMO = dict(future_columns=["promo"], past_columns=["temp"], agg_columns={"promo": "max"})
 runner = CliRunner()

@@ -102,10 +102,13 @@ def test_trained_corrections_better_than_none_are_kept():
     assert f.correction_weight_ in (1.0, 0.5)
 
 
-def test_half_the_correction_is_exactly_the_average_of_network_and_base():
-    f = Forecaster(time_column="created_at", target_column="amount", **ENSEMBLE)
+@pytest.mark.parametrize("calendar", [False, True])
+def test_half_the_correction_is_exactly_the_average_of_network_and_base(calendar):
+    # With calendar features, the covariates' own linear map is scaled too.
+    settings = {**ENSEMBLE, "calendar": calendar}
+    f = Forecaster(time_column="created_at", target_column="amount", **settings)
     f.fit(make_events(days=140), verbose=0)
-    windows = np.random.default_rng(1).normal(size=(4, f.config.window, 1))
+    windows = np.random.default_rng(1).normal(size=(4, *f.model_.input_shape[1:]))
     before = np.asarray(f.model_.predict_on_batch(windows))
     for layer in f.model_.layers:
         if layer.name.endswith(("_out", "_linear")):

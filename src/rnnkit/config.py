@@ -279,9 +279,11 @@ class ForecastConfig(_Config):
         calendar: give the network calendar features of every period of its window and
             of the horizon it forecasts (day of week, day and month of year, hour of day:
             by frequency, see :mod:`rnnkit.data.calendar_features`), known ahead from the
-            dates alone. Direct strategy only.
-        country: with ``calendar``, add a public-holiday flag for this country (an ISO
-            code of the ``holidays`` package: ``US``, ``GB``, ``DE``...), for hourly,
+            dates alone. ``None`` (automatic) turns them on for one series with the direct
+            strategy (where the forecasting suite measured them) and off otherwise; see
+            :attr:`uses_calendar`. Direct strategy only.
+        country: add a public-holiday flag for this country to the calendar features (an
+            ISO code of the ``holidays`` package: ``US``, ``GB``, ``DE``...), for hourly,
             daily and weekly data.
         future_columns: columns of the data known ahead (a price, a promotion): the
             network reads them over its window and the horizon, so forecasting needs their
@@ -312,7 +314,7 @@ class ForecastConfig(_Config):
     time_format: str | None = None
     allow_sparse: bool = False
     quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
-    calendar: bool = False
+    calendar: bool | None = None
     country: str | None = None
     future_columns: tuple[str, ...] = ()
     past_columns: tuple[str, ...] = ()
@@ -339,9 +341,13 @@ class ForecastConfig(_Config):
         _check_positive_int("horizon", self.horizon)
         _check_choice("base", self.base, BASES)
         _check_positive_int("ensemble_size", self.ensemble_size)
-        for name in ("linear", "allow_sparse", "calendar"):
+        for name in ("linear", "allow_sparse"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}.")
+        if self.calendar is not None and not isinstance(self.calendar, bool):
+            raise ConfigError(
+                f"calendar must be true, false or null (automatic), got {self.calendar!r}."
+            )
         if self.time_format is not None and (
             not isinstance(self.time_format, str) or "%" not in self.time_format
         ):
@@ -363,13 +369,13 @@ class ForecastConfig(_Config):
                 raise ConfigError(
                     f"country must be an ISO country code such as 'US', got {self.country!r}."
                 )
-            if not self.calendar:
+            if not self.uses_calendar:
                 raise ConfigError(
-                    f"country={self.country!r} adds holidays to the calendar features: turn them "
-                    "on too (calendar=True, --calendar)."
+                    f"country={self.country!r} adds holidays to the calendar features, which "
+                    "are off here: turn them on (calendar=True, --calendar; direct strategy)."
                 )
         self._check_covariates()
-        if self.calendar and self.strategy != "direct":
+        if self.calendar is True and self.strategy != "direct":
             raise ConfigError(
                 f"calendar features need the direct strategy, not {self.strategy!r}: use "
                 "strategy='direct' (the default) or turn calendar off."
@@ -430,6 +436,16 @@ class ForecastConfig(_Config):
             _check_choice(f"agg_columns[{column!r}]", agg, AGGS)
         if columns and self.strategy != "direct":
             raise ConfigError(f"covariate columns need the direct strategy, not {self.strategy!r}.")
+
+    @property
+    def uses_calendar(self) -> bool:
+        """Whether the network reads calendar features: ``calendar``, or when it is
+        ``None`` (automatic) for one series (no ``id_column``) with the direct strategy.
+        Chosen on the forecasting suite's tuning half and confirmed on its other half;
+        global models were not measured with them, so they read none unless asked."""
+        if self.calendar is not None:
+            return self.calendar
+        return self.strategy == "direct" and self.id_column is None
 
     @property
     def covariate_aggs(self) -> dict[str, str]:

@@ -170,11 +170,12 @@ Quantiles = Annotated[
 ]
 _QUANTILES = ",".join(f"{q:g}" for q in _D.quantiles)
 Calendar = Annotated[
-    bool,
+    bool | None,
     typer.Option(
         "--calendar/--no-calendar",
         help="Give the network the calendar features (day of week, day or month of year, "
-        "hour) of every period of its window and of the horizon.",
+        "hour) of every period of its window and of the horizon. Default: on for one "
+        "series (direct strategy), off for a global model.",
         rich_help_panel=MODEL,
     ),
 ]
@@ -327,7 +328,7 @@ def train(
     base: Base = _D.base,
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
-    calendar: Calendar = _D.calendar,
+    calendar: Calendar = None,
     country: Country = None,
     future_columns: FutureColumns = "",
     past_columns: PastColumns = "",
@@ -484,7 +485,7 @@ def backtest(
     base: Base = _D.base,
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
-    calendar: Calendar = _D.calendar,
+    calendar: Calendar = None,
     country: Country = None,
     future_columns: FutureColumns = "",
     past_columns: PastColumns = "",
@@ -719,7 +720,7 @@ def lr_find(
     base: Base = _D.base,
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
-    calendar: Calendar = _D.calendar,
+    calendar: Calendar = None,
     country: Country = None,
     future_columns: FutureColumns = "",
     past_columns: PastColumns = "",

@@ -452,7 +452,7 @@ class Forecaster(EstimatorParams):
         """The calendar features the network reads (see ``calendar``), or ``None``: off,
         or none for this frequency (yearly data without holidays)."""
         c = self.config
-        calendar = Calendar(c.freq, c.country) if c.calendar else None
+        calendar = Calendar(c.freq, c.country) if c.uses_calendar else None
         return calendar if calendar is not None and len(calendar) else None
 
     @property
@@ -1132,8 +1132,17 @@ def time_index_as_column(frame: pd.DataFrame, time_column: str) -> pd.DataFrame:
 
 
 def read_run_config(run_dir: str | os.PathLike[str]) -> ForecastConfig:
-    """The configuration saved in a forecast run directory (``config.json``), checked."""
-    return run_files.read_run_config(run_dir, ForecastConfig.from_dict)
+    """The configuration saved in a forecast run directory (``config.json``), checked.
+
+    A run saved before calendar features existed has no ``calendar`` key: its network
+    reads none (the automatic default would turn them on)."""
+
+    def from_dict(data: Any) -> ForecastConfig:
+        if isinstance(data, dict) and "calendar" not in data:
+            data = {**data, "calendar": False}
+        return ForecastConfig.from_dict(data)
+
+    return run_files.read_run_config(run_dir, from_dict)
 
 
 def tail_state(series: pd.Series, keep: int) -> dict[str, list]:
