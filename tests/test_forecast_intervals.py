@@ -8,6 +8,7 @@ from conftest import TINY, make_events
 from rnnkit import ConfigError, Forecaster
 from rnnkit.config import ForecastConfig
 from rnnkit.errors import RunDirectoryError
+from rnnkit.forecasting import load as forecasting_load
 from rnnkit.forecasting.intervals import (
     calibrate,
     conformal_quantile,
@@ -203,3 +204,22 @@ def test_80_percent_interval_covers_a_noisy_series_near_its_nominal_share():
     assert f.calibration_.residuals_per_step == 94
     assert 0.5 <= model["coverage_80"] <= 0.98
     assert model["width_80"] > 0
+
+
+def test_no_forecast_or_bound_goes_below_zero_for_a_series_without_negative_values(tmp_path):
+    # Counts near zero: the 80 % interval's lower bound would reach below zero.
+    rng = np.random.default_rng(0)
+    index = pd.date_range("2023-01-01", periods=200, freq="D")
+    counts = pd.Series(rng.poisson(1.0, 200).astype(float), index=index)
+    forecaster = Forecaster(**{**TINY, "horizon": 7}).fit(counts, verbose=0)
+    assert forecaster.floor_ == 0.0
+    future = forecaster.predict()
+    assert (future[["forecast", *QUANTILE_COLUMNS]].to_numpy() >= 0).all()
+    assert (future["q0.1"] == 0).any()  # floored, not merely positive
+    tested = forecaster.evaluation_["predictions"]
+    assert (tested[["model", *QUANTILE_COLUMNS]].to_numpy() >= 0).all()
+    loaded = forecasting_load(forecaster.save(tmp_path / "run"))
+    assert loaded.floor_ == 0.0
+    pd.testing.assert_frame_equal(loaded.predict(), future)
+    shifted = Forecaster(**{**TINY, "horizon": 7}).fit(counts - 0.5, verbose=0)
+    assert shifted.floor_ is None and (shifted.predict()["q0.1"] < -0.5).any()

@@ -114,6 +114,8 @@ class ForecastPreprocessing(RunFile):
     intervals: IntervalState | None = None
     # The names of the calendar features the network reads; none without them.
     calendar: list[str] | None = None
+    # The lowest value forecast (0 for a series without negative values); none: no floor.
+    floor: Finite | None = None
     covariates: CovariateState | None = None
 
 
@@ -131,6 +133,8 @@ class GlobalForecastPreprocessing(RunFile):
     intervals: IntervalState | None = None
     # The names of the calendar features the network reads; none without them.
     calendar: list[str] | None = None
+    # The lowest value forecast (0 for a series without negative values); none: no floor.
+    floor: Finite | None = None
 
     @model_validator(mode="after")
     def _same_series(self) -> GlobalForecastPreprocessing:

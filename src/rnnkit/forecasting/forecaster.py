@@ -407,6 +407,7 @@ class Forecaster(EstimatorParams):
         n_train, n_val = split["train"], split["validation"]
         values = series.to_numpy()
         self.scaler_ = Scaler.fit(values[:n_train], c.scaler)
+        self.floor_ = nonnegative_floor(values[:n_train])
         scaled = self.scaler_.transform(values)
         covariates = None
         if prepared.covariates is not None:
@@ -630,7 +631,13 @@ class Forecaster(EstimatorParams):
         self._check_fitted()
         features = self.window_features(starts, covariates)
         scaled = self._forecast_scaled(self.scaler_.transform(windows), self.epsilon_, features)
-        return self.scaler_.inverse_transform(scaled)
+        return self._floored(self.scaler_.inverse_transform(scaled))
+
+    def _floored(self, values: np.ndarray) -> np.ndarray:
+        """``values`` raised to the series' floor (zero when its training part has no
+        negative value: counts, amounts), as forecasts and interval bounds are."""
+        floor = getattr(self, "floor_", None)
+        return values if floor is None else np.maximum(values, floor)
 
     @property
     def quantiles_(self) -> tuple[float, ...]:
@@ -654,7 +661,7 @@ class Forecaster(EstimatorParams):
         calibration = getattr(self, "calibration_", None)
         if calibration is None:
             return np.empty((len(forecast), 0, forecast.shape[1]))
-        return calibration.apply(forecast, spread)
+        return self._floored(calibration.apply(forecast, spread))
 
     def _forecast_scaled(
         self,
@@ -874,6 +881,7 @@ class Forecaster(EstimatorParams):
                 "split": getattr(self, "split_", None),
                 "intervals": None if self.calibration_ is None else self.calibration_.to_dict(),
                 "calendar": None if self.calendar_ is None else list(self.calendar_.names),
+                "floor": getattr(self, "floor_", None),
                 "covariates": self._covariate_state(keep=max(c.window, c.season)),
             },
         )
@@ -1011,6 +1019,7 @@ class Forecaster(EstimatorParams):
         )
         self._restore_scaling(pre)
         self.base_ = pre["base"]
+        self.floor_ = pre.get("floor")  # runs saved before it: no floor
         self.base_smoothing_ = pre.get("base_smoothing", DEFAULT_SMOOTHING)
         self.calibration_ = self._restore_intervals(run, pre.get("intervals"))
         self.preparation_ = pre.get("series")
@@ -1091,6 +1100,17 @@ class Forecaster(EstimatorParams):
 # Defined whenever the forecasts are numbers: MAPE (all actuals zero) and MASE (a flat
 # history) may be undefined on good data, these never are.
 ALWAYS_FINITE = ("mae", "rmse", "smape")
+
+
+def nonnegative_floor(train: np.ndarray) -> float | None:
+    """0 when the training values have no negative one (then no forecast or interval
+    bound goes below zero), else ``None``.
+
+    Example:
+        >>> nonnegative_floor(np.array([0.0, 3.0])), nonnegative_floor(np.array([-1.0, 3.0]))
+        (0.0, None)
+    """
+    return 0.0 if np.all(np.asarray(train) >= 0) else None
 
 
 def check_model_metrics(metrics: dict[str, dict[str, float]]) -> None:

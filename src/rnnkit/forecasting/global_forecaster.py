@@ -31,6 +31,7 @@ from rnnkit.forecasting.forecaster import (
     LEVEL_FLOOR,
     Forecaster,
     check_data_type,
+    nonnegative_floor,
     tail_series,
     tail_state,
     time_index_as_column,
@@ -134,6 +135,7 @@ class GlobalForecaster(Forecaster):
         held_out = []  # whole horizons of the validation part, for the intervals
         held_out_features = []
         splits, skipped, padded, self.scalers_, self.epsilons_ = {}, {}, {}, {}, {}
+        nonnegative = True
         for key, prepared in panel.series.items():
             values = prepared.values.to_numpy()
             test = c.test_size or c.horizon
@@ -152,6 +154,7 @@ class GlobalForecaster(Forecaster):
             split = self.split_sizes(len(values))
             n_train, n_val = split["train"], split["validation"]
             scaler, epsilon = _fit_scaling(values[:n_train], c.scaler)
+            nonnegative = nonnegative and nonnegative_floor(values[:n_train]) is not None
             scaled = scaler.transform(values)
             self.scalers_[key], self.epsilons_[key], splits[key] = scaler, epsilon, split
             for name, (start, end) in (
@@ -175,6 +178,7 @@ class GlobalForecaster(Forecaster):
                 f"No series is long enough to train on ({len(skipped)} series). "
                 f"{c.id_column} {first[0]!r}: {first[1]}"
             )
+        self.floor_ = 0.0 if nonnegative else None  # every series' training part
         self.skipped_ = skipped
         self.padded_ = padded
         chosen_on = "validation" if any(len(x) for x, _, _ in raw["validation"]) else "train"
@@ -243,7 +247,7 @@ class GlobalForecaster(Forecaster):
         epsilon = np.array([[e] for _, e in scalings])
         features = self.window_features(starts)
         scaled = self._forecast_scaled((windows - offset) / scale, epsilon, features)
-        return scaled * scale + offset
+        return self._floored(scaled * scale + offset)
 
     def panel_quantiles(
         self, windows: np.ndarray, scalings: list[tuple[Scaler, float]], forecast: np.ndarray
