@@ -19,7 +19,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from rnnkit.data.timeseries import PANDAS_RULES, parse_numbers, parse_times
+from rnnkit.data.timeseries import PANDAS_RULES, combine, parse_numbers, parse_times
 from rnnkit.errors import DataError
 
 DEFAULT_AGG = "mean"
@@ -110,12 +110,7 @@ def _per_period(
     values = parse_numbers(frame, column) if agg != "count" else None
     rows = pd.Series(1.0 if values is None else values.to_numpy(), index=times.to_numpy())
     rows = rows[rows.notna()].sort_index(kind="stable")
-    grouped = rows.resample(PANDAS_RULES[freq], closed="left", label="left")
-    if agg == "count":
-        return grouped.count().astype("float64")
-    if agg == "sum":
-        return grouped.sum(min_count=1)
-    return getattr(grouped, agg)()
+    return combine(rows.resample(PANDAS_RULES[freq], closed="left", label="left"), agg)
 
 
 @dataclasses.dataclass(frozen=True)

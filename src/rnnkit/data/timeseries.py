@@ -243,13 +243,18 @@ def aggregate(
         PANDAS_RULES[freq], closed="left", label="left"
     )
     counts = grouped.count()
-    if agg == "count":
-        series = counts.astype("float64")
-    elif agg == "sum":
-        series = grouped.sum(min_count=1)
-    else:
-        series = getattr(grouped, agg)()
+    series = combine(grouped, agg)
     return fill_periods(series, counts, fill, time_column, target_column, len(rows), missing_target)
+
+
+def combine(grouped: pd.core.resample.Resampler, agg: str) -> pd.Series:
+    """One value per period of resampled rows: their ``agg`` (``NaN`` for a period
+    without rows, except a count of 0)."""
+    if agg == "count":
+        return grouped.count().astype("float64")
+    if agg == "sum":
+        return grouped.sum(min_count=1)
+    return getattr(grouped, agg)()
 
 
 def fill_periods(
