@@ -326,8 +326,8 @@ class Forecaster(EstimatorParams):
     ) -> Calibration | None:
         """The prediction intervals' offsets, from the trained model's errors on the
         validation windows (scaled inputs ``(n, lookback)``, targets ``(n, horizon)``,
-        and their calendar features); ``None``, with a warning, when there is nothing to
-        calibrate on."""
+        and their features: see :meth:`window_features`); ``None``, with a warning, when
+        there is nothing to calibrate on."""
         quantiles = self.config.quantiles
         if not quantiles:
             return None
