@@ -375,6 +375,8 @@ def main() -> None:
     )
     RESULTS.mkdir(exist_ok=True)
     suffix = f"_{args.group}" if args.group != "all" else ""
+    if args.intervals:  # its accuracy table is of its own seeds: never the suite's file
+        suffix += "_with_intervals"
     out = RESULTS / f"forecast_suite{suffix}{args.tag}.json"
     out.write_text(
         json.dumps(
