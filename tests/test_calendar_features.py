@@ -17,7 +17,9 @@ from rnnkit.data.calendar_features import Calendar
 from rnnkit.errors import RunDirectoryError
 from rnnkit.serving import ServeLimits, create_app, load_runs
 
-SETTINGS = {**TINY, "gradient_health": False, "ensemble_size": 2}
+# TINY turns calendar features off; each test here says whether it wants them.
+BASE = {k: v for k, v in TINY.items() if k != "calendar"}
+SETTINGS = {**BASE, "gradient_health": False, "ensemble_size": 2}
 runner = CliRunner()
 
 
@@ -225,6 +227,7 @@ def test_holiday_flags_let_the_network_forecast_holidays_the_base_cannot():
 
 
 # ----------------------------------------------------------------- everywhere else
+@pytest.mark.slow  # a global model trained, saved and loaded: about 15 s
 def test_a_global_model_reads_each_series_own_dates(tmp_path):
     frames = []
     for key, (start, days) in {"a": ("2024-01-01", 150), "b": ("2024-03-01", 30)}.items():

@@ -104,6 +104,7 @@ def test_covariate_settings_survive_a_json_round_trip():
 
 
 # ----------------------------------------------------------------- the network
+@pytest.mark.slow  # two trainings of 30 epochs compared: about 15 s
 def test_a_future_driver_lets_the_network_forecast_what_the_sales_alone_cannot(trained):
     plain = Forecaster(**SETTINGS).fit(promotions(), verbose=0)
     assert trained.model_.input_shape == (None, 14 + 7, 4)  # value, flag, promo, temp
@@ -121,6 +122,7 @@ def test_predict_needs_the_future_columns_for_the_whole_horizon(trained):
         trained.predict(future=next_week(promotions()).drop(columns="promo"))
 
 
+@pytest.mark.slow  # a training of 30 epochs: about 15 s
 def test_past_columns_are_read_over_the_window_only():
     frame = promotions()
     forecaster = Forecaster(**SETTINGS, past_columns=["temp"]).fit(frame, verbose=0)
