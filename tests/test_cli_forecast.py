@@ -27,6 +27,7 @@ TINY_FLAGS = [
     "8",
     "--epochs",
     "2",
+    "--no-calendar",  # as TINY: tests/test_calendar_features.py trains with them
 ]
 
 
