@@ -152,6 +152,7 @@ FORECAST_FLAGS = [
     "--time-column", "created_at", "--target-column", "amount", "--lookback", "14",
     "--horizon", "7", "--num-layers", "1", "--units", "8", "--epochs", "3",
     "--batch-size", "16", "--patience", "2",
+    "--no-calendar",  # the tiny model the 1 % tolerance below was measured with, as TINY
 ]  # fmt: skip
 CLASSIFY_FLAGS = [
     "--text-column", "complaint", "--label-column", "product", "--units", "8",
