@@ -71,6 +71,7 @@ def forecasts(case: suite.Case, data, params: dict, seed: int) -> tuple[np.ndarr
         freq=case.freq,
         seed=seed,
         gradient_health=False,
+        test_size=case.horizon,  # train on everything before the first origin
         time_column="date",
         target_column="value" if isinstance(data, pd.Series) else "temp_max",
         **params,

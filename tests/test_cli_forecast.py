@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rnnkit.cli.main import app
-from rnnkit.forecasting.metrics import verdict
+from rnnkit.forecasting.metrics import network_choice_sentence, verdict
 
 runner = CliRunner()
 TINY_FLAGS = [
@@ -46,7 +46,7 @@ def test_train_predict_evaluate_end_to_end(events_csv, tmp_path):
     details = json.loads((out / "evaluation.json").read_text())
     sentence = verdict(
         metrics, horizon=7, test_points=details["test_points"], origins=len(details["origins"])
-    )
+    ) + network_choice_sentence(details["network"])
     assert result.stdout.splitlines()[-2] == sentence
     # Each long step is named with its time on stderr, off a terminal once it is done.
     for done in ("reading ", "compiled the model: ", "scored the test part: ", "writing the run"):
@@ -87,17 +87,19 @@ def test_backtest_prints_each_fold_and_writes_a_report_directory(events_csv, tmp
         app, ["forecast", "backtest", events_csv, *TINY_FLAGS, "--folds", "2", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "fold 1: test 2024-04-16 .. 2024-04-22 (trained)" in result.stdout
-    assert "fold 2: test 2024-04-23 .. 2024-04-29 (trained)" in result.stdout
+    # The default test part, the same for both folds: the 2 horizons (2 origins) that the
+    # earliest fold's 99 days hold within a fifth.
+    assert "fold 1: test 2024-04-02 .. 2024-04-15 (trained)" in result.stdout
+    assert "fold 2: test 2024-04-16 .. 2024-04-29 (trained)" in result.stdout
     assert "mean over 2 folds" in result.stdout
     assert re.search(r"^model\s+\d", result.stdout, re.M)  # an aligned table row
     assert result.stdout.splitlines()[-1] == f"report: {out / 'report.html'}"
     # Progress per fold on stderr, so stdout stays the results.
     assert re.search(
-        r"^fold 1/2: tested 2024-04-16 \.\. 2024-04-22 in .* s; MASE", result.stderr, re.M
+        r"^fold 1/2: tested 2024-04-02 \.\. 2024-04-15 in .* s; MASE", result.stderr, re.M
     )
     assert re.search(
-        r"^fold 2/2: tested 2024-04-23 \.\. 2024-04-29 in .* s; MASE", result.stderr, re.M
+        r"^fold 2/2: tested 2024-04-16 \.\. 2024-04-29 in .* s; MASE", result.stderr, re.M
     )
     files = {p.name for p in out.iterdir()}
     assert files == {
@@ -111,11 +113,13 @@ def test_backtest_prints_each_fold_and_writes_a_report_directory(events_csv, tmp
     )
     summary = json.loads((out / "backtest.json").read_text())
     assert [f["test_end"] for f in summary["folds"]] == [
-        "2024-04-22 00:00:00",
+        "2024-04-15 00:00:00",
         "2024-04-29 00:00:00",
     ]
+    assert [(f["test_points"], f["origins"]) for f in summary["folds"]] == [(14, 2)] * 2
+    assert summary["test_size"] == 14
     assert json.loads((out / "metrics.json").read_text()) == summary["mean"]
-    assert pd.read_csv(out / "predictions.csv")["fold"].tolist() == [1] * 7 + [2] * 7
+    assert pd.read_csv(out / "predictions.csv")["fold"].tolist() == [1] * 14 + [2] * 14
     page = (out / "report.html").read_text()
     assert "Mean over 2 folds: " in page and "data:image/png;base64," in page
 

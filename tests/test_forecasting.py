@@ -114,8 +114,32 @@ def test_report_opens_with_the_verdict_on_the_test_part(trained_forecaster, tmp_
     run = trained_forecaster.save(tmp_path / "run")
     report = (run / "report.html").read_text()
     sentence = html.escape(evaluation_verdict(trained_forecaster.evaluation_, TINY["horizon"]))
-    assert "on the test part" in sentence and "too small to judge" in sentence  # one origin
+    assert "on the test part" in sentence and "too small to judge" not in sentence
     assert report.index(sentence) < report.index("<table")
+    assert "Test: 3 forecast origin(s), 21 points" in report  # the default: 3 horizons
+
+
+def test_one_origin_test_is_called_too_small_to_judge(trained_forecaster):
+    from rnnkit.forecasting.metrics import evaluation_verdict
+
+    evaluation = trained_forecaster.evaluation_
+    details = {**evaluation["details"], "origins": evaluation["details"]["origins"][:1]}
+    sentence = evaluation_verdict({**evaluation, "details": details}, TINY["horizon"])
+    assert "too small to judge" in sentence and "from 1 forecast origin " in sentence
+
+
+def test_the_default_test_is_several_horizons_where_the_series_allows():
+    def test(length, **settings):
+        return Forecaster(**{**TINY, **settings}).test_periods(length)
+
+    assert test(120) == 21  # 3 origins of 7 days: within a fifth of 120
+    assert test(70) == 14  # a fifth of 70 holds 2 horizons
+    assert test(40) == 7  # one horizon at least
+    assert test(1000) == 21  # never more than 3 origins
+    assert test(120, test_size=10) == 10  # given: as it is
+    # 3 horizons would leave too little for one training window and the validation:
+    short = Forecaster(**{**TINY, "lookback": 75, "validation_size": 20})
+    assert short.test_periods(120) == 14 and short.split_sizes(120)["train"] == 86
 
 
 def test_the_verdict_says_when_the_validation_windows_kept_less_of_the_network(
@@ -144,8 +168,8 @@ def test_the_verdict_says_when_the_validation_windows_kept_less_of_the_network(
 def test_report_shows_the_settings_used_beside_the_automatic_ones(trained_forecaster, tmp_path):
     report = (trained_forecaster.save(tmp_path / "run") / "report.html").read_text()
     split = trained_forecaster.split_
-    assert (split["test"], split["validation"]) == (7, 18)  # the horizon, 15% of 120 days
-    assert "<td>test_size</td><td>None \u2192 7 (auto)</td>" in report
+    assert (split["test"], split["validation"]) == (21, 18)  # 3 horizons, 15% of 120 days
+    assert "<td>test_size</td><td>None \u2192 21 (auto)</td>" in report
     assert "<td>validation_size</td><td>None \u2192 18 (auto)</td>" in report
     assert "<td>lookback</td><td>14</td>" in report  # given, so shown as it is
     assert "<td>training.loss</td><td>auto \u2192 mae (auto)</td>" in report
@@ -237,6 +261,7 @@ def test_backtest_without_refit_trains_once_and_forecasts_every_later_fold():
         stride=3,
         fold_started=lambda fold, trains: started.append((fold, trains)),
         **TINY,
+        test_size=7,  # one origin a fold
     )
     assert started == [(1, True), (2, False), (3, False)]
     assert [f["trained"] for f in result["folds"]] == [True, False, False]

@@ -244,9 +244,12 @@ class ForecastConfig(_Config):
             (``level``: divide by the window's mean absolute value) or mean and
             standard deviation (``standard``, as RevIN), and the forecast mapped back.
             ``none`` is the guide's behaviour.
-        test_size: periods held out for the test (default: ``horizon``).
+        test_size: periods held out for the test, at least ``horizon``. By default, for
+            one series, up to three horizons (three forecast origins) within a fifth of
+            the series, and one horizon where the series is too short for more; for a
+            global model, one horizon of every series.
         validation_size: periods before the test used for early stopping
-            (default: the larger of ``2 * horizon`` and 15% of the series).
+            (default: the larger of ``horizon`` and 15% of the series).
         id_column: the column naming the series of each row (branch, product...): one
             global model is then trained across every series (see
             :class:`~rnnkit.forecasting.GlobalForecaster`); ``None`` for one series.

@@ -257,7 +257,10 @@ WindowNorm = Annotated[
 TestSize = Annotated[
     int | None,
     typer.Option(
-        help="Test periods (default: the horizon).", show_default=False, rich_help_panel=EVALUATION
+        help="Test periods (default: up to 3 horizons, within a fifth of the series; one "
+        "horizon a series with --id-column).",
+        show_default=False,
+        rich_help_panel=EVALUATION,
     ),
 ]
 ValSize = Annotated[

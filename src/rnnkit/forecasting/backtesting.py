@@ -39,7 +39,8 @@ def backtest(
     """Rolling-origin evaluation over ``folds`` folds, baselines scored on the same periods.
 
     Fold ``k`` (1-based) ends ``(folds - k) * stride`` periods before the end of the data
-    and is tested on its last test part (``test_size``, by default the horizon). With the
+    and is tested on its last test part (``test_size``; by default the one that
+    :meth:`Forecaster.test_periods` gives the earliest fold, for every fold). With the
     default ``stride`` (the test size) the folds' test parts follow each other without
     overlapping; a smaller stride overlaps them, a larger one leaves gaps.
 
@@ -84,6 +85,13 @@ def backtest(
     template = estimator(c)
     prepared = template.prepare(data)
     test = _test_periods(template, _length(prepared))
+    if c.test_size is None:
+        # The default test part depends on the series' length: every fold gets the one
+        # its earliest (shortest) fold would have, so the folds' test parts are alike.
+        earliest = _length(prepared) - (folds - 1) * (test if stride is None else int(stride))
+        test = min(test, _test_periods(template, max(earliest, 0)))
+        c = c.replace(test_size=test)
+        template = estimator(c)
     stride = test if stride is None else int(stride)
     _check_folds_fit(template, prepared, folds, stride)
     results, tables = [], []
@@ -174,7 +182,7 @@ def _test_periods(template: Forecaster, length: int) -> int:
     try:
         return template.split_sizes(length)["test"]
     except DataError:  # too short: _check_folds_fit says so, with what is needed
-        return template.config.test_size or template.config.horizon
+        return template.test_periods(length)
 
 
 def _first_forecast(predictions: pd.DataFrame, config: ForecastConfig, span: pd.Index) -> Any:

@@ -57,6 +57,11 @@ LOSS_NAMES = {"mae": "MAE", "mse": "MSE", "huber": "Huber"}
 # The weights of the trained correction the validation windows choose from (1: the
 # network as trained, 0: its base forecast alone).
 CORRECTION_WEIGHTS = (1.0, 0.5, 0.0)
+# The default test part of one series: this many forecast origins (whole horizons) at
+# most, within this share of the series. Several origins, so that one unusual horizon does
+# not decide the verdict; few, so that most of the history is still trained on.
+TEST_ORIGINS = 3
+TEST_SHARE = 0.2
 RUN_FILES = ("model.keras", "config.json", "preprocessing.json", "metadata.json")
 
 DataLike = pd.DataFrame | pd.Series | str | os.PathLike[str]
@@ -194,14 +199,35 @@ class Forecaster(EstimatorParams):
     def periods_needed(self, length: int) -> int:
         """Periods a series of ``length`` needs for one training window, the validation
         and the test."""
+        return self._periods_needed(length, self.test_periods(length))
+
+    def _periods_needed(self, length: int, test: int) -> int:
         c = self.config
         validation = c.validation_size or max(c.horizon, round(0.15 * length))
-        return c.window + self._output_steps() + validation + (c.test_size or c.horizon)
+        return c.window + self._output_steps() + validation + test
+
+    def test_periods(self, length: int) -> int:
+        """Periods in the test part of a series of ``length``: ``test_size`` when given,
+        else whole horizons, one forecast origin each: up to ``TEST_ORIGINS`` while the
+        test stays within ``TEST_SHARE`` of the series and the rest still holds one
+        training window and the validation, and at least one.
+
+        Example:
+            >>> Forecaster(horizon=7).test_periods(365), Forecaster(horizon=7).test_periods(60)
+            (21, 7)
+        """
+        c = self.config
+        if c.test_size is not None:
+            return c.test_size
+        origins = min(TEST_ORIGINS, int(TEST_SHARE * length) // c.horizon)
+        while origins > 1 and length < self._periods_needed(length, origins * c.horizon):
+            origins -= 1
+        return max(origins, 1) * c.horizon
 
     def split_sizes(self, length: int) -> dict[str, int]:
         """Periods in the train, validation and test parts of a series of ``length``."""
         c = self.config
-        test = c.test_size or c.horizon
+        test = self.test_periods(length)
         validation = c.validation_size or max(c.horizon, round(0.15 * length))
         needed_train = c.window + self._output_steps()
         needed = needed_train + validation + test
@@ -811,7 +837,7 @@ class Forecaster(EstimatorParams):
             return self.evaluation_["metrics"]
         prepared = self.prepare(data)
         series = prepared.values
-        test = self.config.test_size or self.config.horizon
+        test = self.test_periods(len(series))
         needed = self.config.window + test
         if len(series) < needed:
             raise DataError(

@@ -80,6 +80,11 @@ class GlobalForecaster(Forecaster):
             )
 
     # ----------------------------------------------------------------- data
+    def test_periods(self, length: int) -> int:
+        """Periods in each series' test part: ``test_size``, by default one horizon (one
+        forecast origin a series: the panel's series give the test its many windows)."""
+        return self.config.test_size or self.config.horizon
+
     def prepare(self, data: DataLike, ids: list[str] | None = None) -> Panel:  # type: ignore[override]
         """Reads (if a path), aggregates and gap-fills every series of ``data``.
 
@@ -138,7 +143,7 @@ class GlobalForecaster(Forecaster):
         nonnegative = True
         for key, prepared in panel.series.items():
             values = prepared.values.to_numpy()
-            test = c.test_size or c.horizon
+            test = self.test_periods(len(values))
             if len(values) <= test:
                 skipped[key] = (
                     f"{len(values)} periods: not one before its last {test} (the test part)."
@@ -353,15 +358,16 @@ class GlobalForecaster(Forecaster):
                 raise NotFittedError("No training data kept after load: pass data to evaluate.")
             return self.evaluation_["metrics"]
         c = self.config
-        test = c.test_size or c.horizon
         series = self.prepare(data, ids).values()
-        usable = {key: s for key, s in series.items() if len(s) >= c.window + test}
+        tests = {key: self.test_periods(len(s)) for key, s in series.items()}
+        usable = {key: s for key, s in series.items() if len(s) >= c.window + tests[key]}
         if not usable:
+            test = min(tests.values())
             raise DataError(
                 f"Evaluation needs at least {c.window + test} periods a series (lookback "
                 f"{c.window} + test {test}); none of the {len(series)} series has that many."
             )
-        self.last_evaluation_ = self._score_panel(usable, {key: test for key in usable})
+        self.last_evaluation_ = self._score_panel(usable, {key: tests[key] for key in usable})
         self.last_evaluation_["details"]["series_too_short"] = sorted(set(series) - set(usable))
         return self.last_evaluation_["metrics"]
 
