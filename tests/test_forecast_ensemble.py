@@ -64,6 +64,7 @@ def test_automatic_base_picks_a_seasonal_base_on_a_weekly_cycle():
     assert f.model_.output_shape == (None, 3, TINY["horizon"])
 
 
+@pytest.mark.slow  # a heavy training; covered by make test-slow
 def test_ensemble_forecasts_are_identical_after_save_and_load(tmp_path):
     f = Forecaster(time_column="created_at", target_column="amount", **ENSEMBLE)
     f.fit(make_events(), verbose=0)
@@ -136,6 +137,7 @@ def test_every_base_commutes_with_shifting_and_scaling_the_window(kind):
     )
 
 
+@pytest.mark.slow  # a heavy training; covered by make test-slow
 def test_theta_smoothing_is_chosen_saved_and_restored(tmp_path):
     params = {**ENSEMBLE, "base": "theta"}
     f = Forecaster(time_column="created_at", target_column="amount", **params)

@@ -195,6 +195,7 @@ def test_nothing_to_calibrate_on_warns_and_gives_no_intervals(trained_forecaster
         assert f._calibrate(np.empty((0, 14)), np.empty((0, 7)), f.epsilon_) is None
 
 
+@pytest.mark.slow  # a heavy training; covered by make test-slow
 def test_80_percent_interval_covers_a_noisy_series_near_its_nominal_share():
     # A long test (20 horizons of 7) and 94 validation windows; iid noise the model
     # cannot forecast, so the coverage is about the calibration, not the network.
@@ -206,6 +207,7 @@ def test_80_percent_interval_covers_a_noisy_series_near_its_nominal_share():
     assert model["width_80"] > 0
 
 
+@pytest.mark.slow  # a heavy training; covered by make test-slow
 def test_no_forecast_or_bound_goes_below_zero_for_a_series_without_negative_values(tmp_path):
     # Counts near zero: the 80 % interval's lower bound would reach below zero.
     rng = np.random.default_rng(0)

@@ -46,6 +46,7 @@ def test_missing_days_are_filled_not_skipped(trained_forecaster):
     assert series.loc["2024-01-31"] == 0.0
 
 
+@pytest.mark.slow  # a heavy training; covered by make test-slow
 def test_scaler_sees_only_the_training_part():
     events = make_events()
     spiked = events.copy()
@@ -64,6 +65,7 @@ def test_test_periods_are_never_trained_on(trained_forecaster):
     assert pd.Timestamp(origins[0]) == f.series_.index[split["train"] + split["validation"]]
 
 
+@pytest.mark.slow  # a heavy training; covered by make test-slow
 def test_same_seed_gives_the_same_forecast():
     a = Forecaster(time_column="created_at", target_column="amount", **TINY).fit(
         make_events(), verbose=0
@@ -225,6 +227,7 @@ def test_too_short_series_says_how_many_periods_are_needed():
         )
 
 
+@pytest.mark.slow  # a heavy training; covered by make test-slow
 def test_backtest_refits_per_fold_and_averages():
     result = backtest(
         make_events(), folds=2, time_column="created_at", target_column="amount", **TINY

@@ -45,7 +45,7 @@ def trained(panel_rows) -> GlobalForecaster:
 
 # ----------------------------------------------------------------------- aggregation
 @pytest.mark.parametrize("agg", AGGS)
-@pytest.mark.parametrize("chunk_rows", [13, 100_000])
+@pytest.mark.parametrize("chunk_rows", [61, 100_000])  # 61: chunks end inside series
 def test_aggregation_by_id_equals_aggregating_each_series_alone(tmp_path, agg, chunk_rows):
     rows = make_panel()
     rows.loc[rows.index[::17], "amount"] = np.nan  # missing targets, counted per series
@@ -244,6 +244,7 @@ def test_a_run_of_one_series_is_not_loaded_as_a_global_model(tmp_path, trained_f
         GlobalForecaster.load(tmp_path / "single")
 
 
+@pytest.mark.slow  # a heavy training; covered by make test-slow
 def test_backtest_refits_on_every_series(panel_rows):
     from rnnkit.forecasting.backtesting import backtest
 
@@ -262,6 +263,7 @@ FLAGS = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow  # a heavy training; covered by make test-slow
 def test_cli_trains_predicts_and_evaluates_every_series(tmp_path):
     data = tmp_path / "panel.csv"
     make_panel().to_csv(data, index=False)
@@ -335,6 +337,7 @@ def test_serving_a_global_run_forecasts_the_named_series(trained, tmp_path):
     np.testing.assert_allclose(new.json()["forecast"], direct, rtol=1e-5)
 
 
+@pytest.mark.slow  # a heavy training; covered by make test-slow
 def test_cli_backtest_with_an_id_column_prints_every_fold(tmp_path):
     data = tmp_path / "panel.csv"
     make_panel().to_csv(data, index=False)
