@@ -26,7 +26,7 @@ from rnnkit.classification.preparation import (
     stratified_split,
 )
 from rnnkit.classification.report import write_classification_report
-from rnnkit.config import ClassifierConfig, ModelConfig, TrainingConfig
+from rnnkit.config import ClassifierConfig, with_params
 from rnnkit.core import models, persistence, run_files, training
 from rnnkit.core import resume as resume_
 from rnnkit.core.estimator import EstimatorParams
@@ -38,7 +38,7 @@ from rnnkit.data import text_stream
 from rnnkit.data.ngrams import NgramFeatures
 from rnnkit.data.reading import line_numbers
 from rnnkit.data.text_stream import TRAIN, VALIDATION
-from rnnkit.errors import ConfigError, DataError, NotFittedError, RunDirectoryError, did_you_mean
+from rnnkit.errors import ConfigError, DataError, NotFittedError, RunDirectoryError
 
 METHODS = ("model", "majority", "tfidf_linear")
 RUN_FILES = (
@@ -62,24 +62,7 @@ def make_config(config: ClassifierConfig | None = None, **params: Any) -> Classi
     Keywords may name fields of ``ClassifierConfig``, ``ModelConfig`` or
     ``TrainingConfig`` (``TextClassifier(label_column="category", cell="gru", epochs=5)``).
     """
-    config = config or ClassifierConfig()
-    top, model, training = {}, {}, {}
-    own = set(ClassifierConfig.__dataclass_fields__) - {"model", "training"}
-    model_fields = set(ModelConfig.__dataclass_fields__)
-    training_fields = set(TrainingConfig.__dataclass_fields__)
-    for key, value in params.items():
-        if key in own:
-            top[key] = value
-        elif key in model_fields:
-            model[key] = value
-        elif key in training_fields:
-            training[key] = value
-        else:
-            known = [*own, *model_fields, *training_fields]
-            raise ConfigError(f"Unknown classifier parameter {key!r}.{did_you_mean(key, known)}")
-    return config.replace(
-        **top, model=config.model.replace(**model), training=config.training.replace(**training)
-    )
+    return with_params(config or ClassifierConfig(), "classifier", **params)
 
 
 class TextClassifier(EstimatorParams):

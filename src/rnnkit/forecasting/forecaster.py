@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
+from rnnkit.config import ForecastConfig, TrainingConfig, with_params
 from rnnkit.core import models, persistence, run_files, training
 from rnnkit.core import resume as resume_
 from rnnkit.core.estimator import EstimatorParams
@@ -44,7 +44,7 @@ from rnnkit.data.timeseries import (
     future_index,
 )
 from rnnkit.data.windows import make_windows, window_starts
-from rnnkit.errors import ConfigError, DataError, NotFittedError, TrainingError, did_you_mean
+from rnnkit.errors import ConfigError, DataError, NotFittedError, TrainingError
 from rnnkit.forecasting.intervals import Calibration, calibrate, quantile_name
 from rnnkit.forecasting.report import write_forecast_report
 from rnnkit.forecasting.scoring import score_series
@@ -68,23 +68,7 @@ def make_config(config: ForecastConfig | None = None, **params: Any) -> Forecast
     Keywords may name fields of ``ForecastConfig``, ``ModelConfig`` or ``TrainingConfig``
     (``Forecaster(lookback=60, cell="gru", epochs=20)``).
     """
-    config = config or ForecastConfig()
-    top, model, training = {}, {}, {}
-    model_fields = set(ModelConfig.__dataclass_fields__)
-    training_fields = set(TrainingConfig.__dataclass_fields__)
-    for key, value in params.items():
-        if key in ForecastConfig.__dataclass_fields__ and key not in ("model", "training"):
-            top[key] = value
-        elif key in model_fields:
-            model[key] = value
-        elif key in training_fields:
-            training[key] = value
-        else:
-            known = [*ForecastConfig.__dataclass_fields__, *model_fields, *training_fields]
-            raise ConfigError(f"Unknown forecaster parameter {key!r}.{did_you_mean(key, known)}")
-    return config.replace(
-        **top, model=config.model.replace(**model), training=config.training.replace(**training)
-    )
+    return with_params(config or ForecastConfig(), "forecaster", **params)
 
 
 class Forecaster(EstimatorParams):
