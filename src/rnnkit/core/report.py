@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 
-from rnnkit.core.gradient_health import Finding, GradientHealth  # noqa: E402
+from rnnkit.core.gradient_health import GradientHealth  # noqa: E402
 from rnnkit.core.persistence import write_json  # noqa: E402
 from rnnkit.core.range_test import RangeTestResult  # noqa: E402
 
@@ -212,10 +212,6 @@ def save_figure(figure: plt.Figure, path: Path) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def image_html(encoded: str, alt: str) -> Markup:
-    return part("image")(encoded, alt)
-
-
 def best_epoch(history: Mapping[str, Sequence[float]]) -> int | None:
     """The epoch (from 1) of the lowest validation loss, whose weights training keeps;
     ``None`` without a finite one.
@@ -377,10 +373,6 @@ def write_gradient_files(health: GradientHealth, directory: Path) -> str | None:
         return None
     frame.to_csv(directory / "gradients.csv", index=False)
     return plot_gradients(frame, directory / "gradients.png")
-
-
-def findings_html(findings: Sequence[Finding]) -> Markup:
-    return part("findings")([finding.message for finding in findings])
 
 
 def plot_range_test(result: RangeTestResult, path: Path) -> str:

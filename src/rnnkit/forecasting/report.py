@@ -66,11 +66,6 @@ def step_errors_section(
     return _part("step_errors")(encoded, note)
 
 
-def verdict_html(sentence: str) -> Markup:
-    """The verdict as the report's first line."""
-    return _part("verdict")(sentence)
-
-
 def write_forecast_report(
     directory: Path,
     config: ForecastConfig,
