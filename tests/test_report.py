@@ -54,3 +54,36 @@ def test_log_axes_are_labelled_with_plain_numbers():
     assert not [label for label in labels if "$" in label or "\u00d7" in label or "e" in label]
     assert (number_tick(2.5e6), number_tick(1200.0), number_tick(5.6e-17)) == ("2.5M", "1.2k", "0")
     plt.close(figure)
+
+
+def test_report_parts_escape_names_and_values():
+    from rnnkit.core.report import metrics_table_html
+
+    script = "<script>alert(1)</script>"
+    table = metrics_table_html({script: {"mae": 1.0}, "naive": {"mae": 2.0}}, ["mae"])
+    assert "<script>" not in table and "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in table
+    assert '<td class="best">1</td>' in table and "<td>2</td>" in table
+    config = config_html({"label_column": script})
+    assert "<script>" not in config
+    assert "<td>label_column</td><td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in config
+
+
+def test_a_class_named_like_a_script_is_escaped_in_the_confusion_section():
+    import numpy as np
+
+    from rnnkit.classification.report import confusion_html
+
+    section = confusion_html("AAAA", np.array([[5, 3], [1, 4]]), ["<script>x</script>", "b"])
+    assert "<script>" not in section and "&lt;script&gt;x&lt;/script&gt;" in section
+
+
+def test_every_template_is_package_data():
+    import tomllib
+    from importlib.resources import files
+    from pathlib import Path
+
+    folder = files("rnnkit") / "templates"
+    names = sorted(p.name for p in folder.iterdir())
+    assert "page.html.j2" in names and all(name.endswith(".html.j2") for name in names)
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert "templates/*.html.j2" in pyproject["tool"]["setuptools"]["package-data"]["rnnkit"]

@@ -504,6 +504,46 @@ class ForecastConfig(_Config):
 # Field type names (as strings, under `from __future__ import annotations`) of nested configs.
 _NESTED: dict[str, type[_Config]] = {"ModelConfig": ModelConfig, "TrainingConfig": TrainingConfig}
 
+J = TypeVar("J", "ForecastConfig", "ClassifierConfig")
+
+
+def with_params(config: J, estimator: str, **params: Any) -> J:
+    """``config`` with flat keyword overrides, each put where its name is a field: the
+    job's own configuration, its ``model`` (:class:`ModelConfig`) or its ``training``
+    (:class:`TrainingConfig`). Both jobs' ``make_config`` are this.
+
+    Args:
+        config: the job's configuration to start from.
+        estimator: what the keywords configure, as the error names it ("forecaster").
+        **params: field names and values (``cell="gru", epochs=20``).
+
+    Raises:
+        ConfigError: a keyword names no field (with the closest name).
+
+    Example:
+        >>> with_params(ClassifierConfig(), "classifier", cell="lstm", epochs=5).model.cell
+        'lstm'
+    """
+    own = [name for name in type(config).__dataclass_fields__ if name not in ("model", "training")]
+    model_fields = list(ModelConfig.__dataclass_fields__)
+    training_fields = list(TrainingConfig.__dataclass_fields__)
+    top: dict[str, Any] = {}
+    model: dict[str, Any] = {}
+    training: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in own:
+            top[key] = value
+        elif key in model_fields:
+            model[key] = value
+        elif key in training_fields:
+            training[key] = value
+        else:
+            known = [*own, *model_fields, *training_fields]
+            raise ConfigError(f"Unknown {estimator} parameter {key!r}.{did_you_mean(key, known)}")
+    return config.replace(
+        **top, model=config.model.replace(**model), training=config.training.replace(**training)
+    )
+
 
 # ----------------------------------------------------------------------- classification
 PADDINGS = ("start", "end")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,19 +25,18 @@ from rnnkit.classification.preparation import (
     stratified_split,
 )
 from rnnkit.classification.report import write_classification_report
-from rnnkit.config import ClassifierConfig, ModelConfig, TrainingConfig
-from rnnkit.core import models, persistence, run_files, training
+from rnnkit.config import ClassifierConfig, with_params
+from rnnkit.core import models, persistence, recipe, run_files
 from rnnkit.core import resume as resume_
 from rnnkit.core.estimator import EstimatorParams
-from rnnkit.core.gradient_health import GradientHealth, probe_batch
-from rnnkit.core.range_test import RangeTestResult, range_test
+from rnnkit.core.range_test import RangeTestResult
 from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data import text as text_prep
 from rnnkit.data import text_stream
 from rnnkit.data.ngrams import NgramFeatures
 from rnnkit.data.reading import line_numbers
 from rnnkit.data.text_stream import TRAIN, VALIDATION
-from rnnkit.errors import ConfigError, DataError, NotFittedError, RunDirectoryError, did_you_mean
+from rnnkit.errors import ConfigError, DataError, NotFittedError, RunDirectoryError
 
 METHODS = ("model", "majority", "tfidf_linear")
 RUN_FILES = (
@@ -62,24 +60,7 @@ def make_config(config: ClassifierConfig | None = None, **params: Any) -> Classi
     Keywords may name fields of ``ClassifierConfig``, ``ModelConfig`` or
     ``TrainingConfig`` (``TextClassifier(label_column="category", cell="gru", epochs=5)``).
     """
-    config = config or ClassifierConfig()
-    top, model, training = {}, {}, {}
-    own = set(ClassifierConfig.__dataclass_fields__) - {"model", "training"}
-    model_fields = set(ModelConfig.__dataclass_fields__)
-    training_fields = set(TrainingConfig.__dataclass_fields__)
-    for key, value in params.items():
-        if key in own:
-            top[key] = value
-        elif key in model_fields:
-            model[key] = value
-        elif key in training_fields:
-            training[key] = value
-        else:
-            known = [*own, *model_fields, *training_fields]
-            raise ConfigError(f"Unknown classifier parameter {key!r}.{did_you_mean(key, known)}")
-    return config.replace(
-        **top, model=config.model.replace(**model), training=config.training.replace(**training)
-    )
+    return with_params(config or ClassifierConfig(), "classifier", **params)
 
 
 class TextClassifier(EstimatorParams):
@@ -609,59 +590,42 @@ class TextClassifier(EstimatorParams):
         identify the data of a resumable run.
         """
         c = self.config
-        loss = "sparse_categorical_crossentropy"
-        settings = c.training
-        self.learning_rate_range_test_ = None
-        if settings.learning_rate == "auto":
-            training.seed_everything(settings.seed)
-            result = range_test(
-                self._build_model(), *sample, loss, settings.batch_size, clipnorm=settings.clipnorm
-            )
-            self.learning_rate_range_test_ = result
-            # An inconclusive sweep (the loss never fell) falls back to the tuned default.
-            fallback = float(ClassifierConfig().training.learning_rate)
-            settings = settings.replace(learning_rate=result.rate_to_use(fallback))
-            if range_test_only:
-                return False
-        self.learning_rate_ = float(settings.learning_rate)
 
-        # Build, compile and fit under one distribution: the variables must be created
-        # where the training steps will run.
-        with training.distributed(settings.distribute):
-            training.seed_everything(settings.seed)
-            self.model_ = self._build_model()
-            self._start_weights = (
-                self.model_.get_weights() if getattr(self, "_linear_start", None) else None
-            )
-            training.compile_model(self.model_, settings, loss, metrics=["accuracy"])
-            self.gradient_health_ = None
-            if settings.gradient_health:
-                probe = probe_batch(*sample, settings.batch_size, settings.seed)
-                self.gradient_health_ = GradientHealth(probe, loss)
-                callbacks = (*callbacks, self.gradient_health_)
-            resumable = None
-            if state_path is not None:
-                resumable = resume_.ResumableTraining(
-                    state_path,
-                    resume_.fingerprint(
-                        "classify", c.to_dict(), c.training.learning_rate, fingerprint_arrays
-                    ),
-                    resume,
-                )
-            started = time.perf_counter()
-            self.history_ = training.fit(
-                self.model_,
-                train_part,
-                validation_part,
-                settings,
-                checkpoint_path=checkpoint_path,
-                callbacks=callbacks,
-                class_weight=class_weight,
-                verbose=verbose,
-                resumable=resumable,
-            )
-            self.training_seconds_ = time.perf_counter() - started
-        self.stopped_on_nan_ = training.stopped_on_nan(self.history_)
+        def keep_start(model) -> None:
+            linear = getattr(self, "_linear_start", None)
+            self._start_weights = model.get_weights() if linear else None
+
+        run = recipe.train(
+            self._build_model,
+            train_part,
+            validation_part,
+            c.training,
+            loss="sparse_categorical_crossentropy",
+            sample=sample,
+            default_learning_rate=float(ClassifierConfig().training.learning_rate),
+            # The configured rate ("auto" too) identifies a classifier's run, not the one
+            # the range test chose: states saved before keep resuming.
+            fingerprint=lambda _rate: resume_.fingerprint(
+                "classify", c.to_dict(), c.training.learning_rate, fingerprint_arrays
+            ),
+            metrics=["accuracy"],
+            class_weight=class_weight,
+            built=keep_start,
+            checkpoint_path=checkpoint_path,
+            callbacks=callbacks,
+            verbose=verbose,
+            state_path=state_path,
+            resume=resume,
+            range_test_only=range_test_only,
+        )
+        self.learning_rate_range_test_ = run.range_test
+        if run.model is None:
+            return False
+        self.learning_rate_ = run.learning_rate
+        self.model_, self.history_ = run.model, run.history
+        self.training_seconds_ = run.seconds
+        self.gradient_health_ = run.gradient_health
+        self.stopped_on_nan_ = run.stopped_on_nan
         return True
 
     def _record_preparation(

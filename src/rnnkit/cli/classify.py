@@ -36,6 +36,7 @@ from rnnkit.cli.options import (
 )
 from rnnkit.cli.output import Progress, keras_verbosity, step, training_target, write_output
 from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
+from rnnkit.cli.training_runs import print_range_test, print_training_warnings, train_other_process
 from rnnkit.config import (
     CLASS_WEIGHTS,
     NGRAM_FEATURES,
@@ -268,18 +269,7 @@ def run_classify_training(
         f"{prep['vocabulary_size']} tokens; test: {classifier.split_['test']} texts."
     )
     tables.print_metrics(classifier.metrics_, CLASSIFICATION_COLUMNS)
-    health = classifier.gradient_health_
-    for finding in health.findings if health is not None else ():
-        info(f"warning: {finding.message}")
-    if config.training.learning_rate == "auto":
-        if not classifier.learning_rate_range_test_.conclusive:
-            info(
-                "warning: the range test was inconclusive (the loss did not fall during the "
-                "sweep); trained at the default learning rate instead."
-            )
-        echo(f"learning rate (range test): {classifier.learning_rate_:.3g}")
-    if classifier.stopped_on_nan_:
-        info("warning: training stopped on a NaN loss; the best weights before it are kept.")
+    print_training_warnings(classifier, config.training.learning_rate)
     from rnnkit.classification.metrics import failing_classes_warning, verdict
 
     evaluation = classifier.evaluation_
@@ -444,25 +434,10 @@ def lr_find(
     """Learning-rate range test: sweep the rate per batch, suggest where loss falls fastest."""
     values = {k: v for k, v in locals().items() if k not in ("data", "plot", "quiet")}
     from rnnkit.classification import TextClassifier, make_config
-    from rnnkit.core.range_test import loss_fall
-    from rnnkit.core.report import plot_range_test
 
     with step("learning-rate range test: preparing the texts, training at rising rates"):
         result = TextClassifier(make_config(None, **values)).find_learning_rate(data)
-    plot_range_test(result, plot)
-    echo(
-        f"swept {result.learning_rates[0]:.1e} .. {result.learning_rates[-1]:.1e} in "
-        f"{len(result.learning_rates)} batches"
-        + (" (stopped: the loss diverged)" if result.diverged else "")
-    )
-    echo(f"suggested learning rate: {result.suggestion:.3g}")
-    if not result.conclusive:
-        echo(
-            "inconclusive: the loss did not fall during the sweep (its best median is "
-            f"{loss_fall(result.losses):.0%} of its start), so the suggestion is noise; keep "
-            "the default --learning-rate or look at the plot."
-        )
-    echo(f"plot: {plot}")
+    print_range_test(result, plot)
 
 
 def _training_steps(progress: Progress, data, config: ClassifierConfig):
@@ -480,21 +455,13 @@ def _training_steps(progress: Progress, data, config: ClassifierConfig):
 
 
 def _other_process(data, config, out: Path, test_data: Path | None, resume: bool) -> bool:
-    """In a multi-process run, trains as a process other than 0 and returns True.
-
-    Process 0 alone writes the run directory, the checkpoint and the training state; the
-    others take their share of every training step (the steps are collective), write
-    nothing, and then exit. With ``resume`` they read process 0's state (same path).
-    """
+    """Trains as a process of a multi-process run other than 0 (then True): see
+    :func:`~rnnkit.cli.training_runs.train_other_process`."""
     from rnnkit.classification import TextClassifier
-    from rnnkit.core import training
-    from rnnkit.core.resume import state_path
 
-    if not training.initialize_processes() or training.process_index()[0] == 0:
-        return False
-    TextClassifier(config).fit(
-        data, test_data=test_data, verbose=0, state_path=state_path(out), resume=resume
-    )
-    process, processes = training.process_index()
-    info(f"process {process} of {processes}: trained; process 0 wrote the run to {out}")
-    return True
+    def fit(state: Path) -> None:
+        TextClassifier(config).fit(
+            data, test_data=test_data, verbose=0, state_path=state, resume=resume
+        )
+
+    return train_other_process(out, fit)

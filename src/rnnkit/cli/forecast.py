@@ -36,6 +36,7 @@ from rnnkit.cli.options import (
 )
 from rnnkit.cli.output import Progress, keras_verbosity, step, training_target, write_output
 from rnnkit.cli.processes import Coordinator, NumProcesses, ProcessId, join_processes
+from rnnkit.cli.training_runs import print_range_test, print_training_warnings, train_other_process
 from rnnkit.config import (
     AGGS,
     BASES,
@@ -450,18 +451,7 @@ def run_forecast_training(
             f"of {details['series_scored']} series; per series: "
             f"{out / 'metrics_by_series.csv'}"
         )
-    health = forecaster.gradient_health_
-    for finding in health.findings if health is not None else ():
-        info(f"warning: {finding.message}")
-    if forecaster.stopped_on_nan_:
-        info("warning: training stopped on a NaN loss; the best weights before it are kept.")
-    if config.training.learning_rate == "auto":
-        if not forecaster.learning_rate_range_test_.conclusive:
-            info(
-                "warning: the range test was inconclusive (the loss did not fall during the "
-                "sweep); trained at the default learning rate instead."
-            )
-        echo(f"learning rate (range test): {forecaster.learning_rate_:.3g}")
+    print_training_warnings(forecaster, config.training.learning_rate)
     from rnnkit.forecasting.metrics import evaluation_verdict
 
     echo(evaluation_verdict(forecaster.evaluation_, config.horizon))
@@ -741,25 +731,9 @@ def lr_find(
 ) -> None:
     """Learning-rate range test: sweep the rate per batch, suggest where loss falls fastest."""
     values = {k: v for k, v in locals().items() if k not in ("data", "plot", "quiet")}
-    from rnnkit.core.range_test import loss_fall
-    from rnnkit.core.report import plot_range_test
-
     with step("learning-rate range test: reading the data, training at rising rates"):
         result = _forecaster(_config(**values)).find_learning_rate(data)
-    plot_range_test(result, plot)
-    echo(
-        f"swept {result.learning_rates[0]:.1e} .. {result.learning_rates[-1]:.1e} in "
-        f"{len(result.learning_rates)} batches"
-        + (" (stopped: the loss diverged)" if result.diverged else "")
-    )
-    echo(f"suggested learning rate: {result.suggestion:.3g}")
-    if not result.conclusive:
-        echo(
-            "inconclusive: the loss did not fall during the sweep (its best median is "
-            f"{loss_fall(result.losses):.0%} of its start), so the suggestion is noise; keep "
-            "the default --learning-rate or look at the plot."
-        )
-    echo(f"plot: {plot}")
+    print_range_test(result, plot)
 
 
 def _describe_intervals(metrics: dict, quantiles: tuple[float, ...]) -> None:
@@ -804,20 +778,12 @@ def _describe_panel(forecaster, config: ForecastConfig) -> None:
 def _other_process(
     data, config, out: Path, selection: dict | None = None, resume: bool = False
 ) -> bool:
-    """In a multi-process run, trains as a process other than 0 and returns True.
+    """Trains as a process of a multi-process run other than 0 (then True): see
+    :func:`~rnnkit.cli.training_runs.train_other_process`."""
 
-    Process 0 alone writes the run directory, the checkpoint and the training state; the
-    others take their share of every training step (the steps are collective), write
-    nothing, and then exit. With ``resume`` they read process 0's state (same path).
-    """
-    from rnnkit.core import training
-    from rnnkit.core.resume import state_path
+    def fit(state: Path) -> None:
+        _forecaster(config).fit(
+            data, verbose=0, state_path=state, resume=resume, **(selection or {})
+        )
 
-    if not training.initialize_processes() or training.process_index()[0] == 0:
-        return False
-    _forecaster(config).fit(
-        data, verbose=0, state_path=state_path(out), resume=resume, **(selection or {})
-    )
-    process, processes = training.process_index()
-    info(f"process {process} of {processes}: trained; process 0 wrote the run to {out}")
-    return True
+    return train_other_process(out, fit)

@@ -2,29 +2,34 @@
 
 The jobs' own reports (:mod:`rnnkit.forecasting.report`, :mod:`rnnkit.classification.report`)
 are built from these; each takes results (metrics, forecasts, histories), never an
-estimator to call. The figures of what training recorded (loss curves, the learning-rate
-range test, gradient health) live here too, since both jobs write them.
+estimator to call. The HTML is written by Jinja2 templates (package data under
+``rnnkit/templates``) that escape every value they are given: ``page.html.j2`` the page,
+``parts.html.j2`` the parts, a template per report the rest. The figures of what
+training recorded (loss curves, the learning-rate range test, gradient health) live here
+too, since both jobs write them.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-import html
+import functools
 import io
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import matplotlib
+from markupsafe import Markup
 
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 
-from rnnkit.core.gradient_health import Finding, GradientHealth  # noqa: E402
+from rnnkit.core.gradient_health import GradientHealth  # noqa: E402
 from rnnkit.core.persistence import write_json  # noqa: E402
 from rnnkit.core.range_test import RangeTestResult  # noqa: E402
 
@@ -50,16 +55,31 @@ class TrainingRecord:
     loss_name: str = "loss"
 
 
-_STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;
-margin:2em auto;color:#222;padding:0 1em}h1{font-size:1.6em}
-h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.5em 0}
-td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
-th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
-.best{font-weight:bold;background:#eef7ee}img{max-width:100%;border:1px solid #eee}
-.note{color:#555;font-size:.92em}.warn{color:#a40}table.config td{text-align:left}
-"""
+@functools.cache
+def templates() -> jinja2.Environment:
+    """The report templates, escaping every value they are given unless it is already
+    markup (:class:`markupsafe.Markup`, as the parts below return)."""
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("rnnkit", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["number"] = format_number
+    return environment
+
+
+def part(name: str) -> Any:
+    """A macro of ``parts.html.j2`` as a function returning markup."""
+    return getattr(templates().get_template("parts.html.j2").module, name)
+
+
+def write_report(path: Path, template: str, **context: Any) -> None:
+    """Renders the report ``template`` (which extends ``page.html.j2``) into ``path``."""
+    page = templates().get_template(template).render(**context)
+    path.write_text(page, encoding="utf-8")
 
 
 def format_number(value: Any, digits: int = 4) -> str:
@@ -100,7 +120,7 @@ def metrics_table_html(
     columns: Sequence[str],
     lower_is_better: bool = True,
     ranked: Sequence[str] | None = None,
-) -> str:
+) -> Markup:
     """An HTML table with the best value of each column in bold (of the ``ranked``
     columns only, when given: a coverage has no best, only a nominal share)."""
     best = {}
@@ -109,21 +129,23 @@ def metrics_table_html(
         finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
         if finite:
             best[column] = min(finite) if lower_is_better else max(finite)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["method", *columns])
-    body = []
-    for name, values in metrics.items():
-        cells = [f"<td>{html.escape(name)}</td>"]
-        for column in columns:
-            value = values.get(column)
-            css = ' class="best"' if column in best and value == best[column] else ""
-            cells.append(f"<td{css}>{format_number(value)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    rows = [
+        (
+            name,
+            [
+                (format_number(values.get(c)), c in best and values.get(c) == best[c])
+                for c in columns
+            ],
+        )
+        for name, values in metrics.items()
+    ]
+    return part("metrics_table")(["method", *columns], rows)
 
 
-def frame_html(frame: pd.DataFrame, max_rows: int = 60) -> str:
-    return frame.head(max_rows).to_html(
-        index=False, float_format=lambda v: format_number(v), border=0
+def frame_html(frame: pd.DataFrame, max_rows: int = 60) -> Markup:
+    """The first ``max_rows`` rows as an HTML table (pandas escapes the cells)."""
+    return Markup(
+        frame.head(max_rows).to_html(index=False, float_format=lambda v: format_number(v), border=0)
     )
 
 
@@ -188,22 +210,6 @@ def save_figure(figure: plt.Figure, path: Path) -> str:
     data = buffer.getvalue()
     path.write_bytes(data)
     return base64.b64encode(data).decode("ascii")
-
-
-def image_html(encoded: str, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
-
-
-def write_html(path: Path, title: str, sections: Sequence[tuple[str, str]]) -> None:
-    """A single-file report: every image inline, no external resources."""
-    parts = [f"<h2>{html.escape(heading)}</h2>\n{body}" for heading, body in sections]
-    page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n"
-        + "\n".join(parts)
-        + "</body></html>\n"
-    )
-    path.write_text(page, encoding="utf-8")
 
 
 def best_epoch(history: Mapping[str, Sequence[float]]) -> int | None:
@@ -273,23 +279,15 @@ def plot_loss(
     return save_figure(loss_figure(history, metrics, loss_name), path)
 
 
-def loss_html(training: TrainingRecord, path: Path, metrics: Sequence[str] = ()) -> str:
+def loss_html(training: TrainingRecord, path: Path, metrics: Sequence[str] = ()) -> Markup:
     """The report's loss plot (written to ``path``), the best epoch and, when it is far
     below the training loss, a note on the final validation loss."""
     history = training.history
     encoded = plot_loss(history, path, metrics, training.loss_name)
-    best = best_epoch(history)
-    note = f"Loss: {html.escape(training.loss_name)}."
-    if best is not None:
-        note += (
-            f" Best epoch {best} of {len(history.get('loss', []))}, by validation loss: its "
-            "weights are kept."
-        )
-    notes = [note]
-    gap = loss_gap_note(history)
-    if gap:
-        notes.append(f"<span class='warn'>{html.escape(gap)}</span>")
-    return image_html(encoded, "loss curves") + f"<p class='note'>{'<br>'.join(notes)}</p>"
+    epochs = len(history.get("loss", []))
+    return part("loss")(
+        encoded, training.loss_name, best_epoch(history), epochs, loss_gap_note(history)
+    )
 
 
 def flat_settings(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -319,7 +317,7 @@ def setting_text(value: Any, used: Any) -> str:
     return f"{value} \u2192 {shown}" + (" (auto)" if automatic else "")
 
 
-def config_html(config: Mapping[str, Any], used: Mapping[str, Any] | None = None) -> str:
+def config_html(config: Mapping[str, Any], used: Mapping[str, Any] | None = None) -> Markup:
     """The configuration, one row per setting, each value left-aligned beside its key.
 
     Args:
@@ -328,25 +326,20 @@ def config_html(config: Mapping[str, Any], used: Mapping[str, Any] | None = None
             setting was automatic (``None``, ``"auto"``) or is a share resolved to a count.
     """
     used = used or {}
-    rows = []
-    for key, value in flat_settings(config).items():
-        text = setting_text(value, used[key]) if key in used else str(value)
-        rows.append(f"<tr><td>{html.escape(key)}</td><td>{html.escape(text)}</td></tr>")
-    return "<table class='config'>" + "".join(rows) + "</table>"
+    rows = [
+        (key, setting_text(value, used[key]) if key in used else str(value))
+        for key, value in flat_settings(config).items()
+    ]
+    return part("config_table")(rows)
 
 
-def gradient_section(health: GradientHealth | None, directory: Path) -> list[tuple[str, str]]:
+def gradient_section(health: GradientHealth | None, directory: Path) -> Markup:
     """The report's gradient-health section (empty when it was not recorded)."""
     if health is None:
-        return []
+        return Markup("")
     encoded = write_gradient_files(health, directory)
-    body = findings_html(health.findings)
-    if encoded:
-        body += image_html(encoded, "gradient norms") + (
-            f"<p class='note'>Measured every {health.every} optimizer steps on a fixed batch "
-            "of training data (gradients.csv).</p>"
-        )
-    return [("Gradient health", body)]
+    messages = [finding.message for finding in health.findings]
+    return part("gradient_health")(messages, encoded, health.every)
 
 
 def plot_gradients(frame: pd.DataFrame, path: Path) -> str:
@@ -380,13 +373,6 @@ def write_gradient_files(health: GradientHealth, directory: Path) -> str | None:
         return None
     frame.to_csv(directory / "gradients.csv", index=False)
     return plot_gradients(frame, directory / "gradients.png")
-
-
-def findings_html(findings: Sequence[Finding]) -> str:
-    if not findings:
-        return "<p>No sign of exploding or vanishing gradients.</p>"
-    items = "".join(f"<li class='warn'>{html.escape(f.message)}</li>" for f in findings)
-    return f"<ul>{items}</ul>"
 
 
 def plot_range_test(result: RangeTestResult, path: Path) -> str:

@@ -6,7 +6,6 @@ plotting, and from :mod:`rnnkit.core.report`, which holds the parts every report
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,9 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from rnnkit.core.persistence import write_json
-from rnnkit.core.report import format_number, frame_html, image_html, plt, save_figure, write_html
+from rnnkit.core.report import format_number, frame_html, plt, save_figure, write_report
 
 # plt comes from rnnkit.core.report, where the file-only Agg backend is chosen before pyplot.
 
@@ -219,43 +219,20 @@ def write_gradients_run(result: Mapping[str, Any], directory: Path) -> None:
             "seconds": result["seconds"],
         },
     )
-    horizon_note = (
-        f"The <b>memory horizon</b> is how many steps back from t={length} the gradient "
-        f"first falls below {settings['threshold']:g} of its value at t={length}; the "
-        "guide says simple RNNs fail to learn beyond about 5-10 steps (the shaded band). "
-        "The task: every input is standard normal noise and the label is the sign of the "
-        f"first step, so the answer has to travel {length - 1} steps. Norms are averaged "
-        f"over {settings['gradient_batch']} examples and {settings['seeds']} fresh "
-        f"initialisation(s) of one {settings['units']}-unit layer and a Dense head."
+    write_report(
+        directory / "report.html",
+        "gradients.html.j2",
+        title="rnnkit gradients: vanishing and exploding",
+        settings=settings,
+        length=length,
+        seconds=result["seconds"],
+        cells=frame_html(cells_frame(summary, length)),
+        vanishing_png=vanishing_png,
+        exploding_lines=exploding_lines(exploding),
+        br=Markup("<br>"),
+        exploding=frame_html(exploding_frame(exploding)),
+        exploding_png=exploding_png,
+        settings_table=frame_html(
+            pd.DataFrame([{"setting": k, "value": str(v)} for k, v in settings.items()])
+        ),
     )
-    if settings["train_steps"]:
-        horizon_note += (
-            f"<br>Accuracy: held-out, after {settings['train_steps']} Adam steps (learning "
-            f"rate {settings['train_learning_rate']:g}, clipnorm 1) on fresh batches, one run "
-            "per seed; chance is 0.5."
-        )
-    sections = [
-        (
-            "Vanishing gradients",
-            frame_html(cells_frame(summary, length))
-            + f"<p class='note'>{horizon_note}</p>"
-            + image_html(vanishing_png, "gradient norms"),
-        ),
-        (
-            "Exploding gradients and clipping",
-            "<p>"
-            + "<br>".join(html.escape(line) for line in exploding_lines(exploding))
-            + "</p>"
-            + frame_html(exploding_frame(exploding))
-            + "<p class='note'>SGD moves the weights by the gradient times the learning rate, "
-            "so an exploding gradient is an exploding update; Adam divides by its running "
-            "gradient scale, which bounds each step near the learning rate.</p>"
-            + image_html(exploding_png, "exploding gradients"),
-        ),
-        (
-            "Settings",
-            frame_html(pd.DataFrame([{"setting": k, "value": str(v)} for k, v in settings.items()]))
-            + f"<p class='note'>Measured in {result['seconds']:.1f} s.</p>",
-        ),
-    ]
-    write_html(directory / "report.html", "rnnkit gradients: vanishing and exploding", sections)

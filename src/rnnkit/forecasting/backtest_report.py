@@ -8,7 +8,6 @@ at all. It holds no model: a backtest trains one per fold (or one for all with
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,9 @@ from rnnkit.config import ForecastConfig
 from rnnkit.core import persistence
 from rnnkit.core.report import (
     config_html,
-    format_number,
-    image_html,
     metrics_table_html,
     save_figure,
-    write_html,
+    write_report,
 )
 from rnnkit.forecasting.metrics import verdict
 from rnnkit.forecasting.report import FORECAST_COLUMNS
@@ -163,55 +160,19 @@ def write_backtest_html(
 ) -> None:
     """The backtest's ``report.html``: the verdict, the mean and per-fold metrics, the
     plot and the configuration."""
-    c = config
-    folds = result["folds"]
-    how = (
-        "the scaler and the model were trained again for every fold on the history before "
-        "its test part"
-        if result["refit"]
-        else f"the scaler and the model were trained once, on the history before fold 1's "
-        f"test part (until {_date(folds[0]['trained_until'])}), and forecast every "
-        "later fold from the history before it"
+    write_report(
+        path,
+        "backtest.html.j2",
+        title=f"rnnkit forecast backtest: {config.target_column}",
+        c=config,
+        result=result,
+        folds=result["folds"],
+        verdict=backtest_verdict(result, config.horizon),
+        mean=metrics_table_html(result["mean"], FORECAST_COLUMNS),
+        plot=encoded_plot,
+        per_fold=[
+            (fold, metrics_table_html(fold["metrics"], FORECAST_COLUMNS))
+            for fold in result["folds"]
+        ],
+        configuration=config_html(config.to_dict()),
     )
-    notes = [
-        f"{len(folds)} folds, each ending {result['stride']} periods after the one before "
-        f"and tested on its last {result['test_size']} periods (horizon {c.horizon}): "
-        f"{result['origins']} forecast origins and {result['test_points']} points in all.",
-        f"{how.capitalize()}.",
-        "Every baseline forecasts the same periods from the same origins.",
-    ]
-    fold_rows = "".join(
-        f"<tr><td>{f['fold']}</td><td>{_date(f['test_start'])}</td>"
-        f"<td>{_date(f['test_end'])}</td><td>{_date(f['trained_until'])}</td>"
-        f"<td>{'yes' if f['trained'] else 'no'}</td><td>{f['origins']}</td>"
-        f"<td>{format_number(f['seconds'], 3)}</td></tr>"
-        for f in folds
-    )
-    folds_table = (
-        "<table><tr><th>fold</th><th>test start</th><th>test end</th><th>trained until</th>"
-        f"<th>trained</th><th>origins</th><th>seconds</th></tr>{fold_rows}</table>"
-    )
-    per_fold = "".join(
-        f"<h3>Fold {f['fold']}: {_date(f['test_start'])} to "
-        f"{_date(f['test_end'])}</h3>" + metrics_table_html(f["metrics"], FORECAST_COLUMNS)
-        for f in folds
-    )
-    sections = [
-        (
-            "Mean over the folds (original scale)",
-            f"<p><strong>{html.escape(backtest_verdict(result, c.horizon))}</strong></p>"
-            + metrics_table_html(result["mean"], FORECAST_COLUMNS)
-            + "<p class='note'>"
-            + "<br>".join(notes)
-            + "</p>",
-        ),
-        ("Folds", folds_table + image_html(encoded_plot, "backtest forecasts and MASE per fold")),
-        ("Metrics per fold", per_fold),
-        ("Configuration", config_html(c.to_dict())),
-    ]
-    write_html(path, f"rnnkit forecast backtest: {c.target_column}", sections)
-
-
-def _date(stamp: str) -> str:
-    """A period start for the page: its date alone when it is midnight, escaped."""
-    return html.escape(stamp.removesuffix(" 00:00:00"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.config import ForecastConfig, ModelConfig, TrainingConfig
-from rnnkit.core import models, persistence, run_files, training
+from rnnkit.config import ForecastConfig, TrainingConfig, with_params
+from rnnkit.core import models, persistence, recipe, run_files
 from rnnkit.core import resume as resume_
 from rnnkit.core.estimator import EstimatorParams
-from rnnkit.core.gradient_health import GradientHealth, probe_batch
-from rnnkit.core.range_test import RangeTestResult, range_test
+from rnnkit.core.range_test import RangeTestResult
 from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data.calendar_features import Calendar, check_country
 from rnnkit.data.covariates import (
@@ -44,7 +42,7 @@ from rnnkit.data.timeseries import (
     future_index,
 )
 from rnnkit.data.windows import make_windows, window_starts
-from rnnkit.errors import ConfigError, DataError, NotFittedError, TrainingError, did_you_mean
+from rnnkit.errors import ConfigError, DataError, NotFittedError, TrainingError
 from rnnkit.forecasting.intervals import Calibration, calibrate, quantile_name
 from rnnkit.forecasting.report import write_forecast_report
 from rnnkit.forecasting.scoring import score_series
@@ -73,23 +71,7 @@ def make_config(config: ForecastConfig | None = None, **params: Any) -> Forecast
     Keywords may name fields of ``ForecastConfig``, ``ModelConfig`` or ``TrainingConfig``
     (``Forecaster(lookback=60, cell="gru", epochs=20)``).
     """
-    config = config or ForecastConfig()
-    top, model, training = {}, {}, {}
-    model_fields = set(ModelConfig.__dataclass_fields__)
-    training_fields = set(TrainingConfig.__dataclass_fields__)
-    for key, value in params.items():
-        if key in ForecastConfig.__dataclass_fields__ and key not in ("model", "training"):
-            top[key] = value
-        elif key in model_fields:
-            model[key] = value
-        elif key in training_fields:
-            training[key] = value
-        else:
-            known = [*ForecastConfig.__dataclass_fields__, *model_fields, *training_fields]
-            raise ConfigError(f"Unknown forecaster parameter {key!r}.{did_you_mean(key, known)}")
-    return config.replace(
-        **top, model=config.model.replace(**model), training=config.training.replace(**training)
-    )
+    return with_params(config or ForecastConfig(), "forecaster", **params)
 
 
 class Forecaster(EstimatorParams):
@@ -271,49 +253,28 @@ class Forecaster(EstimatorParams):
         data_ = self._training_data(data)
         x_train, y_train = data_["train"]
         loss = self._loss()
-        settings = c.training
-        self.learning_rate_range_test_ = None
-        if settings.learning_rate == "auto":
-            result = self._range_test(x_train, y_train, loss)
-            self.learning_rate_range_test_ = result
-            # An inconclusive sweep (the loss never fell) falls back to the tuned default.
-            fallback = float(TrainingConfig().learning_rate)
-            settings = settings.replace(learning_rate=result.rate_to_use(fallback))
-        self.learning_rate_ = float(settings.learning_rate)
-
-        # Build, compile and fit under one distribution: the variables must be created
-        # where the training steps will run.
-        with training.distributed(settings.distribute):
-            training.seed_everything(settings.seed)
-            self.model_ = self._build_model()
-            training.compile_model(self.model_, settings, loss)
-            health = None
-            if settings.gradient_health:
-                probe = probe_batch(x_train, y_train, settings.batch_size, settings.seed)
-                health = GradientHealth(probe, loss)
-                callbacks = (*callbacks, health)
-            resumable = None
-            if state_path is not None:
-                arrays = [*data_["train"], *data_["validation"]]
-                resumable = resume_.ResumableTraining(
-                    state_path,
-                    resume_.fingerprint("forecast", c.to_dict(), self.learning_rate_, arrays),
-                    resume,
-                )
-            started = time.perf_counter()
-            self.history_ = training.fit(
-                self.model_,
-                data_["train"],
-                data_["validation"],
-                settings,
-                checkpoint_path=checkpoint_path,
-                callbacks=callbacks,
-                verbose=verbose,
-                resumable=resumable,
-            )
-            self.training_seconds_ = time.perf_counter() - started
-        self.stopped_on_nan_ = training.stopped_on_nan(self.history_)
-        self.gradient_health_ = health
+        arrays = [*data_["train"], *data_["validation"]]
+        run = recipe.train(
+            self._build_model,
+            data_["train"],
+            data_["validation"],
+            c.training,
+            loss=loss,
+            sample=(x_train, y_train),
+            default_learning_rate=float(TrainingConfig().learning_rate),
+            fingerprint=lambda rate: resume_.fingerprint("forecast", c.to_dict(), rate, arrays),
+            checkpoint_path=checkpoint_path,
+            callbacks=callbacks,
+            verbose=verbose,
+            state_path=state_path,
+            resume=resume,
+        )
+        self.learning_rate_range_test_ = run.range_test
+        self.learning_rate_ = run.learning_rate
+        self.model_, self.history_ = run.model, run.history
+        self.training_seconds_ = run.seconds
+        self.stopped_on_nan_ = run.stopped_on_nan
+        self.gradient_health_ = run.gradient_health
         self.correction_weight_ = self._weigh_correction(*data_["validation"], loss)
         self.kept_base_ = self.correction_weight_ == 0.0
         self.calibration_ = self._calibrate(*data_["calibration"])
@@ -594,17 +555,6 @@ class Forecaster(EstimatorParams):
             c.ensemble_size > 1 or c.linear or c.base != "none" or bool(self.feature_names_)
         )
 
-    def _range_test(self, x: np.ndarray, y: np.ndarray, loss: str) -> RangeTestResult:
-        training.seed_everything(self.config.training.seed)
-        return range_test(
-            self._build_model(),
-            x,
-            y,
-            loss,
-            self.config.training.batch_size,
-            clipnorm=self.config.training.clipnorm,
-        )
-
     def find_learning_rate(self, data: DataLike) -> RangeTestResult:
         """Runs the learning-rate range test on this configuration's model and data.
 
@@ -613,8 +563,9 @@ class Forecaster(EstimatorParams):
             >>> f.find_learning_rate("x.csv").suggestion  # doctest: +SKIP
         """
         data_ = self._training_data(data)
-        loss = self._loss()
-        return self._range_test(*data_["train"], loss)
+        return recipe.run_range_test(
+            self._build_model, data_["train"], self._loss(), self.config.training
+        )
 
     def _normalised(
         self, inputs: np.ndarray, targets: np.ndarray, epsilon: float | None = None

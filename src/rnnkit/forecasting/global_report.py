@@ -3,7 +3,6 @@ largest series."""
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from rnnkit.config import ForecastConfig
 from rnnkit.core.report import (
@@ -19,10 +19,10 @@ from rnnkit.core.report import (
     format_number,
     frame_html,
     gradient_section,
-    image_html,
     loss_html,
     metrics_table_html,
-    write_html,
+    part,
+    write_report,
 )
 from rnnkit.forecasting.figures import METHOD_STYLES, PLOTTED_SERIES, plot_panel_forecasts
 from rnnkit.forecasting.metrics import evaluation_verdict
@@ -30,13 +30,12 @@ from rnnkit.forecasting.report import (
     FORECAST_COLUMNS,
     interval_section,
     step_errors_section,
-    verdict_html,
 )
 
 
 def series_table_html(
     by_series: Mapping[str, Mapping[str, Mapping[str, float]]], id_column: str
-) -> str:
+) -> Markup:
     """One row per scored series (``{id: {method: metrics}}``): MASE of every method, the
     best in bold, sorted by the model's MASE relative to seasonal naive."""
     methods = list(next(iter(by_series.values())))
@@ -46,21 +45,14 @@ def series_table_html(
         ratio = mases["model"] / mases["seasonal_naive"] if mases["seasonal_naive"] else math.nan
         rows.append((ratio, key, mases))
     rows.sort(key=lambda r: (not np.isfinite(r[0]), r[0]))
-    head = "".join(
-        f"<th>{html.escape(h)}</th>"
-        for h in [id_column, *(f"{m} MASE" for m in methods), "model / s.naive"]
-    )
-    body = []
+    header = [id_column, *(f"{m} MASE" for m in methods), "model / s.naive"]
+    table = []
     for ratio, key, mases in rows:
         finite = [v for v in mases.values() if np.isfinite(v)]
         best = min(finite) if finite else None
-        cells = [f"<td>{html.escape(key)}</td>"]
-        for m in methods:
-            css = ' class="best"' if mases[m] == best else ""
-            cells.append(f"<td{css}>{format_number(mases[m])}</td>")
-        cells.append(f"<td>{format_number(ratio)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+        cells = [(format_number(mases[m]), mases[m] == best) for m in methods]
+        table.append((key, [*cells, (format_number(ratio), False)]))
+    return part("metrics_table")(header, table)
 
 
 def panel_errors_by_step(
@@ -110,65 +102,39 @@ def write_global_forecast_report(
     """
     c = config
     details = evaluation["details"]
-    prep = preparation
     loss_body = loss_html(training, directory / "loss.png")
     forecast_png = plot_panel_forecasts(
         c, series, evaluation["predictions"], future, directory / "forecast.png"
     )
-    epochs = len(training.history.get("loss", []))
-    skipped = prep.get("skipped", {})
-    notes = [
-        f"{prep['rows_used']} rows aggregated into {prep['series']} series "
-        f"({prep['start']} to {prep['end']}); <b>{prep['periods_filled']} periods had no "
-        f"rows and were filled</b> ({c.fill_method}).",
-        f"{prep['rows_missing_target']} rows had no '{html.escape(c.target_column)}' value "
-        "and were skipped."
-        if prep["rows_missing_target"]
-        else "",
-        f"<span class='warn'>{len(skipped)} series too short to train and score on: "
-        f"{html.escape(', '.join(list(skipped)[:10]))}.</span>"
-        if skipped
-        else "",
-        f"Each series is split in time and scaled on its own training part. Test: the last "
-        f"{c.test_size or c.horizon} periods of each of {details['series_scored']} series, "
-        f"{details['test_points']} points. Overall: {details['overall']}. "
-        f"ARIMA {details['arima']}.",
-        f"<b>The model beats seasonal naive on {details['model_beats_seasonal_naive']} of "
-        f"{details['series_scored']} series</b> (MASE).",
-        f"Trained {epochs} epochs in {training.seconds:.1f} s "
-        "on the windows of every series; best validation-loss weights restored.",
-    ]
-    sections = [
-        (
-            "Test metrics, overall (original scale)",
-            verdict_html(evaluation_verdict(evaluation, c.horizon))
-            + metrics_table_html(evaluation["metrics"], FORECAST_COLUMNS)
-            + "<p class='note'>"
-            + "<br>".join(n for n in notes if n)
-            + "</p>",
-        ),
-        *interval_section(evaluation["metrics"], details),
-        ("MASE per series", series_table_html(evaluation["by_series"], c.id_column)),
-        (
-            "Forecasts",
-            image_html(forecast_png, "forecasts of the largest series")
-            + f"<p class='note'>The test periods of the {PLOTTED_SERIES} largest series (by "
-            "their test total) with one horizon before them, then the forecast after the "
-            "data.</p>" + frame_html(future),
-        ),
-        *step_errors_section(
-            panel_errors_by_step(evaluation["predictions"], details, c.id_column),
-            directory / "errors_by_step.png",
-            "mase",
-            "MASE (mean over series)",
-            "Each method's MASE at each step of the horizon: at every step the mean over "
-            "the series of the series' mean absolute error there over its own scale, as the "
-            "overall MASE is the mean of the series' MASE. The same errors unscaled are "
-            "dominated by the largest series.",
-        ),
-        ("Training", loss_body),
-        *gradient_section(training.gradient_health, directory),
-        ("Configuration", config_html(c.to_dict(), settings_used)),
-    ]
-    title = f"rnnkit forecast: {c.target_column} per {c.id_column}"
-    write_html(directory / "report.html", title, sections)
+    step_errors = step_errors_section(
+        panel_errors_by_step(evaluation["predictions"], details, c.id_column),
+        directory / "errors_by_step.png",
+        "mase",
+        "MASE (mean over series)",
+        "Each method's MASE at each step of the horizon: at every step the mean over "
+        "the series of the series' mean absolute error there over its own scale, as the "
+        "overall MASE is the mean of the series' MASE. The same errors unscaled are "
+        "dominated by the largest series.",
+    )
+    write_report(
+        directory / "report.html",
+        "global_forecast.html.j2",
+        title=f"rnnkit forecast: {c.target_column} per {c.id_column}",
+        c=c,
+        prep=preparation,
+        details=details,
+        skipped=preparation.get("skipped", {}),
+        epochs=len(training.history.get("loss", [])),
+        seconds=training.seconds,
+        verdict_sentence=evaluation_verdict(evaluation, c.horizon),
+        metrics=metrics_table_html(evaluation["metrics"], FORECAST_COLUMNS),
+        intervals=interval_section(evaluation["metrics"], details),
+        series_table=series_table_html(evaluation["by_series"], c.id_column),
+        forecast_png=forecast_png,
+        plotted_series=PLOTTED_SERIES,
+        future=frame_html(future),
+        step_errors=step_errors,
+        loss=loss_body,
+        gradients=gradient_section(training.gradient_health, directory),
+        configuration=config_html(c.to_dict(), settings_used),
+    )
