@@ -1,0 +1,203 @@
+"""Static columns of a global model: one value per series, embedded or standardised."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import TINY, make_events
+from typer.testing import CliRunner
+
+from rnnkit import ConfigError, DataError, GlobalForecaster, forecasting
+from rnnkit.cli.main import app
+from rnnkit.data.static_covariates import StaticEncoding, static_table
+
+COLUMNS = dict(time_column="created_at", target_column="amount", id_column="branch")
+SETTINGS = {**TINY, **COLUMNS, "gradient_health": False}
+STATIC = ("region", "size")
+runner = CliRunner()
+
+
+def make_rows(regions=("north", "south", "north"), days=100) -> pd.DataFrame:
+    """Events of a few branches, each with its region (text) and size (a number)."""
+    frames = []
+    for i, region in enumerate(regions):
+        events = make_events(days=days, seed=i)
+        events["amount"] *= 1 + i
+        events["branch"] = f"b{i}"
+        events["region"] = region
+        events["size"] = str(10 * (i + 1))
+        frames.append(events)
+    return pd.concat(frames).sample(frac=1.0, random_state=0).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def rows() -> pd.DataFrame:
+    return make_rows()
+
+
+@pytest.fixture(scope="module")
+def trained(rows) -> GlobalForecaster:
+    return GlobalForecaster(**SETTINGS, static_columns=STATIC).fit(rows, verbose=0)
+
+
+# ----------------------------------------------------------------------- the table
+def test_static_table_holds_one_value_per_series(rows):
+    table = static_table([rows], "branch", STATIC, "the data")
+    assert table.to_dict("index") == {
+        "b0": {"region": "north", "size": "10"},
+        "b1": {"region": "south", "size": "20"},
+        "b2": {"region": "north", "size": "30"},
+    }
+
+
+def test_static_encoding_embeds_text_and_standardises_numbers(rows):
+    encoding = StaticEncoding.fit(static_table([rows], "branch", STATIC, "the data"))
+    assert encoding.categories == {"region": ("north", "south")}
+    assert list(encoding.numeric) == ["size"]
+    assert encoding.vocabulary_sizes == (2,)
+
+
+def test_static_column_with_two_values_in_one_series_is_an_error(rows):
+    bad = rows.copy()
+    bad.loc[bad.index[(bad["branch"] == "b1").to_numpy()][:3], "region"] = "east"
+    with pytest.raises(DataError, match=r"Static column 'region' has more than one value in "
+                       r"series 'b1' \('(south|east)', '(south|east)'\)"):
+        GlobalForecaster(**SETTINGS, static_columns=STATIC).fit(bad, verbose=0)
+
+
+def test_missing_static_column_is_an_error(rows):
+    with pytest.raises(DataError, match="has no static column 'region'"):
+        GlobalForecaster(**SETTINGS, static_columns=STATIC).fit(
+            rows.drop(columns="region"), verbose=0
+        )
+
+
+def test_series_without_a_static_value_is_an_error(rows):
+    bad = rows.copy()
+    bad.loc[bad["branch"] == "b2", "size"] = np.nan
+    with pytest.raises(DataError, match="Series 'b2' has no value in static column 'size'"):
+        GlobalForecaster(**SETTINGS, static_columns=STATIC).fit(bad, verbose=0)
+
+
+def test_static_columns_need_an_id_column():
+    with pytest.raises(ConfigError, match="give id_column"):
+        GlobalForecaster(**{**SETTINGS, "id_column": None}, static_columns=("region",))
+
+
+def test_static_column_may_not_be_the_target():
+    with pytest.raises(ConfigError, match="Static column 'amount' is also the time, target"):
+        GlobalForecaster(**SETTINGS, static_columns=("amount",))
+
+
+def test_static_columns_need_the_direct_strategy():
+    with pytest.raises(ConfigError, match="static_columns need the direct strategy"):
+        GlobalForecaster(**SETTINGS, static_columns=STATIC, strategy="recursive")
+
+
+# ----------------------------------------------------------------------- the model
+def test_the_network_embeds_each_categorical_column(trained):
+    layer = trained.model_.get_layer("static_1_embedding")
+    assert layer.input_dim == 2  # north, south
+    # value, then size (standardised), then the region's index
+    assert trained.model_.input_shape == (None, TINY["lookback"], 3)
+
+
+def test_unseen_category_at_predict_time_is_an_error(trained, rows):
+    new = rows.copy()
+    new.loc[new["branch"] == "b0", "region"] = "east"
+    with pytest.raises(
+        DataError, match="Series 'b0' has the category 'east' in static column 'region'"
+    ):
+        trained.predict(new)
+
+
+def test_predict_needs_the_static_columns_in_new_data(trained, rows):
+    with pytest.raises(DataError, match="has no static column 'size'"):
+        trained.predict(rows.drop(columns="size"))
+
+
+def test_new_series_with_a_known_category_is_forecast(trained, rows):
+    new = rows[rows["branch"] == "b0"].assign(branch="b9", region="south", size="15")
+    forecast = trained.predict(new)
+    assert set(forecast["branch"]) == {"b9"} and forecast["forecast"].notna().all()
+
+
+def test_static_columns_change_the_forecast(trained):
+    # The same window read as a north and as a south branch: the embedding is read.
+    window = trained.series_["b0"].to_numpy()[-TINY["lookback"] :][None, :]
+    scaling = [trained.scaling("b0", trained.series_["b0"].to_numpy())]
+    north = trained.forecast_panel(window, scaling, static=trained.static_inputs(["b0"]))
+    south = trained.forecast_panel(window, scaling, static=trained.static_inputs(["b1"]))
+    assert not np.allclose(north, south)
+
+
+def test_forecast_panel_without_static_inputs_is_an_error(trained):
+    window = trained.series_["b0"].to_numpy()[-TINY["lookback"] :][None, :]
+    scaling = [trained.scaling("b0", trained.series_["b0"].to_numpy())]
+    with pytest.raises(ConfigError, match="reads the static columns region, size"):
+        trained.forecast_panel(window, scaling)
+
+
+# ----------------------------------------------------------------------- persistence
+def test_save_load_gives_identical_forecasts(trained, rows, tmp_path):
+    trained.save(tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "preprocessing.json").read_text())
+    assert saved["static"]["categories"] == {"region": ["north", "south"]}
+    assert saved["static"]["values"]["b1"] == ["south", "20"]
+    loaded = forecasting.load(tmp_path / "run")
+    pd.testing.assert_frame_equal(loaded.predict(), trained.predict())
+    pd.testing.assert_frame_equal(loaded.predict(rows), trained.predict(rows))
+
+
+def test_run_saved_before_static_columns_still_loads(rows, tmp_path):
+    plain = GlobalForecaster(**SETTINGS).fit(rows, verbose=0)
+    plain.save(tmp_path / "run")
+    # What a run written before static columns existed holds: neither key.
+    for name, key in (("config.json", "static_columns"), ("preprocessing.json", "static")):
+        path = tmp_path / "run" / name
+        data = json.loads(path.read_text())
+        data.pop(key)
+        path.write_text(json.dumps(data))
+    loaded = GlobalForecaster.load(tmp_path / "run")
+    assert loaded.config.static_columns == ()
+    pd.testing.assert_frame_equal(loaded.predict(), plain.predict())
+
+
+def test_run_whose_static_columns_disagree_with_its_config_is_refused(trained, tmp_path):
+    trained.save(tmp_path / "run")
+    path = tmp_path / "run" / "config.json"
+    config = json.loads(path.read_text())
+    config["static_columns"] = ["region"]
+    path.write_text(json.dumps(config))
+    with pytest.raises(Exception, match="static.columns is"):
+        GlobalForecaster.load(tmp_path / "run")
+
+
+# ----------------------------------------------------------------------- command line
+def test_cli_trains_with_static_columns_from_a_csv(rows, tmp_path):
+    data = tmp_path / "branches.csv"
+    rows.to_csv(data, index=False)
+    out = tmp_path / "run"
+    args = ["forecast", "train", str(data), "--time-column", "created_at"]
+    args += ["--target-column", "amount", "--id-column", "branch", "--static-columns"]
+    args += ["region,size", "--lookback", "14", "--horizon", "7", "--num-layers", "1"]
+    args += ["--units", "8", "--epochs", "1", "--no-calendar", "--out", str(out), "--quiet"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "config.json").read_text())["static_columns"] == ["region", "size"]
+    saved = json.loads((out / "preprocessing.json").read_text())["static"]
+    assert saved["categories"] == {"region": ["north", "south"]}
+
+
+def test_cli_names_the_series_whose_static_value_changes(rows, tmp_path):
+    bad = rows.copy()
+    bad.loc[bad.index[(bad["branch"] == "b2").to_numpy()][:1], "size"] = "99"
+    data = tmp_path / "branches.csv"
+    bad.to_csv(data, index=False)
+    args = ["forecast", "train", str(data), "--time-column", "created_at"]
+    args += ["--target-column", "amount", "--id-column", "branch", "--static-columns", "size"]
+    args += ["--out", str(tmp_path / "run")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "Static column 'size' has more than one value in series 'b2'" in result.output
