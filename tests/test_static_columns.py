@@ -201,3 +201,41 @@ def test_cli_names_the_series_whose_static_value_changes(rows, tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert "Static column 'size' has more than one value in series 'b2'" in result.output
+
+
+# ----------------------------------------------------------------------- learning
+@pytest.mark.slow  # about 30 s: ten epochs on eight series
+def test_network_learns_what_the_static_category_says():
+    # Noisy series that rise or fall by their category only: a week's window hardly
+    # tells the two apart, the category does.
+    rng = np.random.default_rng(0)
+    days, frames = 160, []
+    for i in range(8):
+        trend = "up" if i % 2 == 0 else "down"
+        values = 300 + (0.6 if trend == "up" else -0.6) * np.arange(days)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": pd.date_range("2024-01-01", periods=days).astype(str),
+                    "value": values + rng.normal(0, 6, days),
+                    "series": f"s{i}",
+                    "trend": trend,
+                }
+            )
+        )
+    settings = {**TINY, "lookback": 7, "epochs": 10, "agg": "mean", "quantiles": ()}
+    model = GlobalForecaster(
+        **settings,
+        time_column="date",
+        target_column="value",
+        id_column="series",
+        static_columns=("trend",),
+        gradient_health=False,
+    ).fit(pd.concat(frames, ignore_index=True), verbose=0)
+    keys = list(model.series_)
+    windows = np.stack([model.series_[key].to_numpy()[-7:] for key in keys])
+    scalings = [model.scaling(key, model.series_[key].to_numpy()) for key in keys]
+    # Every series' own last window, forecast as if it rose and as if it fell.
+    rising = model.forecast_panel(windows, scalings, static=model.static_inputs(["s0"] * 8))
+    falling = model.forecast_panel(windows, scalings, static=model.static_inputs(["s1"] * 8))
+    assert np.all((rising - falling).mean(axis=0) > 0)
