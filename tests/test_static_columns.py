@@ -239,3 +239,22 @@ def test_network_learns_what_the_static_category_says():
     rising = model.forecast_panel(windows, scalings, static=model.static_inputs(["s0"] * 8))
     falling = model.forecast_panel(windows, scalings, static=model.static_inputs(["s1"] * 8))
     assert np.all((rising - falling).mean(axis=0) > 0)
+
+
+# ----------------------------------------------------------------------- serving
+def test_serve_forecasts_a_trained_series_with_its_saved_static_values(trained, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from rnnkit.serving import create_app, load_runs
+
+    trained.save(tmp_path / "stores")
+    client = TestClient(create_app(load_runs([str(tmp_path / "stores")])))
+    answer = client.post("/models/stores/forecast", json={"id": "b1"})
+    assert answer.status_code == 200, answer.text
+    expected = trained.predict(ids=["b1"])["forecast"].to_numpy()
+    np.testing.assert_allclose(answer.json()["forecast"], expected, rtol=1e-5)
+    dates = pd.date_range("2024-03-01", periods=20, freq="D")
+    history = [{"time": str(d.date()), "value": 100.0 + i} for i, d in enumerate(dates)]
+    new = client.post("/models/stores/forecast", json={"id": "b9", "history": history})
+    assert new.status_code == 422
+    assert "no static columns (region, size) for series 'b9'" in new.json()["error"]
