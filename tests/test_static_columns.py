@@ -61,8 +61,11 @@ def test_static_encoding_embeds_text_and_standardises_numbers(rows):
 def test_static_column_with_two_values_in_one_series_is_an_error(rows):
     bad = rows.copy()
     bad.loc[bad.index[(bad["branch"] == "b1").to_numpy()][:3], "region"] = "east"
-    with pytest.raises(DataError, match=r"Static column 'region' has more than one value in "
-                       r"series 'b1' \('(south|east)', '(south|east)'\)"):
+    with pytest.raises(
+        DataError,
+        match=r"Static column 'region' has more than one value in "
+        r"series 'b1' \('(south|east)', '(south|east)'\)",
+    ):
         GlobalForecaster(**SETTINGS, static_columns=STATIC).fit(bad, verbose=0)
 
 
