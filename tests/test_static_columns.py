@@ -261,3 +261,22 @@ def test_serve_forecasts_a_trained_series_with_its_saved_static_values(trained, 
     new = client.post("/models/stores/forecast", json={"id": "b9", "history": history})
     assert new.status_code == 422
     assert "no static columns (region, size) for series 'b9'" in new.json()["error"]
+
+
+def test_serve_forecasts_a_new_series_from_its_history_and_static_values(trained, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from rnnkit.serving import create_app, load_runs
+
+    trained.save(tmp_path / "stores")
+    client = TestClient(create_app(load_runs([str(tmp_path / "stores")])))
+    history = trained.series_["b1"].iloc[-20:]
+    points = [{"time": str(t.date()), "value": float(v)} for t, v in history.items()]
+    body = {"id": "b9", "history": points, "static": {"region": "south", "size": 20}}
+    answer = client.post("/models/stores/forecast", json=body)
+    assert answer.status_code == 200, answer.text
+    assert len(answer.json()["forecast"]) == TINY["horizon"]
+    body["static"] = {"region": "east", "size": 20}
+    unknown = client.post("/models/stores/forecast", json=body)
+    assert unknown.status_code == 422
+    assert "the category 'east' in static column 'region'" in unknown.json()["error"]

@@ -317,7 +317,8 @@ class GlobalForecaster(Forecaster):
         if unknown:
             raise DataError(
                 f"The model has no static columns ({', '.join(encoding.columns)}) for series "
-                f"{unknown[0]!r}: give its rows, with those columns, as data."
+                f"{unknown[0]!r}: give its rows with those columns (predict(data)), or its "
+                "values (static in serve)."
             )
         unique = list(dict.fromkeys(keys))
         rows = dict(zip(unique, encoding.transform(table.loc[unique])))
@@ -342,15 +343,21 @@ class GlobalForecaster(Forecaster):
         return self.panel_quantiles(window, [self.scaling(key, values)], forecast[None, :])[0]
 
     def forecast_series(
-        self, key: str, values: np.ndarray, start: pd.Timestamp | None = None
+        self,
+        key: str,
+        values: np.ndarray,
+        start: pd.Timestamp | None = None,
+        static: dict[str, str | float] | None = None,
     ) -> np.ndarray:
         """The ``horizon`` values after ``values`` (one series' per-period history, at
         least ``lookback`` long, on the original scale) of the series ``key``; ``start``
-        is the first forecast period's date (needed with calendar features)."""
+        is the first forecast period's date (needed with calendar features); ``static``
+        the series' static columns (by default its saved ones)."""
         window = last_windows(values, [len(values)], self.config.window)
         starts = None if start is None else [start]
-        static = self.static_inputs([key])
-        return self.forecast_panel(window, [self.scaling(key, values)], starts, static)[0]
+        table = None if static is None else pd.DataFrame([static], index=[key])
+        inputs = self.static_inputs([key], table)
+        return self.forecast_panel(window, [self.scaling(key, values)], starts, inputs)[0]
 
     def predict(  # type: ignore[override]
         self,
