@@ -280,3 +280,12 @@ def test_serve_forecasts_a_new_series_from_its_history_and_static_values(trained
     unknown = client.post("/models/stores/forecast", json=body)
     assert unknown.status_code == 422
     assert "the category 'east' in static column 'region'" in unknown.json()["error"]
+
+
+@pytest.mark.slow  # about 45 s: ARIMA baselines in every fold
+def test_backtest_keeps_the_static_columns_in_every_fold(rows):
+    from rnnkit.forecasting.backtesting import backtest
+
+    result = backtest(rows, 2, **{**SETTINGS, "epochs": 1}, static_columns=STATIC, refit=False)
+    assert len(result["folds"]) == 2
+    assert np.isfinite(result["mean"]["model"]["mae"])
