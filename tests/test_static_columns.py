@@ -289,3 +289,28 @@ def test_backtest_keeps_the_static_columns_in_every_fold(rows):
     result = backtest(rows, 2, **{**SETTINGS, "epochs": 1}, static_columns=STATIC, refit=False)
     assert len(result["folds"]) == 2
     assert np.isfinite(result["mean"]["model"]["mae"])
+
+
+def test_true_and_false_are_categories():
+    table = pd.DataFrame({"online": [True, False, True]}, index=["a", "b", "c"])
+    encoding = StaticEncoding.fit(table)
+    assert encoding.categories == {"online": ("False", "True")}
+    saved = StaticEncoding.from_dict(encoding.to_dict())
+    assert saved.transform(table.astype(str)).tolist() == [[1.0], [0.0], [1.0]]
+
+
+def test_evaluate_reads_the_static_columns_of_new_data(trained, rows):
+    metrics = trained.evaluate(rows)
+    assert np.isfinite(metrics["model"]["mae"])
+
+
+@pytest.mark.slow  # 26-52 s here: the calendar makes every window longer by the horizon
+def test_static_columns_work_with_calendar_features(rows, tmp_path):
+    settings = {**SETTINGS, "calendar": True, "epochs": 1}
+    model = GlobalForecaster(**settings, static_columns=STATIC)
+    model.fit(rows, verbose=0).save(tmp_path / "run")
+    # value, flag, the calendar features, size, region
+    channels = 2 + len(model.feature_names_) + 2
+    assert model.model_.input_shape == (None, TINY["lookback"] + TINY["horizon"], channels)
+    loaded = GlobalForecaster.load(tmp_path / "run")
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict())

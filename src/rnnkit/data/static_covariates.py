@@ -1,7 +1,8 @@
 """Static covariates: attributes of a whole series (its region, its category, its size),
 one value per series of a global model.
 
-A column is numeric when every series' value is a number, categorical otherwise.
+A column is numeric when every series' value is a number (not true/false), categorical
+otherwise.
 Numeric columns are standardised with the mean and standard deviation of the trained
 series; each categorical column's categories (its vocabulary) are the trained series'
 values, and the network reads each category's index through an embedding. A category
@@ -97,7 +98,8 @@ class StaticEncoding:
         numeric, categories = {}, {}
         for column in table.columns:
             values = pd.to_numeric(table[column], errors="coerce")
-            if values.notna().all():
+            # True/False are categories: saved as text, they would not read back as numbers.
+            if values.notna().all() and not pd.api.types.is_bool_dtype(table[column]):
                 mean, std = float(values.mean()), float(values.std(ddof=0))
                 numeric[column] = (mean, std if std > 1e-12 * max(abs(mean), 1.0) else 1.0)
             else:
