@@ -207,7 +207,7 @@ def test_cli_names_the_series_whose_static_value_changes(rows, tmp_path):
 
 
 # ----------------------------------------------------------------------- learning
-@pytest.mark.slow  # about 30 s: ten epochs on eight series
+@pytest.mark.slow  # 22 s here: ten epochs on eight series
 def test_network_learns_what_the_static_category_says():
     # Noisy series that rise or fall by their category only: a week's window hardly
     # tells the two apart, the category does.
