@@ -313,8 +313,10 @@ def test_a_frame_indexed_by_time_is_read_as_the_time_column(trained_forecaster, 
     indexed = events.set_index(pd.to_datetime(events["created_at"]))[["amount"]]
     expected = trained_forecaster.prepare(events).values
     pd.testing.assert_series_equal(trained_forecaster.prepare(indexed).values, expected)
+    # The forecasts come back indexed by time too, with the same values.
     pd.testing.assert_frame_equal(
-        trained_forecaster.predict(indexed), trained_forecaster.predict(events)
+        trained_forecaster.predict(indexed),
+        trained_forecaster.predict(events).set_index("created_at"),
     )
 
 
@@ -322,7 +324,9 @@ def test_fit_on_a_frame_indexed_by_time_returns_the_estimator(events):
     indexed = events.set_index(pd.to_datetime(events["created_at"]))[["amount"]]
     f = Forecaster(time_column="created_at", target_column="amount", **{**TINY, "epochs": 1})
     assert f.fit(indexed, verbose=0) is f
-    assert list(f.predict().columns) == ["created_at", "forecast", "q0.1", "q0.5", "q0.9"]
+    forecast = f.predict()
+    assert forecast.index.name == "created_at"
+    assert list(forecast.columns) == ["forecast", "q0.1", "q0.5", "q0.9"]
 
 
 def test_a_numpy_array_is_refused_with_what_to_pass_instead():

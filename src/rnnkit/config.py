@@ -296,6 +296,10 @@ class ForecastConfig(_Config):
             the network reads them over its window.
         agg_columns: how each covariate column's rows combine per period
             (``{"price": "mean", "promo": "max"}``); ``mean`` for a column not named.
+        static_columns: columns holding one value per series of a global model (its
+            region, its category): categorical ones are embedded, numeric ones
+            standardised, and the network reads them at every step of the window (see
+            :mod:`rnnkit.data.static_covariates`). Needs ``id_column``, direct strategy.
     """
 
     time_column: str = "date"
@@ -322,6 +326,7 @@ class ForecastConfig(_Config):
     future_columns: tuple[str, ...] = ()
     past_columns: tuple[str, ...] = ()
     agg_columns: tuple[tuple[str, str], ...] = ()
+    static_columns: tuple[str, ...] = ()
     model: ModelConfig = dataclasses.field(default_factory=_forecaster_model)
     training: TrainingConfig = dataclasses.field(default_factory=_forecaster_training)
 
@@ -439,6 +444,32 @@ class ForecastConfig(_Config):
             _check_choice(f"agg_columns[{column!r}]", agg, AGGS)
         if columns and self.strategy != "direct":
             raise ConfigError(f"covariate columns need the direct strategy, not {self.strategy!r}.")
+        self._check_static_columns(columns)
+
+    def _check_static_columns(self, covariates: tuple[str, ...]) -> None:
+        value = self.static_columns
+        if isinstance(value, list):  # as JSON gives it
+            object.__setattr__(self, "static_columns", value := tuple(value))
+        if not isinstance(value, tuple) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"static_columns must be a list of column names, got {value!r}.")
+        if not value:
+            return
+        repeated = sorted({c for c in value if value.count(c) > 1})
+        if repeated:
+            raise ConfigError(f"Column {repeated[0]!r} is named twice in static_columns.")
+        for column in value:
+            if column in (self.time_column, self.target_column, self.id_column, *covariates):
+                raise ConfigError(
+                    f"Static column {column!r} is also the time, target, id or a covariate "
+                    "column: name the columns that describe each series."
+                )
+        if self.id_column is None:
+            raise ConfigError(
+                f"static_columns ({', '.join(value)}) describe the series of a global model: "
+                "give id_column (--id-column) too."
+            )
+        if self.strategy != "direct":
+            raise ConfigError(f"static_columns need the direct strategy, not {self.strategy!r}.")
 
     @property
     def uses_calendar(self) -> bool:
@@ -465,6 +496,7 @@ class ForecastConfig(_Config):
             "future_columns": list(self.future_columns),
             "past_columns": list(self.past_columns),
             "agg_columns": dict(self.agg_columns),
+            "static_columns": list(self.static_columns),
         }
 
     @classmethod

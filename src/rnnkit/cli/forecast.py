@@ -217,6 +217,16 @@ PastColumns = Annotated[
         rich_help_panel=DATA,
     ),
 ]
+StaticColumns = Annotated[
+    str,
+    typer.Option(
+        help="Columns holding one value per series of a global model (region,category): "
+        "categories embedded, numbers standardised. Needs --id-column.",
+        parser=_names,
+        metavar="COL,COL,...",
+        rich_help_panel=DATA,
+    ),
+]
 AggColumns = Annotated[
     str,
     typer.Option(
@@ -337,6 +347,7 @@ def train(
     future_columns: FutureColumns = "",
     past_columns: PastColumns = "",
     agg_columns: AggColumns = "",
+    static_columns: StaticColumns = "",
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
     units: Units = _M.units,
@@ -483,6 +494,7 @@ def backtest(
     future_columns: FutureColumns = "",
     past_columns: PastColumns = "",
     agg_columns: AggColumns = "",
+    static_columns: StaticColumns = "",
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
     units: Units = _M.units,
@@ -718,6 +730,7 @@ def lr_find(
     future_columns: FutureColumns = "",
     past_columns: PastColumns = "",
     agg_columns: AggColumns = "",
+    static_columns: StaticColumns = "",
     cell: Cell = _M.cell,
     num_layers: Layers = _M.num_layers,
     units: Units = _M.units,

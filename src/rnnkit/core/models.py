@@ -86,6 +86,7 @@ def build_ensemble_forecaster(
     zero_output: bool = True,
     channels: int = 1,
     future_steps: int = 0,
+    static_vocabularies: tuple[int, ...] = (),
 ) -> keras.Model:
     """``ensemble_size`` forecasters in one model: ``(batch, lookback, 1)`` windows to
     ``(batch, ensemble_size, horizon)``, one row of forecasts per member.
@@ -102,6 +103,12 @@ def build_ensemble_forecaster(
     first, then the covariates), and ``future_steps`` more steps follow the window: the
     covariates known for the periods forecast (their value channel is zero).
 
+    With ``static_vocabularies`` (the number of categories of each categorical static
+    column), the last ``len(static_vocabularies)`` channels hold category indices, the
+    same at every step: each goes through an ``Embedding`` of its own (see
+    :func:`static_embedding_dim`) whose vectors replace it before the members read the
+    input.
+
     Example:
         >>> model = build_ensemble_forecaster(56, 28, ModelConfig(num_layers=1, units=16), 3)
         >>> model.output_shape
@@ -109,13 +116,21 @@ def build_ensemble_forecaster(
         >>> config = ModelConfig(num_layers=1, units=16)
         >>> build_ensemble_forecaster(56, 28, config, channels=11, future_steps=28).input_shape
         (None, 84, 11)
+        >>> build_ensemble_forecaster(
+        ...     56, 28, config, channels=3, static_vocabularies=(4, 2)
+        ... ).get_layer("static_1_embedding").output.shape
+        (None, 56, 2)
     """
     initializer = "zeros" if zero_output else "glorot_uniform"
     inputs = keras.Input(shape=(lookback + future_steps, channels), name="window")
+    joined = inputs
+    if static_vocabularies:
+        joined = _embedded(inputs, lookback + future_steps, channels, static_vocabularies)
+        channels = joined.shape[-1]
     members = []
     for k, steps in enumerate(member_lookbacks(lookback, ensemble_size)):
         name = f"member_{k + 1}"
-        x = inputs
+        x = joined
         if steps < lookback:
             x = keras.layers.Cropping1D((lookback - steps, 0), name=f"{name}_lookback")(x)
         hidden = recurrent_stack(x, config, name=f"{name}_rnn")
@@ -146,6 +161,40 @@ def build_ensemble_forecaster(
         else keras.layers.Concatenate(axis=1, name="members")(members)
     )
     return keras.Model(inputs, outputs, name="ensemble_forecaster")
+
+
+def static_embedding_dim(categories: int) -> int:
+    """The embedding width of a static column of ``categories`` categories: half of
+    them, rounded up, at most 8 (a few series attributes need few dimensions).
+
+    Example:
+        >>> [static_embedding_dim(n) for n in (1, 2, 5, 40)]
+        [1, 1, 3, 8]
+    """
+    return max(1, min(8, (categories + 1) // 2))
+
+
+def _embedded(inputs, steps: int, channels: int, vocabularies: tuple[int, ...]):
+    """``inputs`` ``(steps, channels)`` with its last ``len(vocabularies)`` channels (category
+    indices) replaced by their embeddings, with built-in layers only (one input tensor
+    keeps every caller's single-array batches)."""
+    count = len(vocabularies)
+    by_channel = keras.layers.Permute((2, 1), name="static_channels")(inputs)
+    dynamic = keras.layers.Cropping1D((0, count), name="static_others")(by_channel)
+    parts = [keras.layers.Permute((2, 1), name="static_others_steps")(dynamic)]
+    for j, size in enumerate(vocabularies):
+        position = channels - count + j
+        index = keras.layers.Cropping1D(
+            (position, channels - position - 1), name=f"static_{j + 1}_channel"
+        )(by_channel)
+        index = keras.layers.Reshape((steps,), name=f"static_{j + 1}_index")(index)
+        # Embedding casts the (whole-number) float indices to integers.
+        parts.append(
+            keras.layers.Embedding(
+                size, static_embedding_dim(size), name=f"static_{j + 1}_embedding"
+            )(index)
+        )
+    return keras.layers.Concatenate(axis=-1, name="static_joined")(parts)
 
 
 def _window_values(x, future_steps: int, channels: int, name: str):

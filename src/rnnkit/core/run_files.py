@@ -119,6 +119,35 @@ class ForecastPreprocessing(RunFile):
     covariates: CovariateState | None = None
 
 
+class NumericStatic(RunFile):
+    mean: Finite
+    std: Positive
+
+
+class StaticState(RunFile):
+    """A global model's static columns: their encoding and each series' values."""
+
+    columns: list[str]
+    numeric: dict[str, NumericStatic]
+    categories: dict[str, list[str]]
+    values: dict[str, list[str]]
+
+    @model_validator(mode="after")
+    def _every_column_encoded(self) -> StaticState:
+        encoded = [*self.numeric, *self.categories]
+        if sorted(encoded) != sorted(self.columns):
+            raise ValueError(
+                f"encodes {encoded} but 'columns' names {self.columns}: each column is "
+                "numeric or categorical"
+            )
+        empty = [c for c, v in self.categories.items() if not v]
+        if empty:
+            raise ValueError(f"categorical column {empty[0]!r} has no category")
+        if any(len(row) != len(self.columns) for row in self.values.values()):
+            raise ValueError(f"'values' rows must hold one value per column ({len(self.columns)})")
+        return self
+
+
 class GlobalForecastPreprocessing(RunFile):
     """``preprocessing.json`` of a run of many series: one scaler, floor and tail each."""
 
@@ -135,6 +164,8 @@ class GlobalForecastPreprocessing(RunFile):
     calendar: list[str] | None = None
     # The lowest value forecast (0 for a series without negative values); none: no floor.
     floor: Finite | None = None
+    # Runs without static columns (and those saved before them) have none.
+    static: StaticState | None = None
 
     @model_validator(mode="after")
     def _same_series(self) -> GlobalForecastPreprocessing:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -359,3 +359,15 @@ def _merge(partials: pd.DataFrame, agg: str) -> pd.DataFrame:
         how = {"sum": "sum", "min": "min", "max": "max", "last": "last", "last_time": "last"}
         merged[name] = getattr(grouped[name], how[name])()
     return pd.DataFrame(merged)
+
+
+def column_chunks(
+    path: str | os.PathLike[str], columns: Sequence[str], chunk_rows: int = 1_000_000
+) -> Iterator[pd.DataFrame]:
+    """The named columns of a CSV, as text, ``chunk_rows`` rows at a time (an empty field
+    is missing), for columns read beside the aggregation (static columns)."""
+    path, encoding = check_csv_file(path)
+    positions = read_csv_header(path, encoding, list(columns))
+    for chunk in _chunks(path, encoding, sorted(set(positions)), chunk_rows):
+        chunk.columns = [str(c).strip() for c in chunk.columns]
+        yield chunk.replace("", pd.NA)

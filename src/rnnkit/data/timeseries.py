@@ -61,10 +61,13 @@ class Panel:
     Attributes:
         series: ``{id: PreparedSeries}``, sorted by id.
         ids_without_values: ids whose rows all lack a target value (no series made).
+        statics: each series' static columns (see
+            :mod:`rnnkit.data.static_covariates`), indexed by id; ``None`` without them.
     """
 
     series: dict[str, PreparedSeries]
     ids_without_values: tuple[str, ...] = ()
+    statics: pd.DataFrame | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.series)
@@ -83,7 +86,8 @@ class Panel:
                 f"The data has {len(self.series)} series: "
                 f"{', '.join(list(self.series)[:10])}{', ...' if len(self.series) > 10 else ''}."
             )
-        return Panel({key: self.series[key] for key in ids}, self.ids_without_values)
+        statics = None if self.statics is None else self.statics.loc[list(ids)]
+        return Panel({key: self.series[key] for key in ids}, self.ids_without_values, statics)
 
     def summary(self) -> dict[str, object]:
         starts = [p.values.index[0] for p in self.series.values()]

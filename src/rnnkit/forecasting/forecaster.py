@@ -251,6 +251,7 @@ class Forecaster(EstimatorParams):
         """
         c = self.config
         data_ = self._training_data(data)
+        self.time_indexed_ = indexed_by_time(data, c.time_column)
         x_train, y_train = data_["train"]
         loss = self._loss()
         arrays = [*data_["train"], *data_["validation"]]
@@ -310,6 +311,7 @@ class Forecaster(EstimatorParams):
         targets: np.ndarray,
         epsilon: float | np.ndarray,
         features: np.ndarray | None = None,
+        static: np.ndarray | None = None,
     ) -> Calibration | None:
         """The prediction intervals' offsets, from the trained model's errors on the
         validation windows (scaled inputs ``(n, lookback)``, targets ``(n, horizon)``,
@@ -320,7 +322,7 @@ class Forecaster(EstimatorParams):
             return None
         calibration = None
         if len(inputs):
-            forecast = self._forecast_scaled(inputs, epsilon, features)
+            forecast = self._forecast_scaled(inputs, epsilon, features, static)
             spread = window_statistics(inputs, self.config.window_norm, epsilon)[1]
             calibration = calibrate((targets - forecast) / spread, quantiles)
         if calibration is None:
@@ -371,6 +373,7 @@ class Forecaster(EstimatorParams):
             return models.build_many_to_many(c.window, c.horizon, c.model)
         if self._ensemble_output():
             features = self.feature_names_
+            static = getattr(self, "static_encoding_", None)
             return models.build_ensemble_forecaster(
                 c.window,
                 c.horizon,
@@ -378,8 +381,10 @@ class Forecaster(EstimatorParams):
                 c.ensemble_size,
                 c.linear,
                 c.base != "none",
-                channels=2 + len(features) if features else 1,
+                channels=(2 + len(features) if features else 1)
+                + (0 if static is None else static.width),
                 future_steps=c.horizon if features else 0,
+                static_vocabularies=() if static is None else static.vocabulary_sizes,
             )
         return models.build_forecaster(c.window, self._output_steps(), c.model)
 
@@ -506,20 +511,31 @@ class Forecaster(EstimatorParams):
             parts.append(scaled)
         return np.concatenate(parts, axis=2) if parts else None
 
-    def _model_inputs(self, normalised: np.ndarray, features: np.ndarray | None) -> np.ndarray:
+    def _model_inputs(
+        self,
+        normalised: np.ndarray,
+        features: np.ndarray | None,
+        static: np.ndarray | None = None,
+    ) -> np.ndarray:
         """The network's input ``(n, steps, channels)`` from normalised windows ``(n,
         lookback)``: the values alone, or with calendar ``features`` ``(n, lookback +
         horizon, k)``: then each step holds its value (zero for the periods forecast), a
-        flag that is 1 for the periods forecast, and its features."""
+        flag that is 1 for the periods forecast, and its features. A global model's
+        ``static`` inputs (``(width,)`` or ``(n, width)``: see
+        :class:`~rnnkit.data.static_covariates.StaticEncoding`) follow at every step."""
         values = np.asarray(normalised, dtype="float32")[..., None]
-        if features is None:
-            return values
         n, lookback = normalised.shape
-        future = features.shape[1] - lookback
-        values = np.concatenate([values, np.zeros((n, future, 1), "float32")], axis=1)
-        flag = np.zeros((n, lookback + future, 1), "float32")
-        flag[:, lookback:] = 1.0
-        return np.concatenate([values, flag, features.astype("float32")], axis=2)
+        if features is not None:
+            future = features.shape[1] - lookback
+            values = np.concatenate([values, np.zeros((n, future, 1), "float32")], axis=1)
+            flag = np.zeros((n, lookback + future, 1), "float32")
+            flag[:, lookback:] = 1.0
+            values = np.concatenate([values, flag, features.astype("float32")], axis=2)
+        if static is None:
+            return values
+        static = np.broadcast_to(np.asarray(static, dtype="float32"), (n, np.shape(static)[-1]))
+        repeated = np.broadcast_to(static[:, None, :], (n, values.shape[1], static.shape[1]))
+        return np.concatenate([values, repeated], axis=2)
 
     def _choose_base(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[str, float]:
         """The base forecast the network corrects and its smoothing weight (``theta``):
@@ -552,7 +568,11 @@ class Forecaster(EstimatorParams):
     def _ensemble_output(self) -> bool:
         c = self.config
         return c.strategy == "direct" and (
-            c.ensemble_size > 1 or c.linear or c.base != "none" or bool(self.feature_names_)
+            c.ensemble_size > 1
+            or c.linear
+            or c.base != "none"
+            or bool(self.feature_names_)
+            or bool(c.static_columns)
         )
 
     def find_learning_rate(self, data: DataLike) -> RangeTestResult:
@@ -645,17 +665,19 @@ class Forecaster(EstimatorParams):
         current: np.ndarray,
         epsilon: float | np.ndarray,
         features: np.ndarray | None = None,
+        static: np.ndarray | None = None,
     ) -> np.ndarray:
         """Forecasts ``horizon`` steps of scaled windows ``(n, lookback)``, on that scale.
 
         ``epsilon`` is the level floor: one number, or one per window ``(n, 1)``;
-        ``features`` the windows' calendar features (see :meth:`window_features`).
+        ``features`` the windows' calendar features (see :meth:`window_features`);
+        ``static`` a global model's static inputs, one row per window (direct strategy).
         """
         c = self.config
         if c.strategy != "recursive":  # direct and seq2seq forecast the horizon at once
             center, spread = window_statistics(current, c.window_norm, epsilon)
             base = self._base(current, center)
-            inputs = self._model_inputs((current - center) / spread, features)
+            inputs = self._model_inputs((current - center) / spread, features, static)
             return self._predict_batch(inputs) * spread + base
         steps = []
         for _ in range(c.horizon):
@@ -693,7 +715,9 @@ class Forecaster(EstimatorParams):
         Returns:
             A DataFrame with the period start (named after ``time_column``),
             ``forecast`` and a column per quantile of the prediction interval
-            (``q0.1``, ``q0.5``, ``q0.9``: see ``quantiles``).
+            (``q0.1``, ``q0.5``, ``q0.9``: see ``quantiles``). When ``data`` (or, without
+            it, the data ``fit`` was given) is a DataFrame indexed by time, the period
+            starts are the index instead of a column.
         """
         self._check_fitted()
         c = self.config
@@ -720,7 +744,26 @@ class Forecaster(EstimatorParams):
                 **{quantile_name(q): band for q, band in zip(self.quantiles_, bands)},
             }
         )
-        return frame.iloc[:steps]
+        return self._as_given(frame.iloc[:steps], data)
+
+    def _as_given(self, forecasts: pd.DataFrame, data: object) -> pd.DataFrame:
+        """``forecasts`` indexed by their periods when ``data`` (or, when it is ``None``,
+        the data ``fit`` was given) was a DataFrame indexed by time, as it came."""
+        time_column = self.config.time_column
+        given = getattr(self, "time_indexed_", False) if data is None else None
+        if given or (given is None and indexed_by_time(data, time_column)):
+            return forecasts.set_index(time_column)
+        return forecasts
+
+    def _time_as_column(self, forecasts: pd.DataFrame) -> pd.DataFrame:
+        """``forecasts`` as :meth:`predict` gives them for a time column (undoes
+        :meth:`_as_given`)."""
+        time_column = self.config.time_column
+        if time_column in forecasts.columns:
+            return forecasts
+        frame = forecasts.reset_index()
+        first = [name for name in (self.config.id_column, time_column) if name is not None]
+        return frame[[*first, *(name for name in frame.columns if name not in first)]]
 
     def forecast_covariates(
         self,
@@ -877,7 +920,8 @@ class Forecaster(EstimatorParams):
                 {c.time_column: pd.DatetimeIndex([]), **{n: np.empty(0) for n in names}}
             )
         else:
-            future = self.predict()
+            # forecast.csv keeps the period as a column, however fit's data was indexed.
+            future = self._time_as_column(self.predict())
             future.to_csv(directory / "forecast.csv", index=False)
         if hasattr(self, "evaluation_"):
             self._write_report(directory, future)
@@ -1117,6 +1161,22 @@ def check_data_type(data: object, config: ForecastConfig, accepted: tuple[type, 
         f"'{config.target_column}' (or indexed by time), or a CSV or Parquet path, not "
         f"{type(data).__name__}: wrap the values in a DataFrame, e.g. pd.DataFrame("
         f"{{'{config.target_column}': values}}, index=pd.date_range(start, periods=len(values)))."
+    )
+
+
+def indexed_by_time(data: object, time_column: str) -> bool:
+    """Whether ``data`` is a DataFrame whose periods are its DatetimeIndex (and not a
+    ``time_column``): its forecasts are then indexed by time too.
+
+    Example:
+        >>> frame = pd.DataFrame({"v": [1.0]}, index=pd.DatetimeIndex(["2024-01-01"]))
+        >>> indexed_by_time(frame, "date"), indexed_by_time(frame.reset_index(), "date")
+        (True, False)
+    """
+    return (
+        isinstance(data, pd.DataFrame)
+        and isinstance(data.index, pd.DatetimeIndex)
+        and time_column not in data.columns
     )
 
 

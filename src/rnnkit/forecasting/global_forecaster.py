@@ -23,7 +23,8 @@ from rnnkit.core import run_files
 from rnnkit.data.calendar_features import check_country
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table
 from rnnkit.data.scaling import Scaler
-from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id
+from rnnkit.data.static_covariates import StaticEncoding, static_table
+from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id, column_chunks
 from rnnkit.data.timeseries import PANDAS_RULES, Panel, future_index
 from rnnkit.data.windows import last_windows, make_windows, window_starts
 from rnnkit.errors import ConfigError, DataError, NotFittedError
@@ -31,6 +32,7 @@ from rnnkit.forecasting.forecaster import (
     LEVEL_FLOOR,
     Forecaster,
     check_data_type,
+    indexed_by_time,
     nonnegative_floor,
     tail_series,
     tail_state,
@@ -96,18 +98,34 @@ class GlobalForecaster(Forecaster):
         c = self.config
         columns = (c.id_column, c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
         check_data_type(data, c, (Panel, pd.DataFrame))
+        statics = None
         if isinstance(data, Panel):
             panel = data
+            if c.static_columns and panel.statics is None:
+                raise DataError(
+                    f"This Panel has no static columns ({', '.join(c.static_columns)}): give "
+                    "the rows (a DataFrame or a path) instead."
+                )
         elif isinstance(data, pd.DataFrame):
             if len(data) == 0:
                 raise DataError("The DataFrame has no rows.")
             frame = time_index_as_column(data, c.time_column)
             panel = aggregate_frame_by_id(frame, *columns, time_format=c.time_format)
+            if c.static_columns:
+                statics = static_table([frame], c.id_column, c.static_columns, "the DataFrame")
         elif Path(data).suffix.lower() in PARQUET_SUFFIXES:
-            frame = read_table(data, columns=list(columns[:3]))
+            frame = read_table(data, columns=[*columns[:3], *c.static_columns])
             panel = aggregate_frame_by_id(frame, *columns, time_format=c.time_format)
+            if c.static_columns:
+                statics = static_table([frame], c.id_column, c.static_columns, f"'{data}'")
         else:
             panel = aggregate_file_by_id(data, *columns, time_format=c.time_format)
+            if c.static_columns:
+                chunks = column_chunks(data, [c.id_column, *c.static_columns])
+                statics = static_table(chunks, c.id_column, c.static_columns, f"'{data}'")
+        if statics is not None:
+            # Ids whose rows all lack a target make no series and need no static value.
+            panel = dataclasses.replace(panel, statics=statics.loc[list(panel.series)])
         return panel.select(ids, c.id_column) if ids else panel
 
     # ----------------------------------------------------------------- training
@@ -126,7 +144,9 @@ class GlobalForecaster(Forecaster):
             self, with ``model_``, ``scalers_``, ``series_``, ``metrics_`` (overall),
             ``metrics_by_series_`` and ``skipped_`` set.
         """
-        return super().fit(self.prepare(data, ids), **kwargs)
+        super().fit(self.prepare(data, ids), **kwargs)
+        self.time_indexed_ = indexed_by_time(data, self.config.time_column)
+        return self
 
     def _training_data(self, data: DataLike) -> dict[str, Any]:
         """Per series: split, fit its scaler on its training part, cut its windows."""
@@ -186,6 +206,13 @@ class GlobalForecaster(Forecaster):
         self.floor_ = 0.0 if nonnegative else None  # every series' training part
         self.skipped_ = skipped
         self.padded_ = padded
+        self.static_encoding_ = None
+        static_rows: list[np.ndarray | None] = [None] * len(splits)
+        if c.static_columns:
+            # Fit on every series of the data, so that the short ones left out of training
+            # are still forecast (a category only they have keeps its initial embedding).
+            self.static_encoding_ = StaticEncoding.fit(panel.statics)
+            static_rows = list(self.static_encoding_.transform(panel.statics.loc[list(splits)]))
         chosen_on = "validation" if any(len(x) for x, _, _ in raw["validation"]) else "train"
         self.base_, self.base_smoothing_ = self._choose_base(
             np.concatenate([x for x, _, _ in raw[chosen_on]]),
@@ -193,8 +220,8 @@ class GlobalForecaster(Forecaster):
         )
         parts = {
             name: [
-                (*self._normalised(x, y, epsilon=e), f)
-                for (x, y, e), f in zip(windows, features[name])
+                (*self._normalised(x, y, epsilon=e), f, row)
+                for (x, y, e), f, row in zip(windows, features[name], static_rows)
             ]
             for name, windows in raw.items()
         }
@@ -204,8 +231,8 @@ class GlobalForecaster(Forecaster):
             "split": splits,
             **{
                 name: (
-                    np.concatenate([self._model_inputs(x, f) for x, _, f in windows]),
-                    self._targets(np.concatenate([y for _, y, _ in windows])),
+                    np.concatenate([self._model_inputs(x, f, row) for x, _, f, row in windows]),
+                    self._targets(np.concatenate([y for _, y, _, _ in windows])),
                 )
                 for name, windows in parts.items()
             },
@@ -213,6 +240,14 @@ class GlobalForecaster(Forecaster):
             "calibration": (
                 *(np.concatenate(part) for part in zip(*held_out)),
                 np.concatenate(held_out_features) if self.feature_names_ else None,
+                None
+                if self.static_encoding_ is None
+                else np.concatenate(
+                    [
+                        np.repeat(row[None, :], len(inputs), axis=0)
+                        for row, (inputs, _, _) in zip(static_rows, held_out)
+                    ]
+                ),
             ),
         }
 
@@ -220,6 +255,7 @@ class GlobalForecaster(Forecaster):
         panel: Panel = data_["prepared"]
         self.series_ = data_["series"]
         self.split_ = data_["split"]
+        self.statics_ = panel.statics
         self.preparation_ = {**panel.summary(), "series_trained": len(self.split_)}
         self.preparation_["skipped"] = self.skipped_
         self.preparation_["padded"] = getattr(self, "padded_", {})
@@ -243,16 +279,50 @@ class GlobalForecaster(Forecaster):
         windows: np.ndarray,
         scalings: list[tuple[Scaler, float]],
         starts: pd.DatetimeIndex | list | None = None,
+        static: np.ndarray | None = None,
     ) -> np.ndarray:
         """Forecasts (original scale) raw windows ``(n, lookback)``, row ``i`` scaled by
         ``scalings[i]``; every row goes through the network in one batch. ``starts``, the
-        dates of the rows' first forecast periods, as :meth:`Forecaster.forecast_windows`."""
+        dates of the rows' first forecast periods, as :meth:`Forecaster.forecast_windows`;
+        ``static``, each row's static inputs (see :meth:`static_inputs`), needed by a
+        model with ``static_columns``."""
+        if self.config.static_columns and static is None:
+            raise ConfigError(
+                f"This model reads the static columns {', '.join(self.config.static_columns)}:"
+                " give each window's static inputs (static=self.static_inputs(ids))."
+            )
         offset = np.array([[s.offset] for s, _ in scalings])
         scale = np.array([[s.scale] for s, _ in scalings])
         epsilon = np.array([[e] for _, e in scalings])
         features = self.window_features(starts)
-        scaled = self._forecast_scaled((windows - offset) / scale, epsilon, features)
+        scaled = self._forecast_scaled((windows - offset) / scale, epsilon, features, static)
         return self._floored(scaled * scale + offset)
+
+    def static_inputs(
+        self, keys: list[str], statics: pd.DataFrame | None = None
+    ) -> np.ndarray | None:
+        """The network's static inputs ``(len(keys), width)`` of the series ``keys``, from
+        ``statics`` (each series' static columns, indexed by id; by default those of the
+        series it was trained on); ``None`` without ``static_columns``.
+
+        Raises:
+            DataError: a series without static values, or with a category the model
+                was not trained on.
+        """
+        encoding = getattr(self, "static_encoding_", None)
+        if encoding is None:
+            return None
+        table = self.statics_ if statics is None else statics
+        unknown = [key for key in dict.fromkeys(keys) if key not in table.index]
+        if unknown:
+            raise DataError(
+                f"The model has no static columns ({', '.join(encoding.columns)}) for series "
+                f"{unknown[0]!r}: give its rows with those columns (predict(data)), or its "
+                "values (static in serve)."
+            )
+        unique = list(dict.fromkeys(keys))
+        rows = dict(zip(unique, encoding.transform(table.loc[unique])))
+        return np.stack([rows[key] for key in keys])
 
     def panel_quantiles(
         self, windows: np.ndarray, scalings: list[tuple[Scaler, float]], forecast: np.ndarray
@@ -273,14 +343,21 @@ class GlobalForecaster(Forecaster):
         return self.panel_quantiles(window, [self.scaling(key, values)], forecast[None, :])[0]
 
     def forecast_series(
-        self, key: str, values: np.ndarray, start: pd.Timestamp | None = None
+        self,
+        key: str,
+        values: np.ndarray,
+        start: pd.Timestamp | None = None,
+        static: dict[str, str | float] | None = None,
     ) -> np.ndarray:
         """The ``horizon`` values after ``values`` (one series' per-period history, at
         least ``lookback`` long, on the original scale) of the series ``key``; ``start``
-        is the first forecast period's date (needed with calendar features)."""
+        is the first forecast period's date (needed with calendar features); ``static``
+        the series' static columns (by default its saved ones)."""
         window = last_windows(values, [len(values)], self.config.window)
         starts = None if start is None else [start]
-        return self.forecast_panel(window, [self.scaling(key, values)], starts)[0]
+        table = None if static is None else pd.DataFrame([static], index=[key])
+        inputs = self.static_inputs([key], table)
+        return self.forecast_panel(window, [self.scaling(key, values)], starts, inputs)[0]
 
     def predict(  # type: ignore[override]
         self,
@@ -301,14 +378,18 @@ class GlobalForecaster(Forecaster):
         Returns:
             A long DataFrame: the id (named after ``id_column``), the period start
             (named after ``time_column``), ``forecast`` and a column per quantile
-            (``q0.1``, ``q0.5``, ``q0.9``), ``horizon`` rows a series.
-            ``unforecast_`` lists the series shorter than ``lookback``.
+            (``q0.1``, ``q0.5``, ``q0.9``), ``horizon`` rows a series; indexed by the
+            period starts instead when ``data`` (or, without it, the data ``fit`` was
+            given) is a DataFrame indexed by time. ``unforecast_`` lists the series
+            shorter than ``lookback``.
         """
         self._check_fitted()
         c = self.config
         steps = self._steps(horizon)
+        statics = None
         if data is not None:
-            series = self.prepare(data, ids).values()
+            panel = self.prepare(data, ids)
+            series, statics = panel.values(), panel.statics
         else:
             series = self.series_
             if ids:
@@ -328,7 +409,8 @@ class GlobalForecaster(Forecaster):
         )
         scalings = [self.scaling(key, s.to_numpy()) for key, s in usable.items()]
         starts = [future_index(s.index[-1], c.freq, 1)[0] for s in usable.values()]
-        forecasts = self.forecast_panel(windows, scalings, starts)
+        static = self.static_inputs(list(usable), statics)
+        forecasts = self.forecast_panel(windows, scalings, starts, static)
         bands = self.panel_quantiles(windows, scalings, forecasts)
         frames = [
             pd.DataFrame(
@@ -341,7 +423,8 @@ class GlobalForecaster(Forecaster):
             )
             for (key, s), forecast, band in zip(usable.items(), forecasts, bands)
         ]
-        return pd.concat([frame.iloc[:steps] for frame in frames], ignore_index=True)
+        forecasts = pd.concat([frame.iloc[:steps] for frame in frames], ignore_index=True)
+        return self._as_given(forecasts, data)
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(  # type: ignore[override]
@@ -358,7 +441,8 @@ class GlobalForecaster(Forecaster):
                 raise NotFittedError("No training data kept after load: pass data to evaluate.")
             return self.evaluation_["metrics"]
         c = self.config
-        series = self.prepare(data, ids).values()
+        panel = self.prepare(data, ids)
+        series = panel.values()
         tests = {key: self.test_periods(len(s)) for key, s in series.items()}
         usable = {key: s for key, s in series.items() if len(s) >= c.window + tests[key]}
         if not usable:
@@ -367,15 +451,25 @@ class GlobalForecaster(Forecaster):
                 f"Evaluation needs at least {c.window + test} periods a series (lookback "
                 f"{c.window} + test {test}); none of the {len(series)} series has that many."
             )
-        self.last_evaluation_ = self._score_panel(usable, {key: tests[key] for key in usable})
+        self.last_evaluation_ = self._score_panel(
+            usable, {key: tests[key] for key in usable}, panel.statics
+        )
         self.last_evaluation_["details"]["series_too_short"] = sorted(set(series) - set(usable))
         return self.last_evaluation_["metrics"]
 
-    def _score_panel(self, series: dict[str, pd.Series], tests: dict[str, int]) -> dict:
+    def _score_panel(
+        self,
+        series: dict[str, pd.Series],
+        tests: dict[str, int],
+        statics: pd.DataFrame | None = None,
+    ) -> dict:
+        def forecast(windows: np.ndarray, scalings: list, starts: list, keys: list) -> np.ndarray:
+            return self.forecast_panel(windows, scalings, starts, self.static_inputs(keys, statics))
+
         return score_panel(
             self.config,
             self.scaling,
-            self.forecast_panel,
+            forecast,
             series,
             tests,
             panel_quantiles=self.panel_quantiles if self.quantiles_ else None,
@@ -394,10 +488,21 @@ class GlobalForecaster(Forecaster):
 
     # ----------------------------------------------------------------- persistence
     def _scaling_state(self, keep: int) -> dict[str, Any]:
+        encoding = getattr(self, "static_encoding_", None)
         return {
             "scalers": {key: s.to_dict() for key, s in self.scalers_.items()},
             "epsilons": self.epsilons_,
             "tails": {key: tail_state(s, keep) for key, s in self.series_.items()},
+            "static": None
+            if encoding is None
+            else {
+                **encoding.to_dict(),
+                # As text, as a CSV gives them: numbers and categories alike.
+                "values": {
+                    str(key): [str(v) for v in row]
+                    for key, row in zip(self.statics_.index, self.statics_.to_numpy())
+                },
+            },
         }
 
     _preprocessing_schema = run_files.GlobalForecastPreprocessing
@@ -406,6 +511,12 @@ class GlobalForecaster(Forecaster):
         self.scalers_ = {key: Scaler.from_dict(s) for key, s in pre["scalers"].items()}
         self.epsilons_ = {key: float(e) for key, e in pre["epsilons"].items()}
         self.series_ = {key: tail_series(t, self.config) for key, t in pre["tails"].items()}
+        static = pre.get("static")  # runs saved before static columns have none
+        self.static_encoding_ = None if static is None else StaticEncoding.from_dict(static)
+        if static is not None:
+            self.statics_ = pd.DataFrame.from_dict(
+                static["values"], orient="index", columns=static["columns"]
+            )
 
     def _write_report(self, directory: Path, future: pd.DataFrame) -> None:
         self.metrics_frame().to_csv(directory / "metrics_by_series.csv", index=False)
@@ -428,6 +539,17 @@ class GlobalForecaster(Forecaster):
             return sizes[0] if len(sizes) == 1 else f"{sizes[0]} to {sizes[-1]} per series"
 
         return {"test_size": spread("test"), "validation_size": spread("validation")}
+
+    def _check_preprocessing(self, run: Path, pre: dict[str, Any]) -> None:
+        super()._check_preprocessing(run, pre)
+        static = pre.get("static")
+        saved = None if static is None else static["columns"]
+        expected = list(self.config.static_columns) or None
+        if saved != expected:
+            raise run_files.damaged(
+                run,
+                f"preprocessing.json: static.columns is {saved} but config.json names {expected}",
+            )
 
     @classmethod
     def _check_run_config(cls, config: ForecastConfig, path: str | os.PathLike[str]) -> None:
@@ -456,11 +578,10 @@ def _periods_ending(index: pd.DatetimeIndex, periods: int, freq: str) -> pd.Date
 
 def truncate(panel: Panel, periods: int) -> Panel:
     """Every series without its last ``periods`` periods (for rolling origins)."""
-    return Panel(
-        {
-            key: dataclasses.replace(p, values=p.values.iloc[: len(p.values) - periods])
-            for key, p in panel.series.items()
-            if len(p.values) > periods
-        },
-        panel.ids_without_values,
-    )
+    series = {
+        key: dataclasses.replace(p, values=p.values.iloc[: len(p.values) - periods])
+        for key, p in panel.series.items()
+        if len(p.values) > periods
+    }
+    statics = None if panel.statics is None else panel.statics.loc[list(series)]
+    return Panel(series, panel.ids_without_values, statics)

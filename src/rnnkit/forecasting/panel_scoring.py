@@ -27,7 +27,9 @@ ARIMA_MAX_SERIES = 100
 def score_panel(
     config: ForecastConfig,
     scaling: Callable[[str, np.ndarray], Scaling],
-    forecast_panel: Callable[[np.ndarray, list[Scaling], list[pd.Timestamp]], np.ndarray],
+    forecast_panel: Callable[
+        [np.ndarray, list[Scaling], list[pd.Timestamp], list[str]], np.ndarray
+    ],
     series: dict[str, pd.Series],
     tests: dict[str, int],
     panel_quantiles: Callable[[np.ndarray, list[Scaling], np.ndarray], np.ndarray] | None = None,
@@ -37,7 +39,7 @@ def score_panel(
     ``scaling`` and ``forecast_panel`` are the model's (see
     :meth:`GlobalForecaster.scaling` and :meth:`GlobalForecaster.forecast_panel`): a
     series' scaler and level floor from its history, and forecasts of raw windows given
-    the dates of their first forecast periods.
+    the dates of their first forecast periods and the ids of their series.
 
     The model forecasts every origin of every series in one batch; naive, seasonal naive
     and ARIMA (up to :data:`ARIMA_MAX_SERIES` series) forecast each series from the same
@@ -67,7 +69,7 @@ def score_panel(
         keys.extend([key] * len(origins))
         scalings.extend([scaled_by] * len(origins))
     windows = np.concatenate(windows)
-    model = forecast_panel(windows, scalings, starts)
+    model = forecast_panel(windows, scalings, starts, keys)
     quantiles = config.quantiles if panel_quantiles is not None else ()
     bands = panel_quantiles(windows, scalings, model) if quantiles else None
     pooled_bands: dict[str, list[np.ndarray]] = {"model": [], "seasonal_naive": []}

@@ -386,7 +386,12 @@ def _forecast(
         values = forecaster.forecast_windows(window, dates[:1], covariates)[0]
         bands = forecaster.forecast_quantiles(window, values[None, :])[0]
     else:
-        values = forecaster.forecast_series(key, series.to_numpy(), dates[0])
+        static = None if request is None else request.static
+        if static is not None and not c.static_columns:
+            raise HTTPException(
+                422, "static: this model reads no static columns (--static-columns); leave it out."
+            )
+        values = forecaster.forecast_series(key, series.to_numpy(), dates[0], static)
         bands = forecaster.series_quantiles(key, series.to_numpy(), values)
     if not (np.all(np.isfinite(values)) and np.all(np.isfinite(bands))):
         raise HTTPException(

@@ -54,6 +54,20 @@ class ForecastRequest(BaseModel):
         "there). With a history, a series the model has not seen is forecast too, scaled "
         "on that history.",
     )
+    static: (
+        dict[
+            Annotated[str, Field(max_length=1000)],
+            Annotated[str, Field(strict=True, max_length=1000)]
+            | Annotated[float, Field(strict=True, allow_inf_nan=False)],
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="For a run trained with --static-columns: the series' value of each "
+        "static column, needed for a series the model has not seen (a trained series uses "
+        "its saved values).",
+        examples=[{"region": "north", "floor_area": 120.0}],
+    )
 
 
 class ForecastResponse(BaseModel):
