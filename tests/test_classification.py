@@ -397,6 +397,11 @@ def test_the_verdict_names_the_winner_and_warns_of_a_small_test():
     assert won.startswith("The network wins") and "only 50 texts" in won
     split = verdict({"model": {"accuracy": 0.86, "macro_f1": 0.50}, "tfidf_linear": tfidf}, 1000)
     assert split.startswith("The network and TF-IDF + linear SVM split")
+    assert "linear SVM on word and character n-grams" not in won
+    kept = verdict({"model": tfidf, "tfidf_linear": network}, 1000, kept_start=True)
+    assert kept.startswith("The model wins") and kept.endswith(
+        "so the model is the linear SVM on word and character n-grams."
+    )
 
 
 def test_texts_without_spaces_are_warned_of():

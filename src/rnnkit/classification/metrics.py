@@ -155,9 +155,11 @@ METHOD_NAMES = {
 SMALL_TEST = 200
 
 
-def verdict(metrics: dict[str, dict[str, float]], test_rows: int) -> str:
+def verdict(metrics: dict[str, dict[str, float]], test_rows: int, kept_start: bool = False) -> str:
     """One sentence: which method wins on the test part, by how much, and whether the test
-    is large enough to tell.
+    is large enough to tell; with ``kept_start`` (the wide model's trained weights were no
+    better on the validation part than their linear start) it says that the model is the
+    linear SVM on n-grams, so a win is not read as the recurrent network's.
 
     Example:
         >>> verdict({"model": {"accuracy": 0.91, "macro_f1": 0.90},
@@ -175,12 +177,19 @@ def verdict(metrics: dict[str, dict[str, float]], test_rows: int) -> str:
         f"accuracy {model['accuracy']:.3f} against {rival['accuracy']:.3f} for {name} "
         f"({gap:+.1f} points), macro-F1 {model['macro_f1']:.3f} against {rival['macro_f1']:.3f}"
     )
+    # A kept linear start is rnnkit's model but not a recurrent network's work.
+    ours = "model" if kept_start else "network"
     if model["accuracy"] >= rival["accuracy"] and model["macro_f1"] >= rival["macro_f1"]:
-        sentence = f"The network wins on the test part: {scores}."
+        sentence = f"The {ours} wins on the test part: {scores}."
     elif model["accuracy"] >= rival["accuracy"] or model["macro_f1"] >= rival["macro_f1"]:
-        sentence = f"The network and {name} split the test part: {scores}."
+        sentence = f"The {ours} and {name} split the test part: {scores}."
     else:
-        sentence = f"{name[0].upper() + name[1:]} beats the network on the test part: {scores}."
+        sentence = f"{name[0].upper() + name[1:]} beats the {ours} on the test part: {scores}."
+    if kept_start:
+        sentence += (
+            " The recurrent part was no better on the validation part than its start, so the"
+            " model is the linear SVM on word and character n-grams."
+        )
     if test_rows < SMALL_TEST:
         sentence += (
             f" The test has only {test_rows} texts: a difference of a few points is mostly chance."

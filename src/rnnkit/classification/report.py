@@ -137,7 +137,11 @@ def write_classification_report(
         epochs=len(training.history.get("loss", [])),
         seconds=training.seconds,
         stopped_on_nan=training.stopped_on_nan,
-        verdict=verdict(evaluation["metrics"], split["test"]),
+        verdict=verdict(
+            evaluation["metrics"],
+            split["test"],
+            kept_start=bool((prep.get("ngram_features") or {}).get("kept_start")),
+        ),
         failing=failing_classes_warning(evaluation["per_class"], evaluation["confusion"]),
         metrics=metrics_table_html(
             evaluation["metrics"], CLASSIFICATION_COLUMNS, lower_is_better=False

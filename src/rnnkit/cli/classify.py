@@ -276,7 +276,8 @@ def run_classify_training(
     failing = failing_classes_warning(evaluation["per_class"], evaluation["confusion"])
     if failing:
         info(f"warning: {failing}")
-    echo(verdict(classifier.metrics_, classifier.split_["test"]))
+    kept_start = bool((classifier.preparation_.get("ngram_features") or {}).get("kept_start"))
+    echo(verdict(classifier.metrics_, classifier.split_["test"], kept_start=kept_start))
     echo(f"report: {out / 'report.html'}")
     return classifier
 
