@@ -27,7 +27,7 @@ The peers run ``speed_peers.py`` under their own interpreters, skipped when not 
 
 (torch 2.13.0 here is the CPU wheel; a plain ``pip install torch`` pulls the CUDA build.)
 These are benchmark extras, never rnnkit dependencies. The PyTorch loop runs with
-``torch.set_num_threads(2)`` and ``OMP_WAIT_POLICY=PASSIVE`` (see ``command_for``).
+``torch.set_num_threads(2)`` and OpenMP's own waiting (see ``command_for``).
 
 Per case and implementation: the seconds from process start to the end of the first
 epoch (import, data, build and compile included), the median epoch time after the first,
@@ -365,10 +365,10 @@ def command_for(name: str, case: str, files: dict, epochs: int, args) -> tuple[l
         env.update(KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
         python = args.tf_python
     else:
-        # PyTorch's OpenMP threads spin while they wait; on a 2-core machine that other
-        # work shares, two spinning threads took 0.2-4 s a step of the guide's network
-        # instead of 0.03 s. Waiting passively keeps the two threads without that.
-        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # OpenMP's default waiting, as a user's loop gets it. On an idle machine the guide's
+        # network took 34 ms a step so and 128 ms with OMP_WAIT_POLICY=PASSIVE; on a
+        # loaded one, spinning threads took 0.2-4 s a step: set OMP_WAIT_POLICY=PASSIVE in
+        # the environment there, and say so beside the figures.
         python = args.torch_python
     framework = "keras" if name == "keras_tensorflow" else "torch"
     script = str(HERE / "speed_peers.py")
