@@ -47,7 +47,7 @@ def test_help_groups_the_options_in_panels_in_order(command, panels):
         (("forecast", "train"), "--freq", "<H|D|B|W|M|Q|Y>"),
         (("forecast", "train"), "--agg", "<sum|mean|count|last|min|max>"),
         (("forecast", "backtest"), "--strategy", "<direct|recursive|seq2seq>"),
-        (("forecast", "lr-find"), "--window-norm", "<none|level|standard>"),
+        (("forecast", "lr-find"), "--window-norm", "<auto|none|level|standard>"),
         (("classify", "train"), "--ngram-features", "<none|word|char|word+char>"),
         (("classify", "train"), "--pooling", "<max|last>"),
         (("gradients",), "--cell", "<lstm|gru|simple_rnn>"),

@@ -47,6 +47,14 @@ def test_fill_auto_resolves_from_agg():
     assert ForecastConfig(agg="mean", fill="ffill").fill_method == "ffill"
 
 
+def test_scaling_auto_is_minmax_and_standard_for_one_series_and_level_for_a_panel():
+    one, panel = ForecastConfig(), ForecastConfig(id_column="store")
+    assert (one.scaler_method, one.window_norm_method) == ("minmax", "standard")
+    assert (panel.scaler_method, panel.window_norm_method) == ("none", "level")
+    given = ForecastConfig(id_column="store", scaler="standard", window_norm="none")
+    assert (given.scaler_method, given.window_norm_method) == ("standard", "none")
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, True])
 def test_clipnorm_must_be_a_finite_number_at_least_zero(value):
     with pytest.raises(ConfigError, match="clipnorm must be a finite number >= 0"):

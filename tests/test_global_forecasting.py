@@ -1,5 +1,6 @@
 """Many series, one model: aggregation per id, GlobalForecaster and `--id-column`."""
 
+import json
 import re
 
 import numpy as np
@@ -139,14 +140,16 @@ def test_every_series_is_scored_and_the_overall_metrics_pool_them(trained):
 
 
 def test_each_series_is_scaled_on_its_own_training_part(panel_rows):
-    """Changing one series' test values (or another series) leaves a scaler unchanged."""
-    base = GlobalForecaster(**SETTINGS)
+    """Changing one series' test values (or another series) leaves a scaler unchanged
+    (a min-max scaler: the automatic one of a global model is the identity)."""
+    settings = {**SETTINGS, "scaler": "minmax"}
+    base = GlobalForecaster(**settings)
     base._training_data(panel_rows)
     changed_rows = panel_rows.copy()
     late = pd.to_datetime(changed_rows["created_at"]) >= "2024-04-03"  # b0's last test days
     changed_rows.loc[late & (changed_rows["branch"] == "b0"), "amount"] *= 50
     changed_rows.loc[changed_rows["branch"] == "b1", "amount"] *= 3
-    changed = GlobalForecaster(**SETTINGS)
+    changed = GlobalForecaster(**settings)
     changed._training_data(changed_rows)
     assert changed.scalers_["b0"] == base.scalers_["b0"]
     assert changed.scalers_["b2"] == base.scalers_["b2"]
@@ -210,6 +213,10 @@ def test_save_and_load_give_the_same_forecasts(trained, tmp_path, panel_rows):
     loaded = forecasting.load(tmp_path / "run")  # a global run loads as a GlobalForecaster
     assert isinstance(loaded, GlobalForecaster)
     pd.testing.assert_frame_equal(loaded.predict(), trained.predict())
+    # The automatic scaling is written resolved: windows over their level, unscaled.
+    pre = json.loads((tmp_path / "run" / "preprocessing.json").read_text())
+    assert pre["window_norm"] == "level"
+    assert {s["kind"] for s in pre["scalers"].values()} == {"none"}
     by_series = pd.read_csv(tmp_path / "run" / "metrics_by_series.csv")
     assert set(by_series["branch"]) == {"b0", "b1", "b2"}
     report = (tmp_path / "run" / "report.html").read_text()

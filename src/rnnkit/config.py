@@ -212,8 +212,8 @@ def _forecaster_training() -> TrainingConfig:
 FREQS = ("H", "D", "B", "W", "M", "Q", "Y")
 AGGS = ("sum", "mean", "count", "last", "min", "max")
 FILLS = ("auto", "zero", "interpolate", "ffill")
-SCALERS = ("minmax", "standard", "none")
-WINDOW_NORMS = ("none", "level", "standard")
+SCALERS = ("auto", "minmax", "standard", "none")
+WINDOW_NORMS = ("auto", "none", "level", "standard")
 STRATEGIES = ("direct", "recursive", "seq2seq")
 BASES = ("none", "naive", "seasonal_naive", "seasonal_mean", "theta", "auto")
 # Seasonal period of each frequency: MASE's scale, the seasonal-naive baseline, the base
@@ -238,12 +238,14 @@ class ForecastConfig(_Config):
         strategy: ``direct`` (one network outputs the horizon), ``recursive``
             (one step at a time, each prediction fed back) or ``seq2seq`` (an
             encoder-decoder: many to many).
-        scaler: ``minmax`` (the guide's), ``standard`` or ``none``; fit on the training
-            part only.
+        scaler: ``minmax`` (the guide's), ``standard``, ``none`` or ``auto``; fit on
+            the training part only. ``auto``: ``minmax`` for one series, ``none`` for a
+            global model (see :attr:`scaler_method`).
         window_norm: after scaling, each input window is normalised by its own level
             (``level``: divide by the window's mean absolute value) or mean and
             standard deviation (``standard``, as RevIN), and the forecast mapped back.
-            ``none`` is the guide's behaviour.
+            ``none`` is the guide's behaviour. ``auto``: ``standard`` for one series,
+            ``level`` for a global model (see :attr:`window_norm_method`).
         test_size: periods held out for the test, at least ``horizon``. By default, for
             one series, up to three horizons (three forecast origins) within a fifth of
             the series, and one horizon where the series is too short for more; for a
@@ -310,8 +312,8 @@ class ForecastConfig(_Config):
     lookback: int | None = None
     horizon: int = 30
     strategy: str = "direct"
-    scaler: str = "minmax"
-    window_norm: str = "standard"
+    scaler: str = "auto"
+    window_norm: str = "auto"
     test_size: int | None = None
     validation_size: int | None = None
     id_column: str | None = None
@@ -524,6 +526,31 @@ class ForecastConfig(_Config):
         if self.lookback is not None:
             return self.lookback
         return max(2 * self.horizon, 3 * self.season, 8)
+
+    @property
+    def scaler_method(self) -> str:
+        """The scaler actually used: ``auto`` is ``minmax`` for one series and ``none``
+        for a global model, whose windows are then divided by their own level in the
+        data's units (see :attr:`window_norm_method`)."""
+        if self.scaler != "auto":
+            return self.scaler
+        return "none" if self.id_column is not None else "minmax"
+
+    @property
+    def window_norm_method(self) -> str:
+        """The window normalisation actually used: ``auto`` is ``standard`` (mean and
+        spread, as RevIN) for one series and ``level`` for a global model.
+
+        Chosen on the benchmarks (README, "Forecasting benchmark"): for a panel, windows
+        divided by their level in the data's units (``scaler="none"``) put series of
+        every size on one relative footing, so the loss weighs errors as percentages; on
+        the Tourism panels this cut MAPE from 26.6 to 22.7 (yearly) and 16.3 to 15.6
+        (quarterly), confirmed on the CFPB products (MASE 0.466 to 0.428). On single
+        series it lost to ``standard`` (geometric-mean MASE 0.753 against 0.669 on the
+        forecasting suite): temperatures and CO2 vary little relative to their level."""
+        if self.window_norm != "auto":
+            return self.window_norm
+        return "level" if self.id_column is not None else "standard"
 
     @property
     def fill_method(self) -> str:

@@ -255,13 +255,17 @@ Strategy = Annotated[
 ]
 Scaler = Annotated[
     choice(SCALERS),
-    typer.Option(help="Scaling, fit on the training part only.", rich_help_panel=DATA),
+    typer.Option(
+        help="Scaling, fit on the training part only; auto: minmax for one series, none "
+        "with --id-column.",
+        rich_help_panel=DATA,
+    ),
 ]
 WindowNorm = Annotated[
     choice(WINDOW_NORMS),
     typer.Option(
         help="Per-window normalisation: standard (minus its mean, over its spread), level "
-        "(over its mean level), none.",
+        "(over its mean level), none; auto: standard for one series, level with --id-column.",
         rich_help_panel=DATA,
     ),
 ]

@@ -33,7 +33,7 @@ class RunFile(BaseModel):
 
 
 class ScalerState(RunFile):
-    kind: Literal[SCALERS]  # type: ignore[valid-type]
+    kind: Literal[tuple(s for s in SCALERS if s != "auto")]  # type: ignore[misc]
     offset: Finite
     scale: Positive
 
@@ -106,7 +106,7 @@ class ForecastPreprocessing(RunFile):
     scaler: ScalerState
     epsilon: Positive
     tail: TailState
-    window_norm: Literal[WINDOW_NORMS]  # type: ignore[valid-type]
+    window_norm: Literal[tuple(w for w in WINDOW_NORMS if w != "auto")]  # type: ignore[misc]
     base: Literal[tuple(b for b in BASES if b != "auto")]  # type: ignore[misc]
     base_smoothing: float = Field(default=DEFAULT_SMOOTHING, gt=0, le=1)
     freq: Literal[FREQS]  # type: ignore[valid-type]
@@ -154,7 +154,7 @@ class GlobalForecastPreprocessing(RunFile):
     scalers: dict[str, ScalerState]
     epsilons: dict[str, Positive]
     tails: dict[str, TailState]
-    window_norm: Literal[WINDOW_NORMS]  # type: ignore[valid-type]
+    window_norm: Literal[tuple(w for w in WINDOW_NORMS if w != "auto")]  # type: ignore[misc]
     base: Literal[tuple(b for b in BASES if b != "auto")]  # type: ignore[misc]
     base_smoothing: float = Field(default=DEFAULT_SMOOTHING, gt=0, le=1)
     freq: Literal[FREQS]  # type: ignore[valid-type]

@@ -323,7 +323,7 @@ class Forecaster(EstimatorParams):
         calibration = None
         if len(inputs):
             forecast = self._forecast_scaled(inputs, epsilon, features, static)
-            spread = window_statistics(inputs, self.config.window_norm, epsilon)[1]
+            spread = window_statistics(inputs, self.config.window_norm_method, epsilon)[1]
             calibration = calibrate((targets - forecast) / spread, quantiles)
         if calibration is None:
             warnings.warn(
@@ -398,7 +398,7 @@ class Forecaster(EstimatorParams):
         split = self.split_sizes(len(series))
         n_train, n_val = split["train"], split["validation"]
         values = series.to_numpy()
-        self.scaler_ = Scaler.fit(values[:n_train], c.scaler)
+        self.scaler_ = Scaler.fit(values[:n_train], c.scaler_method)
         self.floor_ = nonnegative_floor(values[:n_train])
         scaled = self.scaler_.transform(values)
         covariates = None
@@ -591,7 +591,7 @@ class Forecaster(EstimatorParams):
         self, inputs: np.ndarray, targets: np.ndarray, epsilon: float | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         epsilon = self.epsilon_ if epsilon is None else epsilon
-        center, spread = window_statistics(inputs, self.config.window_norm, epsilon)
+        center, spread = window_statistics(inputs, self.config.window_norm_method, epsilon)
         base = self._base(inputs, center)
         return (inputs - center) / spread, (targets - base) / spread
 
@@ -652,7 +652,7 @@ class Forecaster(EstimatorParams):
         return self._bands(forecast, spread * self.scaler_.scale)
 
     def _spread(self, scaled: np.ndarray, epsilon: float | np.ndarray) -> np.ndarray:
-        return window_statistics(scaled, self.config.window_norm, epsilon)[1]
+        return window_statistics(scaled, self.config.window_norm_method, epsilon)[1]
 
     def _bands(self, forecast: np.ndarray, spread: np.ndarray) -> np.ndarray:
         calibration = getattr(self, "calibration_", None)
@@ -675,13 +675,13 @@ class Forecaster(EstimatorParams):
         """
         c = self.config
         if c.strategy != "recursive":  # direct and seq2seq forecast the horizon at once
-            center, spread = window_statistics(current, c.window_norm, epsilon)
+            center, spread = window_statistics(current, c.window_norm_method, epsilon)
             base = self._base(current, center)
             inputs = self._model_inputs((current - center) / spread, features, static)
             return self._predict_batch(inputs) * spread + base
         steps = []
         for _ in range(c.horizon):
-            center, spread = window_statistics(current, c.window_norm, epsilon)
+            center, spread = window_statistics(current, c.window_norm_method, epsilon)
             inputs = self._model_inputs((current - center) / spread, None)
             step = self._predict_batch(inputs) * spread + center
             steps.append(step[:, 0])
@@ -891,7 +891,7 @@ class Forecaster(EstimatorParams):
             directory / "preprocessing.json",
             {
                 **self._scaling_state(keep=max(c.window, c.season)),
-                "window_norm": c.window_norm,
+                "window_norm": c.window_norm_method,
                 "base": getattr(self, "base_", "none"),
                 "base_smoothing": getattr(self, "base_smoothing_", DEFAULT_SMOOTHING),
                 "freq": c.freq,
@@ -940,7 +940,7 @@ class Forecaster(EstimatorParams):
         """The training loss as the loss plot names it: on scaled values, each window
         normalised by its own level or spread unless ``window_norm`` is ``none``."""
         loss = self._loss()
-        where = "scaled" if self.config.window_norm == "none" else "window-normalised"
+        where = "scaled" if self.config.window_norm_method == "none" else "window-normalised"
         return f"{LOSS_NAMES.get(loss, loss)} ({where})"
 
     def _scaling_state(self, keep: int) -> dict[str, Any]:
@@ -1098,7 +1098,7 @@ class Forecaster(EstimatorParams):
                 f"preprocessing.json: calendar features {pre.get('calendar')} but config.json "
                 f"and this version of rnnkit give {names}",
             )
-        for key, expected in (("freq", c.freq), ("window_norm", c.window_norm)):
+        for key, expected in (("freq", c.freq), ("window_norm", c.window_norm_method)):
             if pre[key] != expected:
                 raise run_files.damaged(
                     run,

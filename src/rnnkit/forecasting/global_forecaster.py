@@ -178,7 +178,7 @@ class GlobalForecaster(Forecaster):
             index = _periods_ending(prepared.values.index, len(values), c.freq)
             split = self.split_sizes(len(values))
             n_train, n_val = split["train"], split["validation"]
-            scaler, epsilon = _fit_scaling(values[:n_train], c.scaler)
+            scaler, epsilon = _fit_scaling(values[:n_train], c.scaler_method)
             nonnegative = nonnegative and nonnegative_floor(values[:n_train]) is not None
             scaled = scaler.transform(values)
             self.scalers_[key], self.epsilons_[key], splits[key] = scaler, epsilon, split
@@ -272,7 +272,7 @@ class GlobalForecaster(Forecaster):
         on ``history`` (a new series, or one too short to train on)."""
         if key in self.scalers_:
             return self.scalers_[key], self.epsilons_[key]
-        return _fit_scaling(history, self.config.scaler)
+        return _fit_scaling(history, self.config.scaler_method)
 
     def forecast_panel(
         self,
