@@ -382,3 +382,24 @@ def test_scoring_counts_each_series_done_for_a_progress_display(trained, panel_r
     assert counts == [(done, 3, "series") for done in range(4)]
     trained.evaluate(panel_rows)  # nobody listening: nothing is reported
     assert len(counts) == 4
+
+
+def test_the_base_is_chosen_on_every_series_alike_not_on_the_largest():
+    """Three small weekly series (seasonal naive forecasts them) and one series a million
+    times larger that only drifts (naive forecasts it): errors compared in each window's
+    own units choose a seasonal base; compared in the data's units, the large series
+    alone would choose naive."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    weekly = 10 + 5 * np.sin(2 * np.pi * np.arange(120) / 7)
+    frames = [
+        pd.DataFrame({"created_at": days, "amount": weekly + rng.normal(0, 0.1, 120)}).assign(
+            branch=f"small{i}"
+        )
+        for i in range(3)
+    ]
+    drift = 1e6 + np.cumsum(rng.normal(0, 1e4, 120))
+    frames.append(pd.DataFrame({"created_at": days, "amount": drift}).assign(branch="large"))
+    forecaster = GlobalForecaster(**{**SETTINGS, "agg": "mean"})
+    forecaster._training_data(pd.concat(frames))
+    assert forecaster.base_ in ("seasonal_naive", "seasonal_mean")
