@@ -22,7 +22,7 @@ from rnnkit.config import ForecastConfig
 from rnnkit.core import run_files
 from rnnkit.data.calendar_features import check_country
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table
-from rnnkit.data.scaling import Scaler, window_statistics
+from rnnkit.data.scaling import Scaler
 from rnnkit.data.static_covariates import StaticEncoding, static_table
 from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id, column_chunks
 from rnnkit.data.timeseries import PANDAS_RULES, Panel, future_index
@@ -214,11 +214,12 @@ class GlobalForecaster(Forecaster):
             self.static_encoding_ = StaticEncoding.fit(panel.statics)
             static_rows = list(self.static_encoding_.transform(panel.statics.loc[list(splits)]))
         chosen_on = "validation" if any(len(x) for x, _, _ in raw["validation"]) else "train"
-        # Each window in its own units (as the loss sees it), so that the base is chosen
-        # on every series alike and not on the largest ones.
-        normalised = [_in_own_units(x, y, e, c.window_norm_method) for x, y, e in raw[chosen_on]]
+        # Each series' windows over its own level (its level floor is a fixed share of
+        # it), so that the base is chosen on every series alike, not on the largest ones
+        # (unscaled) nor on the windows of a sparse series' quiet weeks (window units).
         self.base_, self.base_smoothing_ = self._choose_base(
-            np.concatenate([x for x, _ in normalised]), np.concatenate([y for _, y in normalised])
+            np.concatenate([x / e for x, _, e in raw[chosen_on]]),
+            np.concatenate([y / e for _, y, e in raw[chosen_on]]),
         )
         parts = {
             name: [
@@ -560,16 +561,6 @@ class GlobalForecaster(Forecaster):
             raise ConfigError(
                 f"'{path}' is a run of one series (no id_column): load it with Forecaster."
             )
-
-
-def _in_own_units(
-    inputs: np.ndarray, targets: np.ndarray, epsilon: float, norm: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Windows and targets minus each window's center, over its spread (its level for
-    ``level``, its standard deviation for ``standard``): every simple base forecast
-    commutes with this, so their errors compare across series of any size."""
-    center, spread = window_statistics(inputs, norm, epsilon)
-    return (inputs - center) / spread, (targets - center) / spread
 
 
 def _fit_scaling(train: np.ndarray, kind: str) -> tuple[Scaler, float]:
