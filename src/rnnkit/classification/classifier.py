@@ -213,14 +213,7 @@ class TextClassifier(EstimatorParams):
         baseline = (train[0] + validation[0], np.concatenate([train[1], validation[1]]))
         self.kept_linear_ = self._keep_linear_if_better(*validation_part)
         if self.kept_linear_:
-            wide_and_deep.refit_kept_start(
-                self.model_,
-                self.ngrams_,
-                len(self.classes_),
-                c,
-                *baseline,
-                self._linear_start["temperature"],
-            )
+            self._refit_kept_start(*baseline)
 
         self._record_preparation(
             prepared.summary,
@@ -367,6 +360,14 @@ class TextClassifier(EstimatorParams):
         :func:`rnnkit.classification.wide_and_deep.keep_start_if_better`)."""
         start = getattr(self, "_start_weights", None)
         return wide_and_deep.keep_start_if_better(self.model_, start, x_val, y_val)
+
+    def _refit_kept_start(self, texts: list[str], labels: np.ndarray) -> None:
+        """The kept start refit on ``texts`` (the train and validation parts), see
+        :func:`rnnkit.classification.wide_and_deep.refit_kept_start`."""
+        temperature = self._linear_start["temperature"]
+        wide_and_deep.refit_kept_start(
+            self.model_, self.ngrams_, len(self.classes_), self.config, texts, labels, temperature
+        )
 
     def _build_model(self):  # -> keras.Model
         c = self.config
