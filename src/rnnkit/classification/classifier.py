@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -11,47 +10,40 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.classification import baselines, streamed
-from rnnkit.classification.metrics import classification_metrics, confusion, per_class_metrics
+from rnnkit.classification import baselines, evaluation, saving, streamed, wide_and_deep
 from rnnkit.classification.preparation import (
     MIN_CLASS_ROWS,
     DataLike,
     LabelledTexts,
-    check_classes,
+    Texts,
+    as_labels,
+    as_rows,
+    as_texts,
+    choose_classes,
     class_weight,
-    no_known_labels_error,
-    read_columns,
-    source_of,
+    known_labels,
+    label_distribution,
+    prepare_texts,
     stratified_split,
+    warn_if_unspaced,
 )
-from rnnkit.classification.report import write_classification_report
+
+# Defined with the run directory and the wide part; importable from here as before.
+from rnnkit.classification.saving import NGRAM_FILE as NGRAM_FILE
+from rnnkit.classification.saving import RUN_FILES as RUN_FILES
+from rnnkit.classification.wide_and_deep import TEMPERATURES as TEMPERATURES
 from rnnkit.config import ClassifierConfig, with_params
-from rnnkit.core import models, persistence, recipe, run_files
+from rnnkit.core import models, persistence, recipe
 from rnnkit.core import resume as resume_
 from rnnkit.core.estimator import EstimatorParams
 from rnnkit.core.range_test import RangeTestResult
-from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data import text as text_prep
 from rnnkit.data import text_stream
 from rnnkit.data.ngrams import NgramFeatures
-from rnnkit.data.reading import line_numbers
 from rnnkit.data.text_stream import TRAIN, VALIDATION
-from rnnkit.errors import ConfigError, DataError, NotFittedError, RunDirectoryError
+from rnnkit.errors import ConfigError, DataError, NotFittedError
 
 METHODS = ("model", "majority", "tfidf_linear")
-RUN_FILES = (
-    "model.keras",
-    "config.json",
-    "preprocessing.json",
-    "tokenizer.json",
-    "metadata.json",
-)
-#: Written when the model has an n-gram (wide) part.
-NGRAM_FILE = "ngrams.json"
-#: Temperatures tried on the linear SVM's scores to turn them into probabilities.
-TEMPERATURES = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0)
-
-Texts = str | Iterable[str]
 
 
 def make_config(config: ClassifierConfig | None = None, **params: Any) -> ClassifierConfig:
@@ -103,90 +95,11 @@ class TextClassifier(EstimatorParams):
         Rows whose text is empty once cleaned (only digits, symbols or masks) are dropped
         too. Every drop is counted in the returned summary.
         """
-        c = self.config
-        frame = read_columns(
-            data,
-            [c.text_column, c.label_column],
-            "Set --text-column and --label-column (text_column, label_column) to the "
-            "columns of texts and labels",
-        )
-        no_text = text_stream.is_blank(frame[c.text_column])
-        no_label = text_stream.is_blank(frame[c.label_column])
-        keep = ~(no_text | no_label)
-        if not keep.any():
-            raise text_stream.no_usable_rows_error(
-                source_of(frame),
-                c.text_column,
-                c.label_column,
-                int(no_text.sum()),
-                int(no_label.sum()),
-            )
-        texts = frame[c.text_column][keep].astype(str).tolist()
-        cleaned = self.cleaner.clean_all(texts)
-        empty = np.array([not t for t in cleaned])
-        if empty.all():
-            raise self._all_empty_error(frame, keep)
-        labels = frame[c.label_column][keep].astype(str).str.strip().tolist()
-        cleaned = [t for t, e in zip(cleaned, empty, strict=True) if not e]
-        labels = [label for label, e in zip(labels, empty, strict=True) if not e]
-        summary = {
-            "source": source_of(frame),
-            "rows_read": int(len(frame)),
-            "rows_without_text": int(no_text.sum()),
-            "rows_without_label": int((no_label & ~no_text).sum()),
-            "rows_empty_after_cleaning": int(empty.sum()),
-            "rows_used": len(cleaned),
-        }
-        return LabelledTexts(cleaned, labels, summary)
-
-    def _all_empty_error(self, frame: pd.DataFrame, keep: pd.Series) -> DataError:
-        c = self.config
-        kept = np.flatnonzero(keep.to_numpy())
-        lines = line_numbers(frame, kept[:3].tolist())
-        values = frame[c.text_column].iloc[kept[:3]].tolist()
-        word = frame.attrs.get("line_word", "line")
-        return text_stream.all_empty_error(
-            source_of(frame), c.text_column, len(kept), lines, values, word, c.remove_stopwords
-        )
-
-    def _choose_classes(self, prepared: LabelledTexts, min_rows: int) -> LabelledTexts:
-        """Checks there are two classes or more, each with ``min_rows`` rows (or drops it)."""
-        counts = pd.Series(prepared.labels).value_counts()
-        c = self.config
-        dropped = check_classes(
-            counts, prepared.summary["source"], min_rows, c.label_column, c.drop_rare_classes
-        )
-        if dropped:
-            keep = [label not in dropped for label in prepared.labels]
-            prepared = LabelledTexts(
-                [t for t, k in zip(prepared.cleaned, keep, strict=True) if k],
-                [label for label, k in zip(prepared.labels, keep, strict=True) if k],
-                {**prepared.summary, "rows_used": int(sum(keep))},
-            )
-        prepared.summary["dropped_classes"] = dropped
-        return prepared
+        return prepare_texts(data, self.config, self.cleaner)
 
     def _known_labels(self, prepared: LabelledTexts) -> tuple[LabelledTexts, np.ndarray]:
         """Rows whose label the model knows, with class ids; unknown ones are counted."""
-        index = {label: i for i, label in enumerate(self.classes_)}
-        known = [label in index for label in prepared.labels]
-        unknown = pd.Series([lab for lab, k in zip(prepared.labels, known, strict=True) if not k])
-        summary = {
-            **prepared.summary,
-            "rows_with_unknown_label": int(len(unknown)),
-            "unknown_labels": {str(k): int(v) for k, v in unknown.value_counts().items()},
-            "rows_used": int(sum(known)),
-        }
-        if not any(known):
-            raise no_known_labels_error(
-                summary["source"], self.config.label_column, self.classes_, unknown.iloc[0]
-            )
-        kept = LabelledTexts(
-            [t for t, k in zip(prepared.cleaned, known, strict=True) if k],
-            [lab for lab, k in zip(prepared.labels, known, strict=True) if k],
-            summary,
-        )
-        return kept, np.array([index[label] for label in kept.labels], dtype="int64")
+        return known_labels(prepared, self.classes_, self.config.label_column)
 
     # ----------------------------------------------------------------- training
     def fit(
@@ -233,28 +146,7 @@ class TextClassifier(EstimatorParams):
             "state_path": state_path,
             "resume": resume,
         }
-        return self._fit(self._as_rows(data, y), test_data, run)
-
-    def _as_rows(self, data: DataLike | Texts, y: Iterable[Any] | None) -> DataLike:
-        """``data`` as rows: a path or DataFrame as it is, texts and labels ``y`` as a
-        DataFrame of the configured text and label columns."""
-        c = self.config
-        if y is None:
-            if isinstance(data, (pd.DataFrame, str, os.PathLike)):
-                return data
-            raise DataError(
-                f"fit got {type(data).__name__} without labels: pass the labels too, "
-                "fit(texts, labels), or a DataFrame or file of rows with "
-                f"'{c.text_column}' and '{c.label_column}' columns."
-            )
-        texts, labels = _as_texts(data), _as_labels(y)
-        if len(texts) != len(labels):
-            raise DataError(
-                f"fit got {len(texts)} texts but {len(labels)} labels: give one label per text."
-            )
-        frame = pd.DataFrame({c.text_column: texts, c.label_column: labels})
-        frame.attrs["source"] = "the texts given to fit"
-        return frame
+        return self._fit(as_rows(data, y, self.config), test_data, run)
 
     def find_learning_rate(self, data: DataLike) -> RangeTestResult:
         """Runs the learning-rate range test on this configuration's model and ``data``.
@@ -294,83 +186,90 @@ class TextClassifier(EstimatorParams):
             return self._fit_streamed(data, test_data, run)
 
         c = self.config
-        prepared = self._choose_classes(
-            self.prepare(data), 2 if test_data is not None else MIN_CLASS_ROWS
+        prepared = choose_classes(
+            self.prepare(data), 2 if test_data is not None else MIN_CLASS_ROWS, c
         )
         self.classes_ = sorted(set(prepared.labels))
         labels = np.asarray(
             pd.Categorical(prepared.labels, categories=self.classes_).codes, dtype="int64"
         )
-        rng = np.random.default_rng(c.training.seed)
-        everything = np.arange(len(labels))
-        if test_data is None:
-            rest, test = stratified_split(labels, c.test_size, rng)
-            test_texts = [prepared.cleaned[i] for i in test]
-            test_labels = labels[test]
-            test_summary = None
-        else:
-            rest = everything
-            fixed, test_labels = self._known_labels(self.prepare(test_data))
-            test_texts, test_summary = fixed.cleaned, fixed.summary
-        train_pos, val_pos = stratified_split(labels[rest], c.validation_size, rng)
-        train, val = rest[train_pos], rest[val_pos]
-        train_texts = [prepared.cleaned[i] for i in train]
-        val_texts = [prepared.cleaned[i] for i in val]
+        train, validation, test, test_summary = self._split(prepared, labels, test_data)
 
-        self.sequence_length_ = c.sequence_length or text_prep.choose_sequence_length(train_texts)
-        self._warn_if_unspaced(train_texts)
-        # The vocabulary comes from the training part only: validation and test words the
-        # model never trained on must look unknown, as they will in production.
-        self.tokenizer_ = text_prep.build_tokenizer(
-            train_texts, c.max_tokens, self.sequence_length_, c.padding, c.truncation
-        )
-        self.vocabulary_size_ = int(self.tokenizer_.get_vocab_size())
-        self.majority_class_ = baselines.majority_class(labels[train])
-        self.ngrams_ = None
-        self._linear_start = None
-        if c.ngram_features != "none":
-            self.ngrams_ = NgramFeatures(c.ngram_features).fit(train_texts)
-            self._linear_start = self._fit_linear_start(
-                train_texts, labels[train], val_texts, labels[val]
-            )
-
-        train_part = (self._encode(train_texts), labels[train])
-        validation_part = (self._encode(val_texts), labels[val])
+        self.sequence_length_ = c.sequence_length or text_prep.choose_sequence_length(train[0])
+        warn_if_unspaced(train[0], c.ngram_features)
+        self._learn_inputs(train, validation)
+        train_part = (self._encode(train[0]), train[1])
+        validation_part = (self._encode(validation[0]), validation[1])
         trained = self._train(
             train_part,
             validation_part,
             sample=train_part,
             fingerprint_arrays=[*_arrays(train_part), *_arrays(validation_part)],
-            class_weight=self._class_weight(
-                np.bincount(labels[train], minlength=len(self.classes_))
-            ),
+            class_weight=self._class_weight(np.bincount(train[1], minlength=len(self.classes_))),
             **run,
         )
         if not trained:
             return self
+        baseline = (train[0] + validation[0], np.concatenate([train[1], validation[1]]))
         self.kept_linear_ = self._keep_linear_if_better(*validation_part)
         if self.kept_linear_:
-            self._refit_kept_start(
-                train_texts + val_texts, np.concatenate([labels[train], labels[val]])
-            )
+            self._refit_kept_start(*baseline)
 
         self._record_preparation(
             prepared.summary,
             test_summary,
             {
-                "train": np.bincount(labels[train], minlength=len(self.classes_)),
-                "validation": np.bincount(labels[val], minlength=len(self.classes_)),
-                "test": np.bincount(test_labels, minlength=len(self.classes_)),
+                name: np.bincount(part[1], minlength=len(self.classes_))
+                for name, part in (("train", train), ("validation", validation), ("test", test))
             },
-            int((text_prep.token_counts(train_texts) > self.sequence_length_).sum()),
+            int((text_prep.token_counts(train[0]) > self.sequence_length_).sum()),
         )
-        baseline_texts = train_texts + val_texts
-        baseline_labels = np.concatenate([labels[train], labels[val]])
-        self.evaluation_ = self._score(
-            test_texts, test_labels, tfidf=(baseline_texts, baseline_labels)
-        )
+        self.evaluation_ = self._score(*test, tfidf=baseline)
         self.metrics_ = self.evaluation_["metrics"]
         return self
+
+    def _split(
+        self, prepared: LabelledTexts, labels: np.ndarray, test_data: DataLike | None
+    ) -> tuple[_Part, _Part, _Part, dict[str, Any] | None]:
+        """The train, validation and test parts as ``(cleaned texts, class ids)``, and the
+        summary of ``test_data`` (None: the test part is split off ``prepared``)."""
+        c = self.config
+        rng = np.random.default_rng(c.training.seed)
+        if test_data is None:
+            rest, test = stratified_split(labels, c.test_size, rng)
+            test_part = ([prepared.cleaned[i] for i in test], labels[test])
+            test_summary = None
+        else:
+            rest = np.arange(len(labels))
+            fixed, test_labels = self._known_labels(self.prepare(test_data))
+            test_part, test_summary = (fixed.cleaned, test_labels), fixed.summary
+        train_pos, val_pos = stratified_split(labels[rest], c.validation_size, rng)
+        train, val = rest[train_pos], rest[val_pos]
+        return (
+            ([prepared.cleaned[i] for i in train], labels[train]),
+            ([prepared.cleaned[i] for i in val], labels[val]),
+            test_part,
+            test_summary,
+        )
+
+    def _learn_inputs(self, train: _Part, validation: _Part) -> None:
+        """The vocabulary, the majority class and the n-gram part with its linear start,
+        learned from the training part (the start's temperature from the validation part)."""
+        c = self.config
+        # The vocabulary comes from the training part only: validation and test words the
+        # model never trained on must look unknown, as they will in production.
+        self.tokenizer_ = text_prep.build_tokenizer(
+            train[0], c.max_tokens, self.sequence_length_, c.padding, c.truncation
+        )
+        self.vocabulary_size_ = int(self.tokenizer_.get_vocab_size())
+        self.majority_class_ = baselines.majority_class(train[1])
+        self.ngrams_ = None
+        self._linear_start = None
+        if c.ngram_features != "none":
+            self.ngrams_ = NgramFeatures(c.ngram_features).fit(train[0])
+            self._linear_start = wide_and_deep.fit_linear_start(
+                self.ngrams_, len(self.classes_), c, train, validation
+            )
 
     def _fit_streamed(
         self, data: DataLike, test_data: DataLike | None, run: dict[str, Any]
@@ -384,15 +283,7 @@ class TextClassifier(EstimatorParams):
                 "file is then read into memory) or train on one device."
             )
         prepared = streamed.prepare_streamed(c, self.cleaner, data, test_data)
-        self.classes_ = prepared.classes
-        self.sequence_length_ = prepared.sequence_length
-        self.tokenizer_ = prepared.tokenizer
-        self.vocabulary_size_ = int(prepared.tokenizer.get_vocab_size())
-        self.majority_class_ = prepared.majority_class
-        # A streamed corpus is never in memory at once: the recurrent network alone.
-        self.ngrams_ = None
-        self._linear_start = None
-        self.kept_linear_ = False
+        self._learn_streamed_inputs(prepared)
         probe_rows = min(prepared.sample_training_rows, streamed.PROBE_ROWS)
         probe = (
             self._encode(prepared.sample_texts[:probe_rows]),
@@ -416,15 +307,35 @@ class TextClassifier(EstimatorParams):
         if not trained:
             return self
 
-        sampled = len(prepared.sample_texts)
         prepared.summary["streamed"] = {
             "chunk_rows": c.chunk_rows,
             "shuffle_rows": text_stream.SHUFFLE_ROWS,
-            "baseline_sample_rows": sampled,
+            "baseline_sample_rows": len(prepared.sample_texts),
         }
         longer = int(prepared.histogram[self.sequence_length_ + 1 :].sum())
         self._record_preparation(prepared.summary, prepared.test_summary, counts, longer)
+        self.evaluation_ = self._score_streamed(prepared, counts)
+        self.metrics_ = self.evaluation_["metrics"]
+        return self
 
+    def _learn_streamed_inputs(self, prepared: streamed.StreamedData) -> None:
+        """The classes, vocabulary and majority class the streamed passes learned."""
+        self.classes_ = prepared.classes
+        self.sequence_length_ = prepared.sequence_length
+        self.tokenizer_ = prepared.tokenizer
+        self.vocabulary_size_ = int(prepared.tokenizer.get_vocab_size())
+        self.majority_class_ = prepared.majority_class
+        # A streamed corpus is never in memory at once: the recurrent network alone.
+        self.ngrams_ = None
+        self._linear_start = None
+        self.kept_linear_ = False
+
+    def _score_streamed(
+        self, prepared: streamed.StreamedData, counts: dict[str, np.ndarray]
+    ) -> dict[str, Any]:
+        """The test part scored chunk by chunk, TF-IDF fit on the baseline sample."""
+        c = self.config
+        sampled = len(prepared.sample_texts)
         weight = "balanced" if c.class_weight == "balanced" else None
         predict_tfidf = baselines.fit_tfidf_linear(
             prepared.sample_texts, prepared.sample_labels, class_weight=weight, seed=c.training.seed
@@ -437,117 +348,26 @@ class TextClassifier(EstimatorParams):
             self.majority_class_,
         )
         train_and_validation = int(counts["train"].sum() + counts["validation"].sum())
-        fit_on = (
-            "fit on the train and validation parts"
-            if sampled == train_and_validation
-            else f"fit on a random sample of {sampled} of the {train_and_validation} train and "
-            "validation texts (streamed training)"
-        )
-        self.evaluation_ = self._evaluation(truth, predicted, fit_on)
-        self.metrics_ = self.evaluation_["metrics"]
-        return self
+        fit_on = evaluation.sampled_fit_on(sampled, train_and_validation)
+        return self._evaluation(truth, predicted, fit_on)
 
     def _class_weight(self, train_counts: np.ndarray) -> dict[int, float] | None:
         return class_weight(train_counts, self.config.class_weight)
 
-    def _warn_if_unspaced(self, texts: list[str]) -> None:
-        """Warns when most texts are one long word: a language written without spaces
-        (Chinese, Japanese, Thai), whose word vocabulary would hold whole texts."""
-        if not texts:
-            return
-        words = float(np.median(text_prep.token_counts(texts)))
-        characters = float(np.median([len(t) for t in texts]))
-        if words > 1 or characters < 8:
-            return
-        if self.config.ngram_features in ("char", "word+char"):
-            what = (
-                "the character n-grams of the linear part read them; the recurrent network "
-                "sees one token per text"
-            )
-        else:
-            what = "pass --ngram-features char (ngram_features='char') to read characters"
-        warnings.warn(
-            f"Most training texts are a single word of {characters:.0f} characters or more "
-            f"(median): a language written without spaces? {what}.",
-            stacklevel=3,
-        )
-
-    def _linear_svm(self, texts: list[str], labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(coef, intercept)`` of a linear SVM on the texts' n-gram TF-IDF, one row of
-        scores per class (a two-class SVM's single score split in two)."""
-        from sklearn.svm import LinearSVC
-
-        c = self.config
-        weight = "balanced" if c.class_weight == "balanced" else None
-        svm = LinearSVC(C=1.0, class_weight=weight, random_state=c.training.seed)
-        svm.fit(self.ngrams_.matrix(texts), labels)
-        coef, intercept = svm.coef_, svm.intercept_
-        if len(self.classes_) == 2:
-            coef = np.concatenate([-coef / 2, coef / 2])
-            intercept = np.concatenate([-intercept / 2, intercept / 2])
-        return coef, intercept
-
-    def _linear_table(
-        self, coef: np.ndarray, intercept: np.ndarray, temperature: float
-    ) -> np.ndarray:
-        """The n-gram table whose linear scores are the SVM's times ``temperature``."""
-        table = np.zeros((self.ngrams_.input_dim, len(self.classes_)), dtype="float32")
-        table[1 : self.ngrams_.n_features + 1] = coef.T * temperature / models.NGRAM_SCALE
-        table[self.ngrams_.bias_id] = intercept * temperature / models.NGRAM_SCALE
-        return table
-
-    def _fit_linear_start(
-        self,
-        train_texts: list[str],
-        train_labels: np.ndarray,
-        val_texts: list[str],
-        val_labels: np.ndarray,
-    ) -> dict[str, Any]:
-        """The n-gram table's starting rows: a linear SVM fit on the training part, its
-        scores times the temperature that gives the validation part the lowest
-        cross-entropy (an SVM's scores are not probabilities)."""
-        coef, intercept = self._linear_svm(train_texts, train_labels)
-        scores = self.ngrams_.matrix(val_texts) @ coef.T + intercept
-
-        def cross_entropy(temperature: float) -> float:
-            z = temperature * scores
-            z = z - z.max(axis=1, keepdims=True)
-            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-            return float(-log_p[np.arange(len(val_labels)), val_labels].mean())
-
-        temperature = min(TEMPERATURES, key=cross_entropy)
-        return {
-            "table": self._linear_table(coef, intercept, temperature),
-            "temperature": temperature,
-            "validation_accuracy": float(np.mean(scores.argmax(axis=1) == val_labels)),
-        }
+    def _keep_linear_if_better(self, x_val: Any, y_val: np.ndarray) -> bool:
+        """Goes back to the starting weights when they beat the trained model on the
+        validation part (see
+        :func:`rnnkit.classification.wide_and_deep.keep_start_if_better`)."""
+        start = getattr(self, "_start_weights", None)
+        return wide_and_deep.keep_start_if_better(self.model_, start, x_val, y_val)
 
     def _refit_kept_start(self, texts: list[str], labels: np.ndarray) -> None:
-        """When the start was kept (the recurrent network did not help on the validation
-        part), the model is the linear SVM alone: refit it on the train and validation
-        parts together, as a linear baseline is, with the temperature already chosen."""
-        coef, intercept = self._linear_svm(texts, labels)
-        table = self._linear_table(coef, intercept, self._linear_start["temperature"])
-        self.model_.get_layer("ngram_table").set_weights([table])
-
-    def _keep_linear_if_better(self, x_val: Any, y_val: np.ndarray) -> bool:
-        """Goes back to the starting weights (the calibrated linear SVM, recurrent scores
-        zero) when they have a lower validation loss than the trained model, so the
-        network is never worse than its start on held-out texts. Returns whether it did."""
-        start = getattr(self, "_start_weights", None)
-        if start is None or len(y_val) == 0:
-            return False
-        import keras
-
-        loss = keras.losses.SparseCategoricalCrossentropy()
-        trained_weights = self.model_.get_weights()
-        trained = float(loss(y_val, self.model_.predict(x_val, batch_size=256, verbose=0)))
-        self.model_.set_weights(start)
-        started = float(loss(y_val, self.model_.predict(x_val, batch_size=256, verbose=0)))
-        if started < trained:
-            return True
-        self.model_.set_weights(trained_weights)
-        return False
+        """The kept start refit on ``texts`` (the train and validation parts), see
+        :func:`rnnkit.classification.wide_and_deep.refit_kept_start`."""
+        temperature = self._linear_start["temperature"]
+        wide_and_deep.refit_kept_start(
+            self.model_, self.ngrams_, len(self.classes_), self.config, texts, labels, temperature
+        )
 
     def _build_model(self):  # -> keras.Model
         c = self.config
@@ -645,36 +465,20 @@ class TextClassifier(EstimatorParams):
             "sequence_length_chosen": c.sequence_length is None,
             "texts_longer_than_sequence_length": longer,
             "vocabulary_size": self.vocabulary_size_,
-            "ngram_features": self._ngram_summary(),
+            "ngram_features": wide_and_deep.ngram_summary(
+                getattr(self, "ngrams_", None),
+                getattr(self, "_linear_start", None),
+                getattr(self, "kept_linear_", False),
+            ),
             "class_weight": self._class_weight(counts["train"]),
-            "label_distribution": [
-                {"label": name, **{part: int(n[i]) for part, n in counts.items()}}
-                for i, name in enumerate(self.classes_)
-            ],
+            "label_distribution": label_distribution(self.classes_, counts),
         }
         self.split_ = {part: int(n.sum()) for part, n in counts.items()}
-
-    def _ngram_summary(self) -> dict[str, Any] | None:
-        """What the n-gram (wide) part is and how it started, for the run's records."""
-        if getattr(self, "ngrams_", None) is None:
-            return None
-        start = getattr(self, "_linear_start", None) or {}
-        return {
-            "kinds": self.ngrams_.kinds,
-            "features": self.ngrams_.n_features,
-            "per_text": self.ngrams_.width,
-            "start_temperature": start.get("temperature"),
-            "start_validation_accuracy": start.get("validation_accuracy"),
-            "kept_start": bool(getattr(self, "kept_linear_", False)),
-        }
 
     def _encode(self, cleaned: list[str]) -> np.ndarray | list[np.ndarray]:
         """The model's input: token ids, and with an n-gram part ``[ids, n-gram ids,
         n-gram weights]``."""
-        ids = text_prep.encode(self.tokenizer_, cleaned)
-        if getattr(self, "ngrams_", None) is None:
-            return ids
-        return [ids, *self.ngrams_.transform(cleaned)]
+        return wide_and_deep.model_inputs(self.tokenizer_, getattr(self, "ngrams_", None), cleaned)
 
     # ----------------------------------------------------------------- prediction
     def _check_fitted(self) -> None:
@@ -700,7 +504,7 @@ class TextClassifier(EstimatorParams):
             array([[0.01, 0.97, 0.02]], dtype=float32)
         """
         self._check_fitted()
-        return self._probabilities(self.cleaner.clean_all(_as_texts(texts)))
+        return self._probabilities(self.cleaner.clean_all(as_texts(texts)))
 
     def predict(self, texts: Texts) -> np.ndarray:
         """The most probable label of each text, as an array of label names."""
@@ -728,8 +532,8 @@ class TextClassifier(EstimatorParams):
             >>> clf.score(["my card was stolen"], ["card"])  # doctest: +SKIP
             1.0
         """
-        labels = _as_labels(y)
-        texts = _as_texts(X)
+        labels = as_labels(y)
+        texts = as_texts(X)
         if len(texts) != len(labels) or not labels:
             raise DataError(
                 f"score got {len(texts)} texts and {len(labels)} labels: give one label per "
@@ -766,38 +570,17 @@ class TextClassifier(EstimatorParams):
         labels: np.ndarray,
         tfidf: tuple[list[str], np.ndarray] | None = None,
     ) -> dict[str, Any]:
-        probabilities = self._probabilities(cleaned)
-        predicted = {
-            "model": probabilities.argmax(axis=1),
-            "majority": np.full(len(labels), self.majority_class_),
-        }
-        detail = None
-        if tfidf is not None:
-            weight = "balanced" if self.config.class_weight == "balanced" else None
-            predicted["tfidf_linear"] = baselines.tfidf_linear(
-                tfidf[0], tfidf[1], cleaned, class_weight=weight, seed=self.config.training.seed
-            )
-            detail = "fit on the train and validation parts"
-        return self._evaluation(labels, predicted, detail)
+        predicted, fit_on = evaluation.predictions(
+            self._probabilities(cleaned), self.majority_class_, cleaned, tfidf, self.config
+        )
+        return self._evaluation(labels, predicted, fit_on)
 
     def _evaluation(
         self, labels: np.ndarray, predicted: dict[str, np.ndarray], tfidf: str | None
     ) -> dict[str, Any]:
         """Metrics of each method's predicted class ids; ``tfidf`` says what TF-IDF was fit
         on (``None``: not fit)."""
-        return {
-            "metrics": {m: classification_metrics(labels, p) for m, p in predicted.items()},
-            "per_class": per_class_metrics(labels, predicted["model"], self.classes_),
-            "confusion": confusion(labels, predicted["model"], len(self.classes_)),
-            "details": {
-                "rows": int(len(labels)),
-                "majority_class": self.classes_[self.majority_class_],
-                "tfidf_linear": "TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) + "
-                f"LinearSVC(C=1), {tfidf}"
-                if tfidf is not None
-                else "not refit: needs the training texts",
-            },
-        }
+        return evaluation.evaluation(labels, predicted, self.classes_, self.majority_class_, tfidf)
 
     # ----------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
@@ -814,177 +597,35 @@ class TextClassifier(EstimatorParams):
 
     def write_run(self, directory: Path) -> None:
         """Writes every run file into an existing (staging) directory."""
-        self.model_.save(directory / "model.keras")
-        persistence.write_json(directory / "config.json", self.config.to_dict())
-        persistence.write_json(
-            directory / "preprocessing.json",
-            {
-                "cleaning": self.cleaner.to_dict(),
-                "sequence_length": self.sequence_length_,
-                "padding": self.config.padding,
-                "truncation": self.config.truncation,
-                "vocabulary_size": self.vocabulary_size_,
-                "classes": list(self.classes_),
-                "majority_class": self.classes_[self.majority_class_],
-                "data": getattr(self, "preparation_", None),
-                "split": getattr(self, "split_", None),
-            },
-        )
-        (directory / "tokenizer.json").write_text(
-            text_prep.tokenizer_to_json(self.tokenizer_), encoding="utf-8"
-        )
-        if getattr(self, "ngrams_", None) is not None:
-            persistence.write_json(directory / NGRAM_FILE, self.ngrams_.to_dict())
-        persistence.write_json(directory / "metadata.json", persistence.metadata("classify"))
-        if hasattr(self, "evaluation_"):
-            evaluation = self.evaluation_
-            persistence.write_json(directory / "metrics.json", evaluation["metrics"])
-            persistence.write_json(
-                directory / "evaluation.json",
-                {
-                    **evaluation["details"],
-                    "confusion_matrix": evaluation["confusion"].tolist(),
-                    "training_seconds": getattr(self, "training_seconds_", None),
-                },
-            )
-            evaluation["per_class"].to_csv(directory / "per_class.csv", index=False)
-        record = TrainingRecord(
-            history=getattr(self, "history_", None),
-            seconds=getattr(self, "training_seconds_", float("nan")),
-            stopped_on_nan=getattr(self, "stopped_on_nan_", False),
-            gradient_health=getattr(self, "gradient_health_", None),
-            range_test=getattr(self, "learning_rate_range_test_", None),
-            loss_name="cross-entropy",
-        )
-        write_training_record(directory, record)
-        if hasattr(self, "evaluation_"):
-            write_classification_report(
-                directory,
-                self.config,
-                classes=self.classes_,
-                preparation=self.preparation_,
-                split=self.split_,
-                evaluation=self.evaluation_,
-                training=record,
-                settings_used=self._settings_used(),
-            )
-
-    def _settings_used(self) -> dict[str, Any]:
-        """The values this fit used for the automatic settings and the shares of the
-        split, by the configuration table's keys (see
-        :func:`~rnnkit.core.report.config_html`)."""
-        c, prep = self.config, self.preparation_
-        used = {
-            "sequence_length": self.sequence_length_,
-            "test_size": f"{self.split_['test']} texts",
-            "validation_size": f"{self.split_['validation']} texts",
-            "stream": "streamed" in prep,
-            "training.loss": "sparse categorical cross-entropy",
-            "training.learning_rate": getattr(self, "learning_rate_", c.training.learning_rate),
-        }
-        if prep.get("test_data"):
-            used["test_size"] = f"{self.split_['test']} texts of '{prep['test_data']['source']}'"
-        if c.ngram_features != "none" and not prep.get("ngram_features"):
-            used["ngram_features"] = "none"
-        return used
+        saving.write_run(directory, self)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TextClassifier:
         """Loads a run directory written by :meth:`save` or ``rnnkit classify train``."""
-        run = persistence.open_run(path, "classify", RUN_FILES)
-        config = run_files.read_run_config(run, ClassifierConfig.from_dict)
-        pre = run_files.read_run_file(run, "preprocessing.json", run_files.ClassifierPreprocessing)
-        self = cls(config)
-        self.cleaner = text_prep.TextCleaner.from_dict(pre["cleaning"])
-        try:
-            self.tokenizer_ = text_prep.tokenizer_from_json(
-                (run / "tokenizer.json").read_text(encoding="utf-8")
-            )
-        except Exception as err:  # the tokenizers library raises its own exception types
-            raise RunDirectoryError(
-                f"'{run / 'tokenizer.json'}' could not be read ({type(err).__name__}: {err}). "
-                "Train again to recreate it."
-            ) from err
-        self.model_ = persistence.load_keras_model(run / "model.keras")
-        self.ngrams_ = None
-        if (run / NGRAM_FILE).exists():
-            try:
-                self.ngrams_ = NgramFeatures.from_dict(persistence.read_json(run / NGRAM_FILE))
-            except (KeyError, TypeError, ValueError, AttributeError) as err:
-                raise RunDirectoryError(
-                    f"'{run / NGRAM_FILE}' could not be read ({type(err).__name__}: {err}). "
-                    "Train again to recreate it."
-                ) from err
-        expected_inputs = 1 if self.ngrams_ is None else 3
-        if len(self.model_.inputs) != expected_inputs:
-            raise RunDirectoryError(
-                f"'{run / 'model.keras'}' takes {len(self.model_.inputs)} inputs but the run "
-                f"{'has' if self.ngrams_ else 'has no'} {NGRAM_FILE}: the files come from "
-                "different runs. Train again."
-            )
-        self.classes_ = list(pre["classes"])
-        self.majority_class_ = self.classes_.index(pre["majority_class"])
-        self.sequence_length_ = pre["sequence_length"]
-        self.vocabulary_size_ = pre["vocabulary_size"]
-        _check_run_agrees(run, self.model_, self.tokenizer_, pre)
-        self.preparation_ = pre.get("data")
-        self.split_ = pre.get("split")
-        if (run / "metrics.json").exists():
-            self.metrics_ = run_files.read_run_json(run, "metrics.json")
+        saved = saving.read_run(path)
+        self = cls(saved.config)
+        self.cleaner = saved.cleaner
+        self.tokenizer_ = saved.tokenizer
+        self.model_ = saved.model
+        self.ngrams_ = saved.ngrams
+        self.classes_ = saved.classes
+        self.majority_class_ = saved.majority_class
+        self.sequence_length_ = saved.sequence_length
+        self.vocabulary_size_ = saved.vocabulary_size
+        self.preparation_ = saved.preparation
+        self.split_ = saved.split
+        if saved.metrics is not None:
+            self.metrics_ = saved.metrics
         return self
+
+
+_Part = tuple[list[str], np.ndarray]  # cleaned texts and their class ids
 
 
 def _arrays(part: tuple[Any, np.ndarray]) -> list[np.ndarray]:
     """The arrays of an ``(inputs, labels)`` part, inputs being one array or a list."""
     inputs, labels = part
     return [*(inputs if isinstance(inputs, list) else [inputs]), labels]
-
-
-def _check_run_agrees(run: Path, model: Any, tokenizer: Any, pre: dict[str, Any]) -> None:
-    """Refuses a run whose model, tokenizer and ``preprocessing.json`` disagree: a
-    ``classes`` list shorter than the model's outputs would name the wrong labels."""
-    length = pre["sequence_length"]
-    run_files.check_model_shape(
-        run,
-        model,
-        (length, "the sequence_length in preprocessing.json"),
-        (len(pre["classes"]), "the number of classes in preprocessing.json"),
-    )
-    padding = (tokenizer.padding or {}).get("length")
-    truncation = (tokenizer.truncation or {}).get("max_length")
-    if padding != length or truncation != length:
-        raise run_files.damaged(
-            run,
-            f"tokenizer.json pads to {padding} and truncates to {truncation} tokens but "
-            f"preprocessing.json's sequence_length is {length}",
-        )
-    tokens = tokenizer.get_vocab_size()
-    rows = [layer.input_dim for layer in model.layers if layer.name == "embedding"]
-    if rows and tokens > rows[0]:
-        raise run_files.damaged(
-            run,
-            f"tokenizer.json has {tokens} tokens but model.keras embeds only {rows[0]}",
-        )
-
-
-def _as_texts(texts: Texts) -> list[str]:
-    """A list of texts; one string is one text (not a sequence of characters)."""
-    if isinstance(texts, str):
-        return [texts]
-    if isinstance(texts, pd.DataFrame):
-        raise DataError("Give a list or Series of texts, not a DataFrame (pick its column).")
-    return ["" if _missing(t) else str(t) for t in texts]
-
-
-def _as_labels(labels: Iterable[Any]) -> list[str]:
-    """Labels as the classifier keeps them: text, without surrounding spaces."""
-    if isinstance(labels, str):
-        raise DataError("Give one label per text (a list, array or Series), not one string.")
-    return ["" if _missing(label) else str(label).strip() for label in labels]
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def find_learning_rate(classifier: TextClassifier, data: DataLike) -> RangeTestResult:

@@ -126,29 +126,8 @@ def prepare_streamed(
     classes, row_labels, summary = _choose_classes(c, scanned, min_rows)
     del scanned
 
-    # The in-memory path's split, on the same labels in the same order: the same rows.
-    used = np.flatnonzero(row_labels >= 0)
-    labels = row_labels[used].astype("int64")
-    parts = np.full(len(row_labels), DROPPED, dtype="int8")
-    rng = np.random.default_rng(c.training.seed)
-    test_summary = test_labels = None
-    if test_table is None:
-        rest, test = stratified_split(labels, c.test_size, rng)
-        parts[used[test]] = TEST
-    else:
-        rest = np.arange(len(labels))
-        test_labels, test_summary = known_test_labels(c, cleaner, classes, test_table)
-    train_positions, validation_positions = stratified_split(labels[rest], c.validation_size, rng)
-    parts[used[rest[train_positions]]] = TRAIN
-    parts[used[rest[validation_positions]]] = VALIDATION
-    del used, labels, rest
-
-    candidates = np.flatnonzero((parts == TRAIN) | (parts == VALIDATION))
-    sample_rows = candidates
-    if len(candidates) > BASELINE_SAMPLE_ROWS:
-        sample_rng = np.random.default_rng(c.training.seed)
-        sample_rows = np.sort(sample_rng.choice(candidates, BASELINE_SAMPLE_ROWS, replace=False))
-    del candidates
+    parts, test_labels, test_summary = _split_rows(c, cleaner, classes, row_labels, test_table)
+    sample_rows = _baseline_sample_rows(parts, c.training.seed)
     vocabulary = text_stream.learn_vocabulary(
         table, c.text_column, cleaner, parts, c.max_tokens, sample_rows
     )
@@ -179,6 +158,44 @@ def prepare_streamed(
         tokenizer=vocabulary.tokenizer,
         majority_class=baselines.majority_class(row_labels[parts == TRAIN]),
     )
+
+
+def _split_rows(
+    config: ClassifierConfig,
+    cleaner: TextCleaner,
+    classes: list[str],
+    row_labels: np.ndarray,
+    test_table: TextTable | None,
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, Any] | None]:
+    """The part of every row (TRAIN, VALIDATION, TEST or DROPPED), and with a fixed test
+    file its rows' class ids and summary."""
+    c = config
+    # The in-memory path's split, on the same labels in the same order: the same rows.
+    used = np.flatnonzero(row_labels >= 0)
+    labels = row_labels[used].astype("int64")
+    parts = np.full(len(row_labels), DROPPED, dtype="int8")
+    rng = np.random.default_rng(c.training.seed)
+    test_summary = test_labels = None
+    if test_table is None:
+        rest, test = stratified_split(labels, c.test_size, rng)
+        parts[used[test]] = TEST
+    else:
+        rest = np.arange(len(labels))
+        test_labels, test_summary = known_test_labels(c, cleaner, classes, test_table)
+    train_positions, validation_positions = stratified_split(labels[rest], c.validation_size, rng)
+    parts[used[rest[train_positions]]] = TRAIN
+    parts[used[rest[validation_positions]]] = VALIDATION
+    return parts, test_labels, test_summary
+
+
+def _baseline_sample_rows(parts: np.ndarray, seed: int) -> np.ndarray:
+    """The train and validation rows of the baseline sample: all of them, or a uniform
+    random sample of BASELINE_SAMPLE_ROWS, in file order."""
+    candidates = np.flatnonzero((parts == TRAIN) | (parts == VALIDATION))
+    if len(candidates) <= BASELINE_SAMPLE_ROWS:
+        return candidates
+    sample_rng = np.random.default_rng(seed)
+    return np.sort(sample_rng.choice(candidates, BASELINE_SAMPLE_ROWS, replace=False))
 
 
 def training_batches(

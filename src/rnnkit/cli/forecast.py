@@ -303,6 +303,7 @@ Ids = Annotated[
 ]
 Units = Annotated[int, typer.Option(help="Units per layer.", rich_help_panel=MODEL)]
 Batch = Annotated[int, typer.Option(help="Windows per step.", rich_help_panel=TRAINING)]
+RunDir = Annotated[Path, typer.Argument(help="A run directory from `forecast train`.")]
 Loss = Annotated[
     choice(get_args(LossChoice)),
     typer.Option(
@@ -637,7 +638,7 @@ def _when(stamp: str) -> str:
 @app.command()
 @user_errors
 def predict(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory from `forecast train`.")],
+    run_dir: RunDir,
     data: Annotated[
         Path | None, typer.Option(help="Newer rows to forecast from.", rich_help_panel=DATA)
     ] = None,
@@ -687,7 +688,7 @@ def predict(
 @app.command()
 @user_errors
 def evaluate(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory from `forecast train`.")],
+    run_dir: RunDir,
     data: Annotated[
         Path, typer.Option(help="Rows to score on (its last test periods).", rich_help_panel=DATA)
     ],

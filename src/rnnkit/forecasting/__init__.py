@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 
 from rnnkit.core import persistence
-from rnnkit.forecasting.forecaster import RUN_FILES, Forecaster, make_config, read_run_config
+from rnnkit.forecasting.forecaster import Forecaster, make_config
 from rnnkit.forecasting.global_forecaster import GlobalForecaster
+from rnnkit.forecasting.saving import RUN_FILES, read_run_config
 
 __all__ = ["Forecaster", "GlobalForecaster", "load", "make_config"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import warnings
 from pathlib import Path
@@ -11,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# The `name as name` imports below keep importable from here the names that now live
+# with their concept (fitting, network_inputs, saving, series_data).
 from rnnkit.config import ForecastConfig, TrainingConfig, with_params
 from rnnkit.core import models, persistence, recipe, run_files
 from rnnkit.core import resume as resume_
@@ -18,51 +19,31 @@ from rnnkit.core.estimator import EstimatorParams
 from rnnkit.core.range_test import RangeTestResult
 from rnnkit.core.report import TrainingRecord, write_training_record
 from rnnkit.data.calendar_features import Calendar, check_country
-from rnnkit.data.covariates import (
-    CovariateScaling,
-    aggregate_columns,
-    covariate_windows,
-    future_values,
-)
-from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
-from rnnkit.data.scaling import (
-    BASE_CHOICES,
-    DEFAULT_SMOOTHING,
-    THETA_SMOOTHING,
-    Scaler,
-    base_forecast,
-    window_statistics,
-)
-from rnnkit.data.streaming import aggregate_file
-from rnnkit.data.timeseries import (
-    PreparedSeries,
-    aggregate,
-    check_magnitudes,
-    check_sparsity,
-    future_index,
-)
+from rnnkit.data.covariates import CovariateScaling, covariate_windows
+from rnnkit.data.scaling import DEFAULT_SMOOTHING, Scaler, base_forecast, window_statistics
+from rnnkit.data.timeseries import PreparedSeries, check_sparsity, future_index
 from rnnkit.data.windows import make_windows, window_starts
-from rnnkit.errors import ConfigError, DataError, NotFittedError, TrainingError
+from rnnkit.errors import ConfigError, DataError, NotFittedError
+from rnnkit.forecasting import fitting, network_inputs, prediction, saving, series_data
+from rnnkit.forecasting.fitting import ALWAYS_FINITE as ALWAYS_FINITE
+from rnnkit.forecasting.fitting import CORRECTION_WEIGHTS as CORRECTION_WEIGHTS
+from rnnkit.forecasting.fitting import LOSS_NAMES as LOSS_NAMES
+from rnnkit.forecasting.fitting import check_model_metrics as check_model_metrics
 from rnnkit.forecasting.intervals import Calibration, calibrate, quantile_name
+from rnnkit.forecasting.network_inputs import LEVEL_FLOOR as LEVEL_FLOOR
+from rnnkit.forecasting.network_inputs import nonnegative_floor as nonnegative_floor
 from rnnkit.forecasting.report import write_forecast_report
+from rnnkit.forecasting.saving import RUN_FILES as RUN_FILES
+from rnnkit.forecasting.saving import read_run_config as read_run_config
+from rnnkit.forecasting.saving import tail_series as tail_series
+from rnnkit.forecasting.saving import tail_state as tail_state
 from rnnkit.forecasting.scoring import score_series
-
-# Window spreads are floored at this fraction of the training part's mean level, so that
-# windows of near-zero values do not blow up into huge normalised targets.
-LEVEL_FLOOR = 1e-3
-# The training losses as the loss plot names them.
-LOSS_NAMES = {"mae": "MAE", "mse": "MSE", "huber": "Huber"}
-# The weights of the trained correction the validation windows choose from (1: the
-# network as trained, 0: its base forecast alone).
-CORRECTION_WEIGHTS = (1.0, 0.5, 0.0)
-# The default test part of one series: this many forecast origins (whole horizons) at
-# most, within this share of the series. Several origins, so that one unusual horizon does
-# not decide the verdict; few, so that most of the history is still trained on.
-TEST_ORIGINS = 3
-TEST_SHARE = 0.2
-RUN_FILES = ("model.keras", "config.json", "preprocessing.json", "metadata.json")
-
-DataLike = pd.DataFrame | pd.Series | str | os.PathLike[str]
+from rnnkit.forecasting.series_data import TEST_ORIGINS as TEST_ORIGINS
+from rnnkit.forecasting.series_data import TEST_SHARE as TEST_SHARE
+from rnnkit.forecasting.series_data import DataLike as DataLike
+from rnnkit.forecasting.series_data import check_data_type as check_data_type
+from rnnkit.forecasting.series_data import indexed_by_time as indexed_by_time
+from rnnkit.forecasting.series_data import time_index_as_column as time_index_as_column
 
 
 def make_config(config: ForecastConfig | None = None, **params: Any) -> ForecastConfig:
@@ -114,69 +95,11 @@ class Forecaster(EstimatorParams):
             DataError: unreadable data, or a series most of whose periods had no rows
                 (unless ``allow_sparse``; see :func:`~rnnkit.data.timeseries.check_sparsity`).
         """
-        prepared = self._aggregate(data)
+        prepared = series_data.aggregate_series(data, self.config)
         length = len(prepared.values)
         if length >= self.periods_needed(length):  # else "too short" is the true reason
             check_sparsity(prepared, self.config.freq, self.config.allow_sparse)
         return prepared
-
-    def _aggregate(self, data: DataLike) -> PreparedSeries:
-        c = self.config
-        check_data_type(data, c, (pd.DataFrame, pd.Series))
-        if c.covariate_aggs:
-            return self._aggregate_with_covariates(data)
-        if isinstance(data, pd.Series):
-            # Already one value per period (as made by `aggregate`): used as it is.
-            if not isinstance(data.index, pd.DatetimeIndex) or data.isna().any():
-                raise DataError("A Series must have a DatetimeIndex and no missing values.")
-            check_magnitudes(data.astype("float64"), str(data.name or c.target_column))
-            return PreparedSeries(data.astype("float64"), len(data), 0, 0)
-        if isinstance(data, pd.DataFrame):
-            frame = time_index_as_column(data, c.time_column)
-            require_columns(frame, [c.time_column, c.target_column])
-            frame = frame[[c.time_column, c.target_column]]
-            if len(frame) == 0:
-                raise DataError("The DataFrame has no rows.")
-        elif Path(data).suffix.lower() not in PARQUET_SUFFIXES:
-            # A CSV is aggregated chunk by chunk, so a file bigger than memory still fits.
-            return aggregate_file(
-                data,
-                c.time_column,
-                c.target_column,
-                c.freq,
-                c.agg,
-                c.fill_method,
-                time_format=c.time_format,
-            )
-        else:
-            frame = read_table(data, columns=[c.time_column, c.target_column])
-        columns = (c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
-        return aggregate(frame, *columns, time_format=c.time_format)
-
-    def _aggregate_with_covariates(self, data: DataLike) -> PreparedSeries:
-        """The target and every covariate column, aggregated on one period grid."""
-        c = self.config
-        aggs = c.covariate_aggs
-        if isinstance(data, pd.Series):
-            raise DataError(
-                f"A Series holds no covariate columns ({', '.join(aggs)}): give a DataFrame "
-                "with those columns beside the target."
-            )
-        columns = [c.time_column, c.target_column, *aggs]
-        if isinstance(data, pd.DataFrame):
-            frame = time_index_as_column(data, c.time_column)
-            require_columns(frame, columns)
-            frame = frame[columns]
-            if len(frame) == 0:
-                raise DataError("The DataFrame has no rows.")
-        else:
-            frame = read_table(data, columns=columns)
-        settings = (c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
-        prepared = aggregate(frame, *settings, time_format=c.time_format)
-        covariates = aggregate_columns(
-            frame, c.time_column, aggs, c.freq, prepared.values.index, c.time_format
-        )
-        return dataclasses.replace(prepared, covariates=covariates)
 
     def periods_needed(self, length: int) -> int:
         """Periods a series of ``length`` needs for one training window, the validation
@@ -184,9 +107,8 @@ class Forecaster(EstimatorParams):
         return self._periods_needed(length, self.test_periods(length))
 
     def _periods_needed(self, length: int, test: int) -> int:
-        c = self.config
-        validation = c.validation_size or max(c.horizon, round(0.15 * length))
-        return c.window + self._output_steps() + validation + test
+        validation = series_data.validation_periods(length, self.config)
+        return self.config.window + self._output_steps() + validation + test
 
     def test_periods(self, length: int) -> int:
         """Periods in the test part of a series of ``length``: ``test_size`` when given,
@@ -207,20 +129,14 @@ class Forecaster(EstimatorParams):
         return max(origins, 1) * c.horizon
 
     def split_sizes(self, length: int) -> dict[str, int]:
-        """Periods in the train, validation and test parts of a series of ``length``."""
-        c = self.config
+        """Periods in the train, validation and test parts of a series of ``length``.
+
+        Raises:
+            DataError: the series is too short for one training window, the validation
+                and the test.
+        """
         test = self.test_periods(length)
-        validation = c.validation_size or max(c.horizon, round(0.15 * length))
-        needed_train = c.window + self._output_steps()
-        needed = needed_train + validation + test
-        if length < needed:
-            raise DataError(
-                f"The series has {length} periods (freq {c.freq}) but needs at least "
-                f"{needed}: lookback {c.window} + {needed_train - c.window} for one "
-                f"training window, validation {validation}, test {test}. Lower --lookback "
-                "or --horizon, choose a shorter --freq, or give more data."
-            )
-        return {"train": length - validation - test, "validation": validation, "test": test}
+        return series_data.split_sizes(length, self.config, test, self._output_steps())
 
     # ----------------------------------------------------------------- training
     def fit(
@@ -286,24 +202,11 @@ class Forecaster(EstimatorParams):
 
     def _weigh_correction(self, x_val: np.ndarray, y_val: np.ndarray, loss: str) -> float:
         """Scales the trained correction by whichever of CORRECTION_WEIGHTS gives the
-        lowest validation loss: 1 keeps the network as trained, 0 the base forecast alone
-        (so the model is never worse than its base on the held-out windows), 0.5 the
-        average of the two (a combination, more robust than either when they are close).
-        The correction is linear in the output layers' weights, so scaling them scales it
-        exactly. Returns the weight."""
+        lowest validation loss (see :func:`rnnkit.forecasting.fitting.weigh_correction`);
+        1 without a base forecast. Returns the weight."""
         if getattr(self, "base_", "none") == "none" or len(y_val) == 0:
             return 1.0
-        import keras
-
-        loss_function = keras.losses.get(loss)
-        trained = self.model_.predict_on_batch(x_val)
-        losses = {w: float(np.mean(loss_function(y_val, w * trained))) for w in CORRECTION_WEIGHTS}
-        weight = min(losses, key=losses.get)
-        if weight != 1.0:
-            for layer in self.model_.layers:
-                if layer.name.endswith(("_out", "_linear")):
-                    layer.set_weights([weight * w for w in layer.get_weights()])
-        return weight
+        return fitting.weigh_correction(self.model_, x_val, y_val, loss)
 
     def _calibrate(
         self,
@@ -357,12 +260,7 @@ class Forecaster(EstimatorParams):
     def _loss(self) -> str:
         """The training loss. ``auto`` is MAE (what MASE measures) when the network
         corrects a base forecast; without one, MSE for one series and Huber for many."""
-        loss = self.config.training.loss
-        if loss != "auto":
-            return loss
-        if self.config.base != "none" and self.config.strategy == "direct":
-            return "mae"
-        return "huber" if self.config.id_column is not None else "mse"
+        return fitting.training_loss(self.config)
 
     def _output_steps(self) -> int:
         return 1 if self.config.strategy == "recursive" else self.config.horizon
@@ -405,7 +303,7 @@ class Forecaster(EstimatorParams):
         if prepared.covariates is not None:
             covariates = prepared.covariates.to_numpy()
             self.covariate_scaling_ = CovariateScaling.fit(covariates[:n_train])
-        self.epsilon_ = float(LEVEL_FLOOR * np.mean(np.abs(scaled[:n_train])) + 1e-8)
+        self.epsilon_ = network_inputs.level_floor(scaled[:n_train])
         steps = self._output_steps()
         train = make_windows(scaled, c.window, steps, 0, n_train)
         validation = make_windows(scaled, c.window, steps, n_train, n_train + n_val)
@@ -489,27 +387,10 @@ class Forecaster(EstimatorParams):
             ConfigError: the network reads calendar features or covariates and they are
                 not given.
         """
-        c = self.config
-        parts = []
-        calendar = self.calendar_
-        if calendar is not None:
-            if starts is None:
-                raise ConfigError(
-                    "This model reads calendar features: give the date of each window's "
-                    "first forecast period (starts=...)."
-                )
-            parts.append(calendar.window_features(starts, c.window, c.horizon))
-        if c.covariate_aggs:
-            if covariates is None:
-                raise ConfigError(
-                    f"This model reads the covariate columns {', '.join(c.covariate_aggs)}: "
-                    "give their values over each window and its horizon (covariates=...)."
-                )
-            scaled = self.covariate_scaling_.transform(covariates)
-            if c.past_columns:
-                scaled[:, c.window :, -len(c.past_columns) :] = 0.0
-            parts.append(scaled)
-        return np.concatenate(parts, axis=2) if parts else None
+        covariate_scaling = getattr(self, "covariate_scaling_", None)
+        return network_inputs.window_features(
+            self.config, self.calendar_, covariate_scaling, starts, covariates
+        )
 
     def _model_inputs(
         self,
@@ -517,48 +398,15 @@ class Forecaster(EstimatorParams):
         features: np.ndarray | None,
         static: np.ndarray | None = None,
     ) -> np.ndarray:
-        """The network's input ``(n, steps, channels)`` from normalised windows ``(n,
-        lookback)``: the values alone, or with calendar ``features`` ``(n, lookback +
-        horizon, k)``: then each step holds its value (zero for the periods forecast), a
-        flag that is 1 for the periods forecast, and its features. A global model's
-        ``static`` inputs (``(width,)`` or ``(n, width)``: see
-        :class:`~rnnkit.data.static_covariates.StaticEncoding`) follow at every step."""
-        values = np.asarray(normalised, dtype="float32")[..., None]
-        n, lookback = normalised.shape
-        if features is not None:
-            future = features.shape[1] - lookback
-            values = np.concatenate([values, np.zeros((n, future, 1), "float32")], axis=1)
-            flag = np.zeros((n, lookback + future, 1), "float32")
-            flag[:, lookback:] = 1.0
-            values = np.concatenate([values, flag, features.astype("float32")], axis=2)
-        if static is None:
-            return values
-        static = np.broadcast_to(np.asarray(static, dtype="float32"), (n, np.shape(static)[-1]))
-        repeated = np.broadcast_to(static[:, None, :], (n, values.shape[1], static.shape[1]))
-        return np.concatenate([values, repeated], axis=2)
+        """The network's input from normalised windows ``(n, lookback)``, their
+        ``features`` and a global model's ``static`` inputs (see
+        :func:`rnnkit.forecasting.network_inputs.model_inputs`)."""
+        return network_inputs.model_inputs(normalised, features, static)
 
     def _choose_base(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[str, float]:
-        """The base forecast the network corrects and its smoothing weight (``theta``):
-        the configured one, or for ``auto`` whichever simple forecast has the lowest
-        error on the given windows (the validation windows, the most recent before the
-        test; direct strategy only: the other strategies forecast values). ``theta``'s
-        weight is chosen the same way from THETA_SMOOTHING."""
-        c = self.config
-        if c.strategy != "direct" or c.base == "none":
-            return "none", DEFAULT_SMOOTHING
-        kinds = BASE_CHOICES if c.base == "auto" else (c.base,)
-        candidates = [
-            (kind, alpha)
-            for kind in kinds
-            for alpha in (THETA_SMOOTHING if kind == "theta" else (DEFAULT_SMOOTHING,))
-        ]
-        if len(candidates) == 1:
-            return candidates[0]
-        errors = [
-            float(np.mean(np.abs(targets - base_forecast(inputs, k, c.season, c.horizon, a))))
-            for k, a in candidates
-        ]
-        return candidates[int(np.argmin(errors))]
+        """The base forecast the network corrects and its smoothing weight, chosen on
+        the given windows (see :func:`rnnkit.forecasting.network_inputs.choose_base`)."""
+        return network_inputs.choose_base(inputs, targets, self.config)
 
     def _targets(self, targets: np.ndarray) -> np.ndarray:
         """Targets shaped like the model's output: ``(n, 1, horizon)`` for an ensemble,
@@ -566,14 +414,7 @@ class Forecaster(EstimatorParams):
         return targets[:, None, :] if self._ensemble_output() else targets
 
     def _ensemble_output(self) -> bool:
-        c = self.config
-        return c.strategy == "direct" and (
-            c.ensemble_size > 1
-            or c.linear
-            or c.base != "none"
-            or bool(self.feature_names_)
-            or bool(c.static_columns)
-        )
+        return network_inputs.ensemble_output(self.config, self.feature_names_)
 
     def find_learning_rate(self, data: DataLike) -> RangeTestResult:
         """Runs the learning-rate range test on this configuration's model and data.
@@ -689,11 +530,7 @@ class Forecaster(EstimatorParams):
         return np.stack(steps, axis=1)
 
     def _predict_batch(self, inputs: np.ndarray) -> np.ndarray:
-        # predict_on_batch runs one compiled (jitted) function: no per-call dataset overhead.
-        batch = np.asarray(inputs, dtype="float32")
-        output = np.asarray(self.model_.predict_on_batch(batch), dtype="float64")
-        # An ensemble gives one row per member: the forecast is their median.
-        return np.median(output, axis=1) if output.ndim == 3 else output
+        return prediction.predict_batch(self.model_, inputs)
 
     def predict(
         self,
@@ -749,21 +586,13 @@ class Forecaster(EstimatorParams):
     def _as_given(self, forecasts: pd.DataFrame, data: object) -> pd.DataFrame:
         """``forecasts`` indexed by their periods when ``data`` (or, when it is ``None``,
         the data ``fit`` was given) was a DataFrame indexed by time, as it came."""
-        time_column = self.config.time_column
-        given = getattr(self, "time_indexed_", False) if data is None else None
-        if given or (given is None and indexed_by_time(data, time_column)):
-            return forecasts.set_index(time_column)
-        return forecasts
+        fit_indexed = getattr(self, "time_indexed_", False)
+        return prediction.as_given(forecasts, data, self.config.time_column, fit_indexed)
 
     def _time_as_column(self, forecasts: pd.DataFrame) -> pd.DataFrame:
         """``forecasts`` as :meth:`predict` gives them for a time column (undoes
         :meth:`_as_given`)."""
-        time_column = self.config.time_column
-        if time_column in forecasts.columns:
-            return forecasts
-        frame = forecasts.reset_index()
-        first = [name for name in (self.config.id_column, time_column) if name is not None]
-        return frame[[*first, *(name for name in frame.columns if name not in first)]]
+        return prediction.time_as_column(forecasts, self.config.time_column, self.config.id_column)
 
     def forecast_covariates(
         self,
@@ -774,43 +603,11 @@ class Forecaster(EstimatorParams):
         """The covariates over the last window and the periods forecast ``dates``, ``(1,
         lookback + horizon, k)``: the history's, then ``future``'s future columns (past
         columns are not read over the horizon); ``None`` without covariate columns."""
-        c = self.config
-        if not c.covariate_aggs:
-            return None
-        past = np.zeros((len(dates), len(c.past_columns)))
-        ahead = np.empty((len(dates), 0))
-        if c.future_columns:
-            if future is None:
-                raise DataError(
-                    f"This model reads the future columns {', '.join(c.future_columns)}: give "
-                    f"their values for the {len(dates)} periods from {dates[0]} to "
-                    f"{dates[-1]} (predict(future=...), --future-data FILE)."
-                )
-            aggs = {column: c.covariate_aggs[column] for column in c.future_columns}
-            if isinstance(future, pd.DataFrame):
-                frame = time_index_as_column(future, c.time_column)
-            else:
-                frame = read_table(future, columns=[c.time_column, *aggs])
-            require_columns(frame, [c.time_column, *aggs])
-            ahead = future_values(frame, c.time_column, aggs, c.freq, dates, c.time_format)
-            ahead = ahead.to_numpy()
-        rows = history.to_numpy()[-c.window :]
-        return np.concatenate([rows, np.concatenate([ahead, past], axis=1)])[None]
+        return prediction.forecast_covariates(self.config, history, dates, future)
 
     def _steps(self, horizon: int | None) -> int:
         """The periods ``predict`` returns: ``horizon``, checked against the trained one."""
-        trained = self.config.horizon
-        if horizon is None:
-            return trained
-        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)):
-            raise ConfigError(f"horizon must be a whole number of periods, got {horizon!r}.")
-        if not 1 <= horizon <= trained:
-            raise ConfigError(
-                f"horizon={horizon} is outside 1..{trained}: the model was trained to "
-                f"forecast {trained} periods. Ask for at most {trained}, or train again with "
-                f"--horizon {horizon}."
-            )
-        return int(horizon)
+        return prediction.checked_steps(horizon, self.config.horizon)
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, data: DataLike | None = None) -> dict[str, dict[str, float]]:
@@ -850,28 +647,10 @@ class Forecaster(EstimatorParams):
         index: pd.DatetimeIndex,
         covariates: pd.DataFrame | None = None,
     ) -> dict:
-        c = self.config
-
-        def forecast(windows: np.ndarray, starts: pd.DatetimeIndex) -> np.ndarray:
-            # Each test window's covariates come from the series itself.
-            if covariates is None:
-                return self.forecast_windows(windows, starts)
-            columns = covariate_windows(
-                covariates.to_numpy(),
-                index.get_indexer(starts),
-                c.window,
-                c.horizon,
-                len(c.past_columns),
-            )
-            return self.forecast_windows(windows, starts, columns)
-
+        forecast = prediction.with_covariates(self.forecast_windows, covariates, index, self.config)
+        quantiles = self.forecast_quantiles if self.quantiles_ else None
         return score_series(
-            forecast,
-            values,
-            test_size,
-            index,
-            self.config,
-            forecast_quantiles=self.forecast_quantiles if self.quantiles_ else None,
+            forecast, values, test_size, index, self.config, forecast_quantiles=quantiles
         )
 
     # ----------------------------------------------------------------- persistence
@@ -907,18 +686,13 @@ class Forecaster(EstimatorParams):
         )
         persistence.write_json(directory / "metadata.json", persistence.metadata("forecast"))
         if hasattr(self, "evaluation_"):
-            persistence.write_json(directory / "metrics.json", self.evaluation_["metrics"])
-            persistence.write_json(directory / "evaluation.json", self.evaluation_["details"])
-            self.evaluation_["predictions"].to_csv(directory / "test_predictions.csv", index=False)
+            saving.write_evaluation(directory, self.evaluation_)
         write_training_record(directory, self._training_record())
         if c.future_columns:
             # The periods after the data need the future columns' values, which the
             # training data does not hold: `rnnkit forecast predict --future-data` makes
             # the forecast.
-            names = ["forecast", *(quantile_name(q) for q in self.quantiles_)]
-            future = pd.DataFrame(
-                {c.time_column: pd.DatetimeIndex([]), **{n: np.empty(0) for n in names}}
-            )
+            future = saving.no_future(c.time_column, self.quantiles_)
         else:
             # forecast.csv keeps the period as a column, however fit's data was indexed.
             future = self._time_as_column(self.predict())
@@ -937,11 +711,9 @@ class Forecaster(EstimatorParams):
         )
 
     def _loss_name(self) -> str:
-        """The training loss as the loss plot names it: on scaled values, each window
-        normalised by its own level or spread unless ``window_norm`` is ``none``."""
-        loss = self._loss()
-        where = "scaled" if self.config.window_norm_method == "none" else "window-normalised"
-        return f"{LOSS_NAMES.get(loss, loss)} ({where})"
+        """The training loss as the loss plot names it (see
+        :func:`rnnkit.forecasting.fitting.loss_name`)."""
+        return fitting.loss_name(self._loss(), self.config.window_norm_method)
 
     def _scaling_state(self, keep: int) -> dict[str, Any]:
         """What ``preprocessing.json`` needs to forecast again: the scaler, the level floor
@@ -958,22 +730,15 @@ class Forecaster(EstimatorParams):
         self.series_ = tail_series(pre["tail"], self.config)
         state = pre.get("covariates")
         if state is not None:
-            self.covariate_scaling_ = CovariateScaling.from_dict(state)
-            self.covariates_ = pd.DataFrame(
-                state["tail"], index=self.series_.index, columns=state["columns"], dtype="float64"
-            )
+            scaling, tail = saving.restore_covariates(state, self.series_.index)
+            self.covariate_scaling_, self.covariates_ = scaling, tail
 
     def _covariate_state(self, keep: int) -> dict[str, Any] | None:
         """The covariate columns' scaling and last ``keep`` periods, for
         ``preprocessing.json``; ``None`` without them."""
         covariates = getattr(self, "covariates_", None)
-        if covariates is None:
-            return None
-        return {
-            "columns": list(covariates.columns),
-            **self.covariate_scaling_.to_dict(),
-            "tail": covariates.iloc[-keep:].to_numpy().tolist(),
-        }
+        scaling = getattr(self, "covariate_scaling_", None)
+        return saving.covariate_state(covariates, scaling, keep)
 
     def _write_report(self, directory: Path, future: pd.DataFrame) -> None:
         write_forecast_report(
@@ -1062,157 +827,9 @@ class Forecaster(EstimatorParams):
 
     def _restore_intervals(self, run: Path, intervals: dict | None) -> Calibration | None:
         """The saved calibration, refused when its steps are not the horizon's."""
-        if intervals is None:
-            return None
-        steps, horizon = len(intervals["offsets"][0]), self.config.horizon
-        if steps != horizon:
-            raise run_files.damaged(
-                run,
-                f"preprocessing.json: intervals.offsets has {steps} steps but the horizon "
-                f"in config.json is {horizon}",
-            )
-        return Calibration.from_dict(intervals)
+        return saving.restore_intervals(run, intervals, self.config.horizon)
 
     def _check_preprocessing(self, run: Path, pre: dict[str, Any]) -> None:
         """Refuses a ``preprocessing.json`` that disagrees with ``config.json``."""
-        c = self.config
-        columns = list(c.covariate_aggs) or None
-        saved = pre.get("covariates")
-        saved_columns = None if saved is None else saved["columns"]
-        if saved_columns != columns:
-            raise run_files.damaged(
-                run,
-                f"preprocessing.json: covariates.columns is {saved_columns} but config.json "
-                f"names {columns}",
-            )
-        if saved is not None and len(saved["tail"]) != len(pre["tail"]["values"]):
-            raise run_files.damaged(
-                run,
-                f"preprocessing.json: covariates.tail has {len(saved['tail'])} periods but "
-                f"tail has {len(pre['tail']['values'])}",
-            )
-        names = None if self.calendar_ is None else list(self.calendar_.names)
-        if pre.get("calendar") != names:
-            raise run_files.damaged(
-                run,
-                f"preprocessing.json: calendar features {pre.get('calendar')} but config.json "
-                f"and this version of rnnkit give {names}",
-            )
-        for key, expected in (("freq", c.freq), ("window_norm", c.window_norm_method)):
-            if pre[key] != expected:
-                raise run_files.damaged(
-                    run,
-                    f"preprocessing.json: {key} is {pre[key]!r} but config.json says {expected!r}",
-                )
-        # One series keeps a whole lookback; the short series of a global model are
-        # padded, but need one period to pad with.
-        tails = pre["tails"] if "tails" in pre else {"": pre["tail"]}
-        needed = 1 if "tails" in pre else c.window
-        for key, tail in tails.items():
-            if len(tail["values"]) < needed:
-                where = f"tails.{key}" if key else "tail"
-                raise run_files.damaged(
-                    run,
-                    f"preprocessing.json: {where} keeps {len(tail['values'])} periods but "
-                    f"forecasting needs at least {needed}",
-                )
-
-
-# Defined whenever the forecasts are numbers: MAPE (all actuals zero) and MASE (a flat
-# history) may be undefined on good data, these never are.
-ALWAYS_FINITE = ("mae", "rmse", "smape")
-
-
-def nonnegative_floor(train: np.ndarray) -> float | None:
-    """0 when the training values have no negative one (then no forecast or interval
-    bound goes below zero), else ``None``.
-
-    Example:
-        >>> nonnegative_floor(np.array([0.0, 3.0])), nonnegative_floor(np.array([-1.0, 3.0]))
-        (0.0, None)
-    """
-    return 0.0 if np.all(np.asarray(train) >= 0) else None
-
-
-def check_model_metrics(metrics: dict[str, dict[str, float]]) -> None:
-    """Refuses a fit whose model test errors are not finite numbers (overflowing
-    forecasts), rather than writing a run whose metrics are null.
-
-    Raises:
-        TrainingError: naming the metrics that are not finite.
-    """
-    model = metrics.get("model", {})
-    bad = {k: model[k] for k in ALWAYS_FINITE if k in model and not np.isfinite(model[k])}
-    if bad:
-        shown = ", ".join(f"{k} {v}" for k, v in bad.items())
-        raise TrainingError(
-            f"The model's test errors are not finite numbers ({shown}): its forecasts "
-            "overflowed or are not numbers. Rescale the target (e.g. divide it by 1e6), "
-            "check the data for extreme values, or lower --learning-rate."
-        )
-
-
-def check_data_type(data: object, config: ForecastConfig, accepted: tuple[type, ...]) -> None:
-    """Refuses data of a type no forecaster reads (a NumPy array, a list) with what to give."""
-    if isinstance(data, (*accepted, str, os.PathLike)):
-        return
-    raise DataError(
-        f"A forecaster reads a DataFrame of rows with columns '{config.time_column}' and "
-        f"'{config.target_column}' (or indexed by time), or a CSV or Parquet path, not "
-        f"{type(data).__name__}: wrap the values in a DataFrame, e.g. pd.DataFrame("
-        f"{{'{config.target_column}': values}}, index=pd.date_range(start, periods=len(values)))."
-    )
-
-
-def indexed_by_time(data: object, time_column: str) -> bool:
-    """Whether ``data`` is a DataFrame whose periods are its DatetimeIndex (and not a
-    ``time_column``): its forecasts are then indexed by time too.
-
-    Example:
-        >>> frame = pd.DataFrame({"v": [1.0]}, index=pd.DatetimeIndex(["2024-01-01"]))
-        >>> indexed_by_time(frame, "date"), indexed_by_time(frame.reset_index(), "date")
-        (True, False)
-    """
-    return (
-        isinstance(data, pd.DataFrame)
-        and isinstance(data.index, pd.DatetimeIndex)
-        and time_column not in data.columns
-    )
-
-
-def time_index_as_column(frame: pd.DataFrame, time_column: str) -> pd.DataFrame:
-    """``frame`` with its DatetimeIndex as ``time_column``, when it has no such column (a
-    frame indexed by time, as pandas users keep series); otherwise ``frame`` itself."""
-    if time_column in frame.columns or not isinstance(frame.index, pd.DatetimeIndex):
-        return frame
-    return frame.rename_axis(time_column).reset_index()
-
-
-def read_run_config(run_dir: str | os.PathLike[str]) -> ForecastConfig:
-    """The configuration saved in a forecast run directory (``config.json``), checked.
-
-    A run saved before calendar features existed has no ``calendar`` key: its network
-    reads none (the automatic default would turn them on)."""
-
-    def from_dict(data: Any) -> ForecastConfig:
-        if isinstance(data, dict) and "calendar" not in data:
-            data = {**data, "calendar": False}
-        return ForecastConfig.from_dict(data)
-
-    return run_files.read_run_config(run_dir, from_dict)
-
-
-def tail_state(series: pd.Series, keep: int) -> dict[str, list]:
-    """The last ``keep`` periods of ``series`` as JSON: ``{"index": [...], "values": [...]}``."""
-    tail = series.iloc[-keep:]
-    return {"index": [str(t) for t in tail.index], "values": tail.tolist()}
-
-
-def tail_series(state: dict[str, list], config: ForecastConfig) -> pd.Series:
-    """The series :func:`tail_state` saved, named as ``config`` names its columns."""
-    return pd.Series(
-        state["values"],
-        index=pd.DatetimeIndex(state["index"], name=config.time_column),
-        name=config.target_column,
-        dtype="float64",
-    )
+        calendar = None if self.calendar_ is None else list(self.calendar_.names)
+        saving.check_preprocessing(run, pre, self.config, self.config.window_norm_method, calendar)

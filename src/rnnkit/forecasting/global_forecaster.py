@@ -28,19 +28,13 @@ from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id, c
 from rnnkit.data.timeseries import PANDAS_RULES, Panel, future_index
 from rnnkit.data.windows import last_windows, make_windows, window_starts
 from rnnkit.errors import ConfigError, DataError, NotFittedError
-from rnnkit.forecasting.forecaster import (
-    LEVEL_FLOOR,
-    Forecaster,
-    check_data_type,
-    indexed_by_time,
-    nonnegative_floor,
-    tail_series,
-    tail_state,
-    time_index_as_column,
-)
+from rnnkit.forecasting.forecaster import Forecaster
 from rnnkit.forecasting.global_report import write_global_forecast_report
 from rnnkit.forecasting.intervals import quantile_name
+from rnnkit.forecasting.network_inputs import LEVEL_FLOOR, nonnegative_floor
 from rnnkit.forecasting.panel_scoring import score_panel
+from rnnkit.forecasting.saving import tail_series, tail_state
+from rnnkit.forecasting.series_data import check_data_type, indexed_by_time, time_index_as_column
 
 DataLike = Panel | pd.DataFrame | str | os.PathLike[str]
 

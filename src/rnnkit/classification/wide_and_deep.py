@@ -1,0 +1,151 @@
+"""The wide (n-gram) part of the wide-and-deep classifier.
+
+With ``ngram_features`` set, the model reads each text twice: token ids for the recurrent
+network (the deep part) and n-gram ids with weights for a linear table (the wide part).
+Here: the model's inputs, the table's start (a linear SVM on the n-grams, calibrated by a
+temperature on the validation part), going back to that start when training did not beat
+it, and the summary a run records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rnnkit.config import ClassifierConfig
+from rnnkit.core import models
+from rnnkit.data import text as text_prep
+from rnnkit.data.ngrams import NgramFeatures
+
+#: Temperatures tried on the linear SVM's scores to turn them into probabilities.
+TEMPERATURES = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0)
+
+
+def model_inputs(
+    tokenizer: Any, ngrams: NgramFeatures | None, cleaned: list[str]
+) -> np.ndarray | list[np.ndarray]:
+    """The model's input: token ids, and with an n-gram part ``[ids, n-gram ids,
+    n-gram weights]``."""
+    ids = text_prep.encode(tokenizer, cleaned)
+    if ngrams is None:
+        return ids
+    return [ids, *ngrams.transform(cleaned)]
+
+
+def linear_svm(
+    ngrams: NgramFeatures,
+    texts: list[str],
+    labels: np.ndarray,
+    classes: int,
+    config: ClassifierConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(coef, intercept)`` of a linear SVM on the texts' n-gram TF-IDF, one row of
+    scores per class (a two-class SVM's single score split in two)."""
+    from sklearn.svm import LinearSVC
+
+    weight = "balanced" if config.class_weight == "balanced" else None
+    svm = LinearSVC(C=1.0, class_weight=weight, random_state=config.training.seed)
+    svm.fit(ngrams.matrix(texts), labels)
+    coef, intercept = svm.coef_, svm.intercept_
+    if classes == 2:
+        coef = np.concatenate([-coef / 2, coef / 2])
+        intercept = np.concatenate([-intercept / 2, intercept / 2])
+    return coef, intercept
+
+
+def linear_table(
+    ngrams: NgramFeatures,
+    coef: np.ndarray,
+    intercept: np.ndarray,
+    temperature: float,
+    classes: int,
+) -> np.ndarray:
+    """The n-gram table whose linear scores are the SVM's times ``temperature``."""
+    table = np.zeros((ngrams.input_dim, classes), dtype="float32")
+    table[1 : ngrams.n_features + 1] = coef.T * temperature / models.NGRAM_SCALE
+    table[ngrams.bias_id] = intercept * temperature / models.NGRAM_SCALE
+    return table
+
+
+def fit_linear_start(
+    ngrams: NgramFeatures,
+    classes: int,
+    config: ClassifierConfig,
+    train: tuple[list[str], np.ndarray],
+    validation: tuple[list[str], np.ndarray],
+) -> dict[str, Any]:
+    """The n-gram table's starting rows: a linear SVM fit on the training part
+    ``(texts, labels)``, its scores times the temperature that gives the validation part
+    the lowest cross-entropy (an SVM's scores are not probabilities)."""
+    coef, intercept = linear_svm(ngrams, *train, classes, config)
+    val_texts, val_labels = validation
+    scores = ngrams.matrix(val_texts) @ coef.T + intercept
+
+    def cross_entropy(temperature: float) -> float:
+        z = temperature * scores
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-log_p[np.arange(len(val_labels)), val_labels].mean())
+
+    temperature = min(TEMPERATURES, key=cross_entropy)
+    return {
+        "table": linear_table(ngrams, coef, intercept, temperature, classes),
+        "temperature": temperature,
+        "validation_accuracy": float(np.mean(scores.argmax(axis=1) == val_labels)),
+    }
+
+
+def refit_kept_start(
+    model: Any,
+    ngrams: NgramFeatures,
+    classes: int,
+    config: ClassifierConfig,
+    texts: list[str],
+    labels: np.ndarray,
+    temperature: float,
+) -> None:
+    """When the start was kept (the recurrent network did not help on the validation
+    part), the model is the linear SVM alone: refit it on the train and validation
+    parts together, as a linear baseline is, with the temperature already chosen."""
+    coef, intercept = linear_svm(ngrams, texts, labels, classes, config)
+    table = linear_table(ngrams, coef, intercept, temperature, classes)
+    model.get_layer("ngram_table").set_weights([table])
+
+
+def keep_start_if_better(
+    model: Any, start_weights: list[np.ndarray] | None, x_val: Any, y_val: np.ndarray
+) -> bool:
+    """Goes back to the starting weights (the calibrated linear SVM, recurrent scores
+    zero) when they have a lower validation loss than the trained model, so the
+    network is never worse than its start on held-out texts. Returns whether it did."""
+    if start_weights is None or len(y_val) == 0:
+        return False
+    import keras
+
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    trained_weights = model.get_weights()
+    trained = float(loss(y_val, model.predict(x_val, batch_size=256, verbose=0)))
+    model.set_weights(start_weights)
+    started = float(loss(y_val, model.predict(x_val, batch_size=256, verbose=0)))
+    if started < trained:
+        return True
+    model.set_weights(trained_weights)
+    return False
+
+
+def ngram_summary(
+    ngrams: NgramFeatures | None, start: dict[str, Any] | None, kept_start: bool
+) -> dict[str, Any] | None:
+    """What the n-gram (wide) part is and how it started, for the run's records."""
+    if ngrams is None:
+        return None
+    start = start or {}
+    return {
+        "kinds": ngrams.kinds,
+        "features": ngrams.n_features,
+        "per_text": ngrams.width,
+        "start_temperature": start.get("temperature"),
+        "start_validation_accuracy": start.get("validation_accuracy"),
+        "kept_start": bool(kept_start),
+    }
