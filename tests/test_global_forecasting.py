@@ -237,6 +237,7 @@ def test_report_opens_with_the_verdict_and_the_series_the_network_wins(trained, 
     assert report.index(counted) < report.index("<table")
     # Each series holds out 15% of its days for validation: 15 of 100, 12 of b2's 80.
     assert "<td>validation_size</td><td>None \u2192 12 to 15 per series (auto)</td>" in report
+    assert "<td>window_norm</td><td>auto \u2192 level (auto)</td>" in report
 
 
 def test_a_global_run_is_not_loaded_as_a_forecaster_of_one_series(trained, tmp_path):

@@ -761,6 +761,8 @@ class Forecaster(EstimatorParams):
             "lookback": c.window,
             **self._split_used(),
             "fill": c.fill_method,
+            "scaler": c.scaler_method,
+            "window_norm": c.window_norm_method,
             "base": getattr(self, "base_", c.base),
             "training.loss": self._loss(),
             "training.learning_rate": getattr(self, "learning_rate_", c.training.learning_rate),
