@@ -112,15 +112,9 @@ def train(
     # Build, compile and fit under one distribution: the variables must be created
     # where the training steps will run.
     with training.distributed(settings.distribute):
-        training.seed_everything(settings.seed)
-        model = build_model()
-        if built is not None:
-            built(model)
-        training.compile_model(model, settings, loss, metrics=metrics)
-        health = None
-        if settings.gradient_health:
-            probe = probe_batch(*sample, settings.batch_size, settings.seed)
-            health = GradientHealth(probe, loss)
+        model = _compiled_model(build_model, settings, loss, metrics, built)
+        health = _gradient_health(settings, sample, loss)
+        if health is not None:
             callbacks = (*callbacks, health)
         resumable = None
         if state_path is not None:
@@ -147,3 +141,30 @@ def train(
         gradient_health=health,
         stopped_on_nan=training.stopped_on_nan(history),
     )
+
+
+def _compiled_model(
+    build_model: Callable[[], keras.Model],
+    settings: TrainingConfig,
+    loss: str,
+    metrics: Sequence[str] | None,
+    built: Callable[[keras.Model], None] | None,
+) -> keras.Model:
+    """A model of ``build_model`` built from the seed and compiled; call it under the
+    distribution the model trains in."""
+    training.seed_everything(settings.seed)
+    model = build_model()
+    if built is not None:
+        built(model)
+    training.compile_model(model, settings, loss, metrics=metrics)
+    return model
+
+
+def _gradient_health(
+    settings: TrainingConfig, sample: tuple[Any, np.ndarray], loss: str
+) -> GradientHealth | None:
+    """The gradient probe callback on a batch of ``sample``, when ``gradient_health``."""
+    if not settings.gradient_health:
+        return None
+    probe = probe_batch(*sample, settings.batch_size, settings.seed)
+    return GradientHealth(probe, loss)

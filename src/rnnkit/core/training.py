@@ -304,31 +304,8 @@ def fit(
         ConfigError: under :func:`distributed`, the batch size does not divide across the
             devices.
     """
-    batch_size = training.batch_size
-    distribution = keras.distribution.distribution()
-    if distribution is not None:
-        devices = len(distribution.device_mesh.devices.flat)
-        process, processes = process_index()
-        if batch_size % devices:
-            raise ConfigError(
-                f"--batch-size {batch_size} does not divide across {devices} devices; "
-                f"choose a multiple of {devices}."
-            )
-        local_devices = devices // processes
-        batch_size //= processes
-        train = _local_share(train, process, processes, local_devices)
-        validation = _local_share(validation, process, processes, local_devices)
-    early_stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=training.patience, restore_best_weights=True
-    )
-    all_callbacks: list[keras.callbacks.Callback] = [
-        EpochSeed(training.seed),
-        keras.callbacks.TerminateOnNaN(),
-        early_stopping,
-        *callbacks,
-    ]
-    if checkpoint_path is not None:
-        all_callbacks.append(BestModelCheckpoint(checkpoint_path))
+    train, validation, batch_size = _process_share(train, validation, training.batch_size)
+    all_callbacks, early_stopping = _training_callbacks(training, checkpoint_path, callbacks)
     initial_epoch = 0
     if resumable is not None:
         initial_epoch = resumable.restore(model, early_stopping)
@@ -345,6 +322,57 @@ def fit(
         )
     source = resumable.history if resumable is not None else history.history
     logs = {key: [float(v) for v in values] for key, values in source.items()}
+    _check_converged(model, logs)
+    return logs
+
+
+def _training_callbacks(
+    training: TrainingConfig,
+    checkpoint_path: str | Path | None,
+    callbacks: Sequence[keras.callbacks.Callback],
+) -> tuple[list[keras.callbacks.Callback], keras.callbacks.EarlyStopping]:
+    """The callbacks of every training (seed per epoch, stop on NaN, early stopping),
+    the caller's, then the best-weights checkpoint; with the early stopping, which a
+    resumed run restores."""
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=training.patience, restore_best_weights=True
+    )
+    all_callbacks: list[keras.callbacks.Callback] = [
+        EpochSeed(training.seed),
+        keras.callbacks.TerminateOnNaN(),
+        early_stopping,
+        *callbacks,
+    ]
+    if checkpoint_path is not None:
+        all_callbacks.append(BestModelCheckpoint(checkpoint_path))
+    return all_callbacks, early_stopping
+
+
+def _process_share(
+    train: tuple[np.ndarray, np.ndarray] | keras.utils.PyDataset,
+    validation: tuple[np.ndarray, np.ndarray] | keras.utils.PyDataset,
+    batch_size: int,
+) -> tuple[Any, Any, int]:
+    """This process's share of the data and of the global batch under
+    :func:`distributed`; the data and batch as given otherwise."""
+    distribution = keras.distribution.distribution()
+    if distribution is not None:
+        devices = len(distribution.device_mesh.devices.flat)
+        process, processes = process_index()
+        if batch_size % devices:
+            raise ConfigError(
+                f"--batch-size {batch_size} does not divide across {devices} devices; "
+                f"choose a multiple of {devices}."
+            )
+        local_devices = devices // processes
+        batch_size //= processes
+        train = _local_share(train, process, processes, local_devices)
+        validation = _local_share(validation, process, processes, local_devices)
+    return train, validation, batch_size
+
+
+def _check_converged(model: keras.Model, logs: dict[str, list[float]]) -> None:
+    """Refuses a training that left non-finite weights or no finite validation loss."""
     weights_finite = all(np.all(np.isfinite(w)) for w in model.get_weights())
     if not weights_finite or not any(math.isfinite(v) for v in logs.get("val_loss", [])):
         raise TrainingError(
@@ -352,7 +380,6 @@ def fit(
             "Lower --learning-rate (e.g. by 10x), keep gradient clipping on, or check the "
             "data for extreme values."
         )
-    return logs
 
 
 def stopped_on_nan(history: dict[str, list[float]]) -> bool:

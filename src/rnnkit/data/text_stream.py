@@ -263,51 +263,10 @@ def scan(table: TextTable, text_column: str, label_column: str, cleaner) -> Scan
         DataError: a malformed line (with its line), no data rows, no row with both a
             text and a label, or every text empty once cleaned (with the first lines).
     """
-    index: dict[str, int] = {}
-    first_rows: list[int] = []
-    codes: list[np.ndarray] = []
-    dropped = {"without_text": 0, "without_label": 0, "empty_after_cleaning": 0}
-    labels_missing = 0  # rows without a label, with a text or not: the no-usable-rows error
-    first_lines: dict[str, list[int]] = {kind: [] for kind in dropped}
-    kept_total = 0
-    kept_examples: list[tuple[int, object]] = []  # the first kept rows: the all-empty error
-    rows = 0
+    tally = _ScanTally()
     for chunk in table.chunks([text_column, label_column], every_field=True):
-        no_text = is_blank(chunk[text_column]).to_numpy()
-        label_missing = is_blank(chunk[label_column]).to_numpy()
-        labels_missing += int(label_missing.sum())
-        no_label = label_missing & ~no_text
-        kept = np.flatnonzero(~(no_text | no_label))
-        texts = chunk[text_column].iloc[kept]
-        cleaned = cleaner.clean_all(texts.astype(str).tolist())
-        empty = np.array([not text for text in cleaned], dtype=bool)
-        labels = chunk[label_column].iloc[kept].astype(str).str.strip().tolist()
-        chunk_codes = np.full(len(chunk), -1, dtype="int32")
-        for position, label, is_empty in zip(kept, labels, empty, strict=True):
-            if is_empty:
-                continue
-            code = index.get(label)
-            if code is None:
-                code = index[label] = len(index)
-                first_rows.append(rows + int(position))
-            chunk_codes[position] = code
-        for kind, mask in (
-            ("without_text", no_text),
-            ("without_label", no_label),
-            ("empty_after_cleaning", _at(len(chunk), kept[empty])),
-        ):
-            dropped[kind] += int(mask.sum())
-            room = 3 - len(first_lines[kind])
-            first_lines[kind] += [table.line(rows + p) for p in np.flatnonzero(mask)[:room]]
-        if len(kept_examples) < 3:
-            kept_examples += [
-                (table.line(rows + p), v)
-                for p, v in zip(kept[:3], texts.iloc[:3].tolist(), strict=False)
-            ][: 3 - len(kept_examples)]
-        kept_total += len(kept)
-        codes.append(chunk_codes)
-        rows += len(chunk)
-
+        tally.add(chunk, table, text_column, label_column, cleaner)
+    rows, dropped, kept_total = tally.rows, tally.dropped, tally.kept_total
     if rows == 0:
         if table.path is not None:
             raise no_rows_error(table.path)
@@ -318,9 +277,9 @@ def scan(table: TextTable, text_column: str, label_column: str, cleaner) -> Scan
             text_column,
             label_column,
             dropped["without_text"],
-            labels_missing,
+            tally.labels_missing,
         )
-    all_codes = np.concatenate(codes)
+    all_codes = np.concatenate(tally.codes)
     used = int((all_codes >= 0).sum())
     summary = {
         "source": table.source,
@@ -329,11 +288,11 @@ def scan(table: TextTable, text_column: str, label_column: str, cleaner) -> Scan
         "rows_without_label": dropped["without_label"],
         "rows_empty_after_cleaning": dropped["empty_after_cleaning"],
         "rows_used": used,
-        "first_lines": first_lines,
+        "first_lines": tally.first_lines,
     }
-    scanned = Scan(table, all_codes, list(index), first_rows, summary)
+    scanned = Scan(table, all_codes, list(tally.index), tally.first_rows, summary)
     if used == 0:
-        lines, values = zip(*kept_examples, strict=True)
+        lines, values = zip(*tally.kept_examples, strict=True)
         raise all_empty_error(
             table.source,
             text_column,
@@ -344,6 +303,78 @@ def scan(table: TextTable, text_column: str, label_column: str, cleaner) -> Scan
             cleaner.remove_stopwords,
         )
     return scanned
+
+
+def _dropped_counts() -> dict[str, int]:
+    return {"without_text": 0, "without_label": 0, "empty_after_cleaning": 0}
+
+
+@dataclasses.dataclass
+class _ScanTally:
+    """What :func:`scan` has kept of the chunks read so far."""
+
+    index: dict[str, int] = dataclasses.field(default_factory=dict)
+    first_rows: list[int] = dataclasses.field(default_factory=list)
+    codes: list[np.ndarray] = dataclasses.field(default_factory=list)
+    dropped: dict[str, int] = dataclasses.field(default_factory=_dropped_counts)
+    # Rows without a label, with a text or not: the no-usable-rows error.
+    labels_missing: int = 0
+    first_lines: dict[str, list[int]] = dataclasses.field(
+        default_factory=lambda: {kind: [] for kind in _dropped_counts()}
+    )
+    kept_total: int = 0
+    # The first kept rows (line, text): the all-empty error.
+    kept_examples: list[tuple[int, object]] = dataclasses.field(default_factory=list)
+    rows: int = 0
+
+    def add(
+        self, chunk: pd.DataFrame, table: TextTable, text_column: str, label_column: str, cleaner
+    ) -> None:
+        """Checks and cleans one chunk's rows, keeping their label codes and counts."""
+        no_text = is_blank(chunk[text_column]).to_numpy()
+        label_missing = is_blank(chunk[label_column]).to_numpy()
+        self.labels_missing += int(label_missing.sum())
+        no_label = label_missing & ~no_text
+        kept = np.flatnonzero(~(no_text | no_label))
+        texts = chunk[text_column].iloc[kept]
+        cleaned = cleaner.clean_all(texts.astype(str).tolist())
+        empty = np.array([not text for text in cleaned], dtype=bool)
+        labels = chunk[label_column].iloc[kept].astype(str).str.strip().tolist()
+        chunk_codes = self._label_codes(len(chunk), kept, labels, empty)
+        for kind, mask in (
+            ("without_text", no_text),
+            ("without_label", no_label),
+            ("empty_after_cleaning", _at(len(chunk), kept[empty])),
+        ):
+            self.dropped[kind] += int(mask.sum())
+            room = 3 - len(self.first_lines[kind])
+            self.first_lines[kind] += [
+                table.line(self.rows + p) for p in np.flatnonzero(mask)[:room]
+            ]
+        if len(self.kept_examples) < 3:
+            self.kept_examples += [
+                (table.line(self.rows + p), v)
+                for p, v in zip(kept[:3], texts.iloc[:3].tolist(), strict=False)
+            ][: 3 - len(self.kept_examples)]
+        self.kept_total += len(kept)
+        self.codes.append(chunk_codes)
+        self.rows += len(chunk)
+
+    def _label_codes(
+        self, size: int, kept: np.ndarray, labels: list[str], empty: np.ndarray
+    ) -> np.ndarray:
+        """The chunk's label codes (-1 for a dropped row), new labels numbered in order
+        of first appearance."""
+        chunk_codes = np.full(size, -1, dtype="int32")
+        for position, label, is_empty in zip(kept, labels, empty, strict=True):
+            if is_empty:
+                continue
+            code = self.index.get(label)
+            if code is None:
+                code = self.index[label] = len(self.index)
+                self.first_rows.append(self.rows + int(position))
+            chunk_codes[position] = code
+        return chunk_codes
 
 
 def _at(size: int, positions: np.ndarray) -> np.ndarray:

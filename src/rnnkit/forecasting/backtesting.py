@@ -75,38 +75,96 @@ def backtest(
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 1:
         raise ConfigError(f"folds must be an integer >= 1, got {folds!r}.")
     c = make_config(config, **params)
+    _check_stride(stride)
+    estimator: type[Forecaster] = GlobalForecaster if c.id_column is not None else Forecaster
+    template = estimator(c)
+    prepared = template.prepare(data)
+    c, template, test = _fold_test_size(estimator, c, template, prepared, folds, stride)
+    stride = test if stride is None else int(stride)
+    _check_folds_fit(template, prepared, folds, stride)
+    results, tables = _run_folds(
+        estimator, c, template, prepared, folds, stride, refit, verbose, fold_started, fold_done
+    )
+    return _summary(results, tables, stride, refit, test)
+
+
+def _summary(
+    results: list[dict[str, Any]],
+    tables: list[pd.DataFrame],
+    stride: int,
+    refit: bool,
+    test: int,
+) -> dict[str, Any]:
+    """The folds' records and forecasts gathered into what :func:`backtest` returns."""
+    predictions = pd.concat(tables, ignore_index=True)
+    predictions = predictions[["fold", *[k for k in predictions.columns if k != "fold"]]]
+    return {
+        "folds": results,
+        "mean": mean_metrics([r["metrics"] for r in results]),
+        "stride": stride,
+        "refit": refit,
+        "test_size": test,
+        "origins": sum(r["origins"] for r in results),
+        "test_points": sum(r["test_points"] for r in results),
+        "predictions": predictions,
+    }
+
+
+def _check_stride(stride: Any) -> None:
+    """Refuses a stride that is not a whole number of periods >= 1."""
     bad_stride = isinstance(stride, bool) or not isinstance(stride, (int, np.integer))
     if stride is not None and (bad_stride or stride < 1):
         raise ConfigError(
             f"stride must be a whole number of periods >= 1, got {stride!r}: the periods "
             "between the ends of consecutive folds (default: the test size)."
         )
-    estimator: type[Forecaster] = GlobalForecaster if c.id_column is not None else Forecaster
-    template = estimator(c)
-    prepared = template.prepare(data)
+
+
+def _fold_test_size(
+    estimator: type[Forecaster],
+    config: ForecastConfig,
+    template: Forecaster,
+    prepared: Any,
+    folds: int,
+    stride: int | None,
+) -> tuple[ForecastConfig, Forecaster, int]:
+    """The test part of every fold, with the configuration and template that fix it:
+    the configured ``test_size``, else the one the earliest fold would have."""
     test = _test_periods(template, _length(prepared))
-    if c.test_size is None:
+    if config.test_size is None:
         # The default test part depends on the series' length: every fold gets the one
         # its earliest (shortest) fold would have, so the folds' test parts are alike.
         earliest = _length(prepared) - (folds - 1) * (test if stride is None else int(stride))
         test = min(test, _test_periods(template, max(earliest, 0)))
-        c = c.replace(test_size=test)
-        template = estimator(c)
-    stride = test if stride is None else int(stride)
-    _check_folds_fit(template, prepared, folds, stride)
+        config = config.replace(test_size=test)
+        template = estimator(config)
+    return config, template, test
+
+
+def _run_folds(
+    estimator: type[Forecaster],
+    config: ForecastConfig,
+    template: Forecaster,
+    prepared: Any,
+    folds: int,
+    stride: int,
+    refit: bool,
+    verbose: int | None,
+    fold_started: Callable[[int, bool], None] | None,
+    fold_done: Callable[[dict[str, Any]], None] | None,
+) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+    """Trains (every fold with ``refit``, else the first) and scores each fold in turn.
+
+    Returns:
+        Each fold's record (see :func:`backtest`) and its test forecasts, with a ``fold``
+        column.
+    """
+    c = config
     results, tables = [], []
     model: Forecaster | None = None
     trained_until = ""
     for fold in range(1, folds + 1):
-        cut = (folds - fold) * stride
-        if c.id_column is None:
-            part = prepared.values.iloc[: len(prepared.values) - cut]
-            if fold == 1:
-                template.split_sizes(len(part))  # too short: the error names what is needed
-            span = part.index
-        else:
-            part = truncate(prepared, cut)
-            span = max(part.values().values(), key=len).index
+        part, span = _fold_part(c, template, prepared, fold, (folds - fold) * stride)
         trains = refit or model is None
         if fold_started is not None:
             fold_started(fold, trains)
@@ -136,18 +194,21 @@ def backtest(
         tables.append(evaluation["predictions"].assign(fold=fold))
         if fold_done is not None:
             fold_done(record)
-    predictions = pd.concat(tables, ignore_index=True)
-    predictions = predictions[["fold", *[k for k in predictions.columns if k != "fold"]]]
-    return {
-        "folds": results,
-        "mean": mean_metrics([r["metrics"] for r in results]),
-        "stride": stride,
-        "refit": refit,
-        "test_size": test,
-        "origins": sum(r["origins"] for r in results),
-        "test_points": sum(r["test_points"] for r in results),
-        "predictions": predictions,
-    }
+    return results, tables
+
+
+def _fold_part(
+    config: ForecastConfig, template: Forecaster, prepared: Any, fold: int, cut: int
+) -> tuple[Any, pd.Index]:
+    """A fold's data, the prepared data less its last ``cut`` periods, and the periods of
+    its (longest) series."""
+    if config.id_column is None:
+        part = prepared.values.iloc[: len(prepared.values) - cut]
+        if fold == 1:
+            template.split_sizes(len(part))  # too short: the error names what is needed
+        return part, part.index
+    part = truncate(prepared, cut)
+    return part, max(part.values().values(), key=len).index
 
 
 def mean_metrics(metrics: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:

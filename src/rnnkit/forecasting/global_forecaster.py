@@ -170,27 +170,15 @@ class GlobalForecaster(Forecaster):
                 padded[key] = needed - len(values)
                 values = np.concatenate([np.full(needed - len(values), values[0]), values])
             index = _periods_ending(prepared.values.index, len(values), c.freq)
-            split = self.split_sizes(len(values))
-            n_train, n_val = split["train"], split["validation"]
-            scaler, epsilon = _fit_scaling(values[:n_train], c.scaler_method)
-            nonnegative = nonnegative and nonnegative_floor(values[:n_train]) is not None
-            scaled = scaler.transform(values)
-            self.scalers_[key], self.epsilons_[key], splits[key] = scaler, epsilon, split
-            for name, (start, end) in (
-                ("train", (0, n_train)),
-                ("validation", (n_train, n_train + n_val)),
-            ):
-                raw[name].append((*make_windows(scaled, c.window, steps, start, end), epsilon))
-                features[name].append(
-                    self._features(index, window_starts(c.window, steps, start, end), None)
-                )
-            inputs, targets = make_windows(scaled, c.window, c.horizon, n_train, n_train + n_val)
-            held_out.append((inputs, targets, np.full((len(inputs), 1), epsilon)))
-            held_out_features.append(
-                self._features(
-                    index, window_starts(c.window, c.horizon, n_train, n_train + n_val), None
-                )
-            )
+            part = self._series_windows(values, index, steps)
+            splits[key] = part["split"]
+            self.scalers_[key], self.epsilons_[key] = part["scaler"], part["epsilon"]
+            nonnegative = nonnegative and part["nonnegative"]
+            for name in raw:
+                raw[name].append(part["windows"][name])
+                features[name].append(part["features"][name])
+            held_out.append(part["held_out"])
+            held_out_features.append(part["held_out_features"])
         if not splits:
             first = next(iter(skipped.items()))
             raise DataError(
@@ -200,13 +188,70 @@ class GlobalForecaster(Forecaster):
         self.floor_ = 0.0 if nonnegative else None  # every series' training part
         self.skipped_ = skipped
         self.padded_ = padded
+        static_rows = self._fit_statics(panel, list(splits))
+        self._choose_panel_base(raw)
+        return {
+            "prepared": panel,
+            "series": panel.values(),
+            "split": splits,
+            **self._panel_arrays(raw, features, static_rows),
+            "calibration": self._calibration_data(held_out, held_out_features, static_rows),
+        }
+
+    def _series_windows(
+        self, values: np.ndarray, index: pd.DatetimeIndex, steps: int
+    ) -> dict[str, Any]:
+        """One series split, scaled on its training part and cut into windows.
+
+        Returns:
+            ``{"split", "scaler", "epsilon", "nonnegative", "windows", "features",
+            "held_out", "held_out_features"}``: ``windows`` and ``features`` per part
+            (train, validation) as ``(inputs, targets, epsilon)`` and the windows'
+            features; ``held_out`` the validation part's whole horizons, for the intervals.
+        """
+        c = self.config
+        split = self.split_sizes(len(values))
+        n_train, n_val = split["train"], split["validation"]
+        scaler, epsilon = _fit_scaling(values[:n_train], c.scaler_method)
+        nonnegative = nonnegative_floor(values[:n_train]) is not None
+        scaled = scaler.transform(values)
+        windows, features = {}, {}
+        for name, (start, end) in (
+            ("train", (0, n_train)),
+            ("validation", (n_train, n_train + n_val)),
+        ):
+            windows[name] = (*make_windows(scaled, c.window, steps, start, end), epsilon)
+            features[name] = self._features(index, window_starts(c.window, steps, start, end), None)
+        inputs, targets = make_windows(scaled, c.window, c.horizon, n_train, n_train + n_val)
+        return {
+            "split": split,
+            "scaler": scaler,
+            "epsilon": epsilon,
+            "nonnegative": nonnegative,
+            "windows": windows,
+            "features": features,
+            "held_out": (inputs, targets, np.full((len(inputs), 1), epsilon)),
+            "held_out_features": self._features(
+                index, window_starts(c.window, c.horizon, n_train, n_train + n_val), None
+            ),
+        }
+
+    def _fit_statics(self, panel: Panel, trained: list[str]) -> list[np.ndarray | None]:
+        """Sets ``static_encoding_`` and gives each trained series' static inputs (None
+        each without ``static_columns``)."""
         self.static_encoding_ = None
-        static_rows: list[np.ndarray | None] = [None] * len(splits)
-        if c.static_columns:
-            # Fit on every series of the data, so that the short ones left out of training
-            # are still forecast (a category only they have keeps its initial embedding).
-            self.static_encoding_ = StaticEncoding.fit(panel.statics)
-            static_rows = list(self.static_encoding_.transform(panel.statics.loc[list(splits)]))
+        if not self.config.static_columns:
+            return [None] * len(trained)
+        # Fit on every series of the data, so that the short ones left out of training
+        # are still forecast (a category only they have keeps its initial embedding).
+        self.static_encoding_ = StaticEncoding.fit(panel.statics)
+        return list(self.static_encoding_.transform(panel.statics.loc[trained]))
+
+    def _choose_panel_base(
+        self, raw: dict[str, list[tuple[np.ndarray, np.ndarray, float]]]
+    ) -> None:
+        """Sets ``base_`` and ``base_smoothing_`` from every series' windows, on the
+        validation part where any series has one, else on the training part."""
         chosen_on = "validation" if any(len(x) for x, _, _ in raw["validation"]) else "train"
         # Each series' windows over its own level (its level floor is a fixed share of
         # it), so that the base is chosen on every series alike, not on the largest ones
@@ -215,6 +260,15 @@ class GlobalForecaster(Forecaster):
             np.concatenate([x / e for x, _, e in raw[chosen_on]]),
             np.concatenate([y / e for _, y, e in raw[chosen_on]]),
         )
+
+    def _panel_arrays(
+        self,
+        raw: dict[str, list[tuple[np.ndarray, np.ndarray, float]]],
+        features: dict[str, list[np.ndarray | None]],
+        static_rows: list[np.ndarray | None],
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The network's inputs and targets of each part, every series' windows
+        normalised by their own level and stacked."""
         parts = {
             name: [
                 (*self._normalised(x, y, epsilon=e), f, row)
@@ -223,30 +277,33 @@ class GlobalForecaster(Forecaster):
             for name, windows in raw.items()
         }
         return {
-            "prepared": panel,
-            "series": panel.values(),
-            "split": splits,
-            **{
-                name: (
-                    np.concatenate([self._model_inputs(x, f, row) for x, _, f, row in windows]),
-                    self._targets(np.concatenate([y for _, y, _, _ in windows])),
-                )
-                for name, windows in parts.items()
-            },
-            # Every series' windows in their own units: one calibration serves them all.
-            "calibration": (
-                *(np.concatenate(part) for part in zip(*held_out)),
-                np.concatenate(held_out_features) if self.feature_names_ else None,
-                None
-                if self.static_encoding_ is None
-                else np.concatenate(
-                    [
-                        np.repeat(row[None, :], len(inputs), axis=0)
-                        for row, (inputs, _, _) in zip(static_rows, held_out)
-                    ]
-                ),
-            ),
+            name: (
+                np.concatenate([self._model_inputs(x, f, row) for x, _, f, row in windows]),
+                self._targets(np.concatenate([y for _, y, _, _ in windows])),
+            )
+            for name, windows in parts.items()
         }
+
+    def _calibration_data(
+        self,
+        held_out: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        held_out_features: list[np.ndarray | None],
+        static_rows: list[np.ndarray | None],
+    ) -> tuple:
+        """Every series' validation horizons in their own units, with their features and
+        static inputs: one calibration serves them all."""
+        return (
+            *(np.concatenate(part) for part in zip(*held_out)),
+            np.concatenate(held_out_features) if self.feature_names_ else None,
+            None
+            if self.static_encoding_ is None
+            else np.concatenate(
+                [
+                    np.repeat(row[None, :], len(inputs), axis=0)
+                    for row, (inputs, _, _) in zip(static_rows, held_out)
+                ]
+            ),
+        )
 
     def _set_fitted_data(self, data_: dict[str, Any]) -> None:
         panel: Panel = data_["prepared"]

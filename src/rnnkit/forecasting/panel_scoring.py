@@ -55,20 +55,10 @@ def score_panel(
         DataFrame, "details": {...}}``.
     """
     c = config
-    season = c.season
     with_arima = len(series) <= ARIMA_MAX_SERIES
     methods = [m for m in METHODS if with_arima or m != "arima"]
-    keys, windows, scalings, starts, plans = [], [], [], [], {}
-    for key, s in series.items():
-        values = s.to_numpy()
-        origins = evaluation_origins(len(values), tests[key], c.horizon)
-        plans[key] = origins
-        scaled_by = scaling(key, values[: origins[0]])
-        windows.append(last_windows(values, origins, c.window))
-        starts.extend(s.index[o] for o in origins)
-        keys.extend([key] * len(origins))
-        scalings.extend([scaled_by] * len(origins))
-    windows = np.concatenate(windows)
+    plans = {key: evaluation_origins(len(s), tests[key], c.horizon) for key, s in series.items()}
+    windows, scalings, starts, keys = _panel_windows(c, scaling, series, plans)
     model = forecast_panel(windows, scalings, starts, keys)
     quantiles = config.quantiles if panel_quantiles is not None else ()
     bands = panel_quantiles(windows, scalings, model) if quantiles else None
@@ -77,51 +67,173 @@ def score_panel(
     by_series, details, tables = {}, {}, []
     pooled: dict[str, list[np.ndarray]] = {m: [] for m in ["actual", *methods]}
     for key, s in track(list(series.items()), "series"):  # ARIMA: about 0.5 s a series
-        values, origins = s.to_numpy(), plans[key]
-        predictions, order = baselines.forecast_from_origins(
-            values, origins, c.horizon, season, with_arima=with_arima
+        origins = plans[key]
+        rows = slice(row, row + len(origins))
+        model_band = None if bands is None else bands[rows]
+        scored = _score_series(
+            c, key, s, origins, model[rows], model_band, methods, quantiles, with_arima
         )
-        predictions["model"] = model[row : row + len(origins)]
-        actual = np.stack([values[o : o + c.horizon] for o in origins])
-        scale = mase_scale(values[: origins[0]], season)
-        by_series[key] = {m: forecast_metrics(actual, predictions[m], scale) for m in methods}
-        columns = {}
-        if bands is not None:
-            series_bands = {"model": bands[row : row + len(origins)]}
-            offsets = seasonal_naive_offsets(values[: origins[0]], season, c.horizon, quantiles)
-            if offsets is not None:
-                naive = predictions["seasonal_naive"][:, None, :] + offsets[None, :, :]
-                series_bands["seasonal_naive"] = naive
-            for m, band in series_bands.items():
-                by_series[key][m].update(interval_metrics(actual, band, quantiles))
-                pooled_bands[m].append(np.moveaxis(band, 1, 0).reshape(len(quantiles), -1))
-            model_band = series_bands["model"]
-            columns = {
-                quantile_name(q): model_band[:, i, :].ravel() for i, q in enumerate(quantiles)
-            }
+        by_series[key], details[key] = scored["metrics"], scored["details"]
+        for m, band in scored["bands"].items():
+            pooled_bands[m].append(np.moveaxis(band, 1, 0).reshape(len(quantiles), -1))
         row += len(origins)
-        details[key] = {
+        pooled["actual"].append(scored["actual"].ravel())
+        for m in methods:
+            pooled[m].append(scored["predictions"][m].ravel())
+        tables.append(scored["table"])
+    actual = np.concatenate(pooled["actual"])
+    overall = _pooled_metrics(actual, pooled, pooled_bands, by_series, methods, quantiles)
+    return {
+        "metrics": overall,
+        "by_series": by_series,
+        "predictions": pd.concat(tables, ignore_index=True),
+        "details": _panel_details(c, actual, by_series, details, with_arima, quantiles),
+    }
+
+
+def _panel_details(
+    config: ForecastConfig,
+    actual: np.ndarray,
+    by_series: dict[str, dict[str, dict[str, float]]],
+    details: dict[str, dict],
+    with_arima: bool,
+    quantiles: tuple[float, ...],
+) -> dict:
+    """What the scoring did, for the report: counts, the baselines and the intervals
+    used, how the overall metrics pool, and each series' ``details``."""
+    wins = sum(m["model"]["mase"] < m["seasonal_naive"]["mase"] for m in by_series.values())
+    return {
+        "series_scored": len(by_series),
+        "model_beats_seasonal_naive": int(wins),
+        "test_points": int(actual.size),
+        "zero_actuals_excluded_from_mape": int((actual == 0).sum()),
+        "seasonal_period": config.season,
+        "arima": "included" if with_arima else f"left out: more than {ARIMA_MAX_SERIES} series",
+        "intervals": _intervals_note(quantiles),
+        "overall": "MAE, RMSE, MAPE, sMAPE pooled over every test point; MASE the "
+        "mean of the per-series MASE",
+        "by_series": details,
+    }
+
+
+def _panel_windows(
+    config: ForecastConfig,
+    scaling: Callable[[str, np.ndarray], Scaling],
+    series: dict[str, pd.Series],
+    plans: dict[str, list[int]],
+) -> tuple[np.ndarray, list[Scaling], list[pd.Timestamp], list[str]]:
+    """The model's batch: every origin's window of every series, with its series' scaling
+    (from the history before its first origin), first forecast date and id."""
+    windows, scalings, starts, keys = [], [], [], []
+    for key, s in series.items():
+        values, origins = s.to_numpy(), plans[key]
+        scaled_by = scaling(key, values[: origins[0]])
+        windows.append(last_windows(values, origins, config.window))
+        starts.extend(s.index[o] for o in origins)
+        keys.extend([key] * len(origins))
+        scalings.extend([scaled_by] * len(origins))
+    return np.concatenate(windows), scalings, starts, keys
+
+
+def _score_series(
+    config: ForecastConfig,
+    key: str,
+    s: pd.Series,
+    origins: list[int],
+    model: np.ndarray,
+    model_bands: np.ndarray | None,
+    methods: list[str],
+    quantiles: tuple[float, ...],
+    with_arima: bool,
+) -> dict:
+    """One series scored from its origins: the model's forecasts (and intervals) given,
+    the baselines' made here on its own values.
+
+    Returns:
+        ``{"metrics": {method: metrics}, "details", "actual", "predictions", "bands",
+        "table"}``, ``bands`` each method's intervals (none without ``model_bands``).
+    """
+    c = config
+    values = s.to_numpy()
+    predictions, order = baselines.forecast_from_origins(
+        values, origins, c.horizon, c.season, with_arima=with_arima
+    )
+    predictions["model"] = model
+    actual = np.stack([values[o : o + c.horizon] for o in origins])
+    scale = mase_scale(values[: origins[0]], c.season)
+    metrics = {m: forecast_metrics(actual, predictions[m], scale) for m in methods}
+    series_bands, columns = {}, {}
+    if model_bands is not None:
+        series_bands = _series_bands(c, values[: origins[0]], predictions, model_bands, quantiles)
+        for m, band in series_bands.items():
+            metrics[m].update(interval_metrics(actual, band, quantiles))
+        columns = {quantile_name(q): model_bands[:, i, :].ravel() for i, q in enumerate(quantiles)}
+    return {
+        "metrics": metrics,
+        "details": {
             "origins": [str(s.index[o]) for o in origins],
             "mase_scale": scale,
             "arima_order": None if order is None else list(order),
+        },
+        "actual": actual,
+        "predictions": predictions,
+        "bands": series_bands,
+        "table": _series_table(c, key, s.index, origins, actual, predictions, methods, columns),
+    }
+
+
+def _series_bands(
+    config: ForecastConfig,
+    history: np.ndarray,
+    predictions: dict[str, np.ndarray],
+    model_bands: np.ndarray,
+    quantiles: tuple[float, ...],
+) -> dict[str, np.ndarray]:
+    """One series' intervals, (origins, quantiles, horizon): the model's, and seasonal
+    naive's from its in-sample errors on ``history`` where it has enough."""
+    series_bands = {"model": model_bands}
+    offsets = seasonal_naive_offsets(history, config.season, config.horizon, quantiles)
+    if offsets is not None:
+        naive = predictions["seasonal_naive"][:, None, :] + offsets[None, :, :]
+        series_bands["seasonal_naive"] = naive
+    return series_bands
+
+
+def _series_table(
+    config: ForecastConfig,
+    key: str,
+    index: pd.Index,
+    origins: list[int],
+    actual: np.ndarray,
+    predictions: dict[str, np.ndarray],
+    methods: list[str],
+    columns: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """One series' rows of the predictions table: a row per origin and step."""
+    c = config
+    return pd.DataFrame(
+        {
+            c.id_column: key,
+            c.time_column: np.concatenate([index[o : o + c.horizon] for o in origins]),
+            "origin": np.repeat([str(index[o].date()) for o in origins], c.horizon),
+            "step": np.tile(np.arange(1, c.horizon + 1), len(origins)),
+            "actual": actual.ravel(),
+            **{m: predictions[m].ravel() for m in methods},
+            **columns,
         }
-        pooled["actual"].append(actual.ravel())
-        for m in methods:
-            pooled[m].append(predictions[m].ravel())
-        tables.append(
-            pd.DataFrame(
-                {
-                    c.id_column: key,
-                    c.time_column: np.concatenate([s.index[o : o + c.horizon] for o in origins]),
-                    "origin": np.repeat([str(s.index[o].date()) for o in origins], c.horizon),
-                    "step": np.tile(np.arange(1, c.horizon + 1), len(origins)),
-                    "actual": actual.ravel(),
-                    **{m: predictions[m].ravel() for m in methods},
-                    **columns,
-                }
-            )
-        )
-    actual = np.concatenate(pooled["actual"])
+    )
+
+
+def _pooled_metrics(
+    actual: np.ndarray,
+    pooled: dict[str, list[np.ndarray]],
+    pooled_bands: dict[str, list[np.ndarray]],
+    by_series: dict[str, dict[str, dict[str, float]]],
+    methods: list[str],
+    quantiles: tuple[float, ...],
+) -> dict[str, dict[str, float]]:
+    """The overall metrics: every test point pooled, MASE the mean of the series' finite
+    ones, and the interval metrics of the methods every series has intervals of."""
     overall = {}
     for m in methods:
         metrics = forecast_metrics(actual, np.concatenate(pooled[m]), 1.0)
@@ -131,32 +243,20 @@ def score_panel(
         overall[m] = metrics
     for m, parts in pooled_bands.items():
         if quantiles and len(parts) == len(by_series):  # every series has this method's
-            pooled = np.concatenate(parts, axis=1)  # (quantiles, points)
-            overall[m].update(interval_metrics(actual[None, :], pooled[None], quantiles))
-    wins = sum(m["model"]["mase"] < m["seasonal_naive"]["mase"] for m in by_series.values())
+            bands = np.concatenate(parts, axis=1)  # (quantiles, points)
+            overall[m].update(interval_metrics(actual[None, :], bands[None], quantiles))
+    return overall
+
+
+def _intervals_note(quantiles: tuple[float, ...]) -> dict | None:
+    """How the intervals were made, for the details (None without intervals)."""
+    if not quantiles:
+        return None
     return {
-        "metrics": overall,
-        "by_series": by_series,
-        "predictions": pd.concat(tables, ignore_index=True),
-        "details": {
-            "series_scored": len(by_series),
-            "model_beats_seasonal_naive": int(wins),
-            "test_points": int(actual.size),
-            "zero_actuals_excluded_from_mape": int((actual == 0).sum()),
-            "seasonal_period": season,
-            "arima": "included" if with_arima else f"left out: more than {ARIMA_MAX_SERIES} series",
-            "intervals": None
-            if not quantiles
-            else {
-                "quantiles": list(quantiles),
-                "model": "split conformal on every series' validation windows, in units of "
-                "each window's spread (preprocessing.json: intervals)",
-                "seasonal_naive": "empirical quantiles of each series' in-sample errors per "
-                "step, on its history before the test",
-                "overall": "pooled over every test point",
-            },
-            "overall": "MAE, RMSE, MAPE, sMAPE pooled over every test point; MASE the "
-            "mean of the per-series MASE",
-            "by_series": details,
-        },
+        "quantiles": list(quantiles),
+        "model": "split conformal on every series' validation windows, in units of "
+        "each window's spread (preprocessing.json: intervals)",
+        "seasonal_naive": "empirical quantiles of each series' in-sample errors per "
+        "step, on its history before the test",
+        "overall": "pooled over every test point",
     }
