@@ -234,8 +234,19 @@ def test_a_global_model_reads_each_series_own_dates(tmp_path):
         series = weekly(days, start)
         frames.append(pd.DataFrame({"date": series.index, "value": series.values, "id": key}))
     rows = pd.concat(frames, ignore_index=True)
-    forecaster = GlobalForecaster(**SETTINGS, id_column="id", agg="mean", calendar=True)
+    # Each window over its mean and spread: with the global default (over its level) the
+    # validation windows of these series keep the plain base (correction weight 0), and a
+    # forecast that ignores the network cannot show what the network reads.
+    forecaster = GlobalForecaster(
+        **SETTINGS,
+        id_column="id",
+        agg="mean",
+        calendar=True,
+        scaler="minmax",
+        window_norm="standard",
+    )
     forecaster.fit(rows, verbose=0)  # "b" is shorter than one window: padded
+    assert forecaster.correction_weight_ > 0
     assert forecaster.padded_ and "b" in forecaster.padded_
     forecaster.save(tmp_path / "global")
     loaded = forecasting.load(tmp_path / "global")
