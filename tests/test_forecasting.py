@@ -320,13 +320,17 @@ def test_a_frame_indexed_by_time_is_read_as_the_time_column(trained_forecaster, 
     )
 
 
-def test_fit_on_a_frame_indexed_by_time_returns_the_estimator(events):
+def test_fit_on_a_frame_indexed_by_time_returns_the_estimator(events, tmp_path):
     indexed = events.set_index(pd.to_datetime(events["created_at"]))[["amount"]]
     f = Forecaster(time_column="created_at", target_column="amount", **{**TINY, "epochs": 1})
     assert f.fit(indexed, verbose=0) is f
     forecast = f.predict()
     assert forecast.index.name == "created_at"
     assert list(forecast.columns) == ["forecast", "q0.1", "q0.5", "q0.9"]
+    # A loaded run remembers it: its forecasts come indexed by time too.
+    run = f.save(tmp_path / "run")
+    pd.testing.assert_frame_equal(Forecaster.load(run).predict(), forecast)
+    assert "created_at" in pd.read_csv(run / "forecast.csv").columns
 
 
 def test_a_numpy_array_is_refused_with_what_to_pass_instead():

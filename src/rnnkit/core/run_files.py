@@ -117,6 +117,8 @@ class ForecastPreprocessing(RunFile):
     # The lowest value forecast (0 for a series without negative values); none: no floor.
     floor: Finite | None = None
     covariates: CovariateState | None = None
+    # fit's data was a DataFrame indexed by time (runs saved before this: a time column).
+    time_indexed: bool = False
 
 
 class NumericStatic(RunFile):
@@ -166,6 +168,8 @@ class GlobalForecastPreprocessing(RunFile):
     floor: Finite | None = None
     # Runs without static columns (and those saved before them) have none.
     static: StaticState | None = None
+    # fit's data was a DataFrame indexed by time (runs saved before this: a time column).
+    time_indexed: bool = False
 
     @model_validator(mode="after")
     def _same_series(self) -> GlobalForecastPreprocessing:

@@ -682,6 +682,7 @@ class Forecaster(EstimatorParams):
                 "calendar": None if self.calendar_ is None else list(self.calendar_.names),
                 "floor": getattr(self, "floor_", None),
                 "covariates": self._covariate_state(keep=max(c.window, c.season)),
+                "time_indexed": bool(getattr(self, "time_indexed_", False)),
             },
         )
         persistence.write_json(directory / "metadata.json", persistence.metadata("forecast"))
@@ -812,6 +813,8 @@ class Forecaster(EstimatorParams):
         self.calibration_ = self._restore_intervals(run, pre.get("intervals"))
         self.preparation_ = pre.get("series")
         self.split_ = pre.get("split")
+        # fit's data was indexed by time: predict() indexes its forecasts so after a load.
+        self.time_indexed_ = bool(pre.get("time_indexed", False))
         if (run / "metrics.json").exists():
             self.metrics_ = run_files.read_run_json(run, "metrics.json")
         return self
