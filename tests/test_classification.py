@@ -563,3 +563,77 @@ def test_a_confusion_matrix_of_many_classes_numbers_their_alike_shortened_names(
     assert len(set(ticks)) == 30 and ticks[7].startswith("7 a rather long")
     table = per_class_html(per_class_metrics(np.arange(30), np.arange(30), names))
     assert "<th>#</th>" in table and f"<td>7</td>\n      <td>{names[7]}</td>" in table
+
+
+def test_a_trained_network_is_refit_on_the_train_and_validation_parts(monkeypatch):
+    """Unless the start was kept, the final model is trained again from its seed on
+    every labelled row for the epochs early stopping chose; ``refit=False`` keeps the
+    early-stopped model."""
+    from rnnkit.classification.wide_and_deep import best_epoch
+    from rnnkit.core import training
+
+    monkeypatch.setattr(TextClassifier, "_keep_linear_if_better", lambda self, x, y: False)
+    refits = []
+    fit_epochs = training.fit_epochs
+
+    def recorded(model, train, settings, epochs, class_weight=None):
+        refits.append((len(train[1]), epochs))
+        return fit_epochs(model, train, settings, epochs, class_weight)
+
+    monkeypatch.setattr(training, "fit_epochs", recorded)
+    data, test = make_texts(40, seed=0), make_texts(8, seed=1)
+    params = {**TINY_CLASSIFIER, "epochs": 3}
+    clf = TextClassifier(**params).fit(data, test_data=test, verbose=0)
+    refit = clf.preparation_["refit"]
+    assert refit["used"] and refit["rows"] == len(data)
+    assert clf.split_["train"] + clf.split_["validation"] == len(data)
+    assert refits == [(len(data), best_epoch(clf.history_))]
+
+    plain = TextClassifier(**params, refit=False).fit(data, test_data=test, verbose=0)
+    assert plain.preparation_["refit"] is None and len(refits) == 1
+    assert plain.history_ == clf.history_  # the same early-stopped run before the refit
+    # The table started from an SVM on the 120 rows, not on the 108 of the train part.
+    table = clf.model_.get_layer("ngram_table").get_weights()[0]
+    assert not np.allclose(plain.model_.get_layer("ngram_table").get_weights()[0], table)
+
+
+def test_a_refit_that_diverges_keeps_the_early_stopped_model(monkeypatch):
+    from rnnkit.core import training
+
+    monkeypatch.setattr(TextClassifier, "_keep_linear_if_better", lambda self, x, y: False)
+    monkeypatch.setattr(training, "fit_epochs", lambda *args, **kwargs: None)
+    data, test = make_texts(40, seed=0), make_texts(8, seed=1)
+    clf = TextClassifier(**TINY_CLASSIFIER).fit(data, test_data=test, verbose=0)
+    plain = TextClassifier(**TINY_CLASSIFIER, refit=False).fit(data, test_data=test, verbose=0)
+    assert clf.preparation_["refit"]["used"] is False
+    for trained, kept in zip(plain.model_.get_weights(), clf.model_.get_weights()):
+        np.testing.assert_array_equal(trained, kept)
+
+
+def test_an_ensemble_refit_predicts_the_mean_of_its_members_and_loads_the_same(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setattr(TextClassifier, "_keep_linear_if_better", lambda self, x, y: False)
+    data, test = make_texts(40, seed=0), make_texts(8, seed=1)
+    clf = TextClassifier(**TINY_CLASSIFIER, ensemble_size=3, class_weight="balanced")
+    clf.fit(data, test_data=test, verbose=0)
+    assert clf.preparation_["refit"]["members"] == 3 and clf.preparation_["refit"]["used"]
+    members = [clf.model_.get_layer(f"member_{k}") for k in (1, 2, 3)]
+    drawn = [m.get_layer("embedding").get_weights()[0] for m in members]
+    assert not np.allclose(drawn[0], drawn[1])  # each member its own initial weights
+    texts = test["text"].tolist()
+    inputs = clf._encode(clf.cleaner.clean_all(texts))
+    mean = np.mean([m.predict(inputs, verbose=0) for m in members], axis=0)
+    np.testing.assert_allclose(clf.predict_proba(texts), mean, rtol=1e-5, atol=1e-6)
+    loaded = TextClassifier.load(clf.save(tmp_path / "run"))
+    np.testing.assert_allclose(loaded.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert "refit from the seed on the train and validation parts together (120 texts)" in report
+    assert "3 networks, the model predicting the mean of their probabilities" in report
+
+
+def test_an_ensemble_needs_the_refit():
+    with pytest.raises(ConfigError, match="ensemble_size 3 needs refit"):
+        TextClassifier(ensemble_size=3, refit=False)
+    with pytest.raises(ConfigError, match="ensemble_size"):
+        TextClassifier(ensemble_size=0)

@@ -657,6 +657,15 @@ class ClassifierConfig(_Config):
             in the training part; ``"none"`` weights every text alike.
         test_size: fraction of the rows held out for the test (stratified).
         validation_size: fraction of the remaining rows used for early stopping.
+        refit: once early stopping on the validation part has chosen the epochs, train
+            the model again from its seed on the train and validation parts together for
+            that many epochs (its n-gram table's start refit on them too), so the final
+            model learns from every labelled row, as a linear baseline does. Not for a
+            streamed file or a distributed run. Measured in
+            ``benchmarks/bench_text_suite.py``.
+        ensemble_size: networks in the refit model, each drawn from the seed with its
+            own initial weights and trained on its own loss in one compiled step; the
+            model predicts the mean of their probabilities. Needs ``refit``.
         drop_rare_classes: leave out (and report) classes with too few rows to appear in
             every split, instead of stopping with an error.
         stream: read, clean and encode a file in chunks at every epoch instead of holding
@@ -691,6 +700,8 @@ class ClassifierConfig(_Config):
     class_weight: str = "none"
     test_size: float = 0.3
     validation_size: float = 0.1
+    refit: bool = True
+    ensemble_size: int = 1
     drop_rare_classes: bool = False
     stream: bool | str = "auto"
     chunk_rows: int = 50_000
@@ -706,12 +717,18 @@ class ClassifierConfig(_Config):
                 f"text_column and label_column are both {self.text_column!r}; give the "
                 "column of texts and the column of labels."
             )
-        for name in ("remove_stopwords", "drop_rare_classes"):
+        for name in ("remove_stopwords", "drop_rare_classes", "refit"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}.")
         if not isinstance(self.stream, bool) and self.stream != "auto":
             raise ConfigError(f"stream must be true, false or 'auto', got {self.stream!r}.")
         _check_positive_int("chunk_rows", self.chunk_rows)
+        _check_positive_int("ensemble_size", self.ensemble_size)
+        if self.ensemble_size > 1 and not self.refit:
+            raise ConfigError(
+                f"ensemble_size {self.ensemble_size} needs refit: the members are trained "
+                "in the refit on every labelled row. Turn refit on, or set ensemble_size 1."
+            )
         # Two special tokens ([PAD], [UNK]) plus at least one word.
         _check_positive_int("max_tokens", self.max_tokens, minimum=3)
         if self.sequence_length is not None:

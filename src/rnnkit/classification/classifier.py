@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from rnnkit.classification.saving import NGRAM_FILE as NGRAM_FILE
 from rnnkit.classification.saving import RUN_FILES as RUN_FILES
 from rnnkit.classification.wide_and_deep import TEMPERATURES as TEMPERATURES
 from rnnkit.config import ClassifierConfig, with_params
-from rnnkit.core import models, persistence, recipe
+from rnnkit.core import models, persistence, recipe, training
 from rnnkit.core import resume as resume_
 from rnnkit.core.estimator import EstimatorParams
 from rnnkit.core.range_test import RangeTestResult
@@ -212,8 +213,11 @@ class TextClassifier(EstimatorParams):
             return self
         baseline = (train[0] + validation[0], np.concatenate([train[1], validation[1]]))
         self.kept_linear_ = self._keep_linear_if_better(*validation_part)
+        self.refit_ = None
         if self.kept_linear_:
             self._refit_kept_start(*baseline)
+        else:
+            self.refit_ = self._refit_on_all(*baseline)
 
         self._record_preparation(
             prepared.summary,
@@ -329,6 +333,7 @@ class TextClassifier(EstimatorParams):
         self.ngrams_ = None
         self._linear_start = None
         self.kept_linear_ = False
+        self.refit_ = None
 
     def _score_streamed(
         self, prepared: streamed.StreamedData, counts: dict[str, np.ndarray]
@@ -369,7 +374,49 @@ class TextClassifier(EstimatorParams):
             self.model_, self.ngrams_, len(self.classes_), self.config, texts, labels, temperature
         )
 
-    def _build_model(self):  # -> keras.Model
+    def _refit_on_all(self, texts: list[str], labels: np.ndarray) -> dict[str, Any] | None:
+        """With ``refit``: the model trained again from its seed on ``texts`` (the train
+        and validation parts) for the epochs early stopping chose, its n-gram table
+        starting from a linear SVM refit on them (see ``ClassifierConfig.refit``).
+        Returns what was done, or None when it was not (off, or a distributed run)."""
+        c = self.config
+        if not c.refit or c.training.distribute:
+            return None
+        epochs = wide_and_deep.best_epoch(self.history_)
+        started = time.perf_counter()
+        linear = getattr(self, "_linear_start", None)
+        previous_start = linear
+        if linear is not None:
+            table = wide_and_deep.refit_table(
+                self.ngrams_, len(self.classes_), c, texts, labels, linear["temperature"]
+            )
+            self._linear_start = {**linear, "table": table}
+        settings = c.training.replace(learning_rate=self.learning_rate_)
+        counts = np.bincount(labels, minlength=len(self.classes_))
+        members = c.ensemble_size
+        training.seed_everything(settings.seed)
+        if members == 1:
+            model = trained = self._build_model()
+            targets = labels
+        else:
+            # Members drawn one after another from the seed: each its own initial weights.
+            built = [self._build_model(name=f"member_{k + 1}") for k in range(members)]
+            trained, model = models.text_classifier_ensemble(built)
+            targets = np.repeat(labels[:, None], members, axis=1)
+        training.compile_model(trained, settings, "sparse_categorical_crossentropy")
+        logs = training.fit_epochs(
+            trained, (self._encode(texts), targets), settings, epochs, self._class_weight(counts)
+        )
+        seconds = time.perf_counter() - started
+        self.training_seconds_ += seconds
+        done = {"epochs": epochs, "rows": len(labels), "members": members, "seconds": seconds}
+        if logs is None:  # diverged: keep the model early stopping chose
+            self._linear_start = previous_start
+            return {**done, "used": False}
+        self.model_ = model
+        return {**done, "used": True}
+
+    def _build_model(self, name: str | None = None):  # -> keras.Model
         c = self.config
         ngrams = getattr(self, "ngrams_", None)
         model = models.build_text_classifier(
@@ -382,6 +429,7 @@ class TextClassifier(EstimatorParams):
             pooling=c.pooling,
             ngram_features=0 if ngrams is None else ngrams.input_dim,
             ngram_width=0 if ngrams is None else ngrams.width + 1,
+            name=name,
         )
         start = getattr(self, "_linear_start", None)
         if start is not None:
@@ -471,6 +519,7 @@ class TextClassifier(EstimatorParams):
                 getattr(self, "kept_linear_", False),
             ),
             "class_weight": self._class_weight(counts["train"]),
+            "refit": getattr(self, "refit_", None),
             "label_distribution": label_distribution(self.classes_, counts),
         }
         self.split_ = {part: int(n.sum()) for part, n in counts.items()}

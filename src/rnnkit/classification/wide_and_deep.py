@@ -96,6 +96,21 @@ def fit_linear_start(
     }
 
 
+def refit_table(
+    ngrams: NgramFeatures,
+    classes: int,
+    config: ClassifierConfig,
+    texts: list[str],
+    labels: np.ndarray,
+    temperature: float,
+) -> np.ndarray:
+    """The n-gram table of a linear SVM fit on ``texts`` (the train and validation parts
+    together, as a linear baseline is), at the temperature already chosen on the
+    validation part."""
+    coef, intercept = linear_svm(ngrams, texts, labels, classes, config)
+    return linear_table(ngrams, coef, intercept, temperature, classes)
+
+
 def refit_kept_start(
     model: Any,
     ngrams: NgramFeatures,
@@ -106,11 +121,21 @@ def refit_kept_start(
     temperature: float,
 ) -> None:
     """When the start was kept (the recurrent network did not help on the validation
-    part), the model is the linear SVM alone: refit it on the train and validation
-    parts together, as a linear baseline is, with the temperature already chosen."""
-    coef, intercept = linear_svm(ngrams, texts, labels, classes, config)
-    table = linear_table(ngrams, coef, intercept, temperature, classes)
+    part), the model is the linear SVM alone: its table refit on ``texts``
+    (:func:`refit_table`)."""
+    table = refit_table(ngrams, classes, config, texts, labels, temperature)
     model.get_layer("ngram_table").set_weights([table])
+
+
+def best_epoch(history: dict[str, list[float]]) -> int:
+    """The epoch (from 1) of the lowest validation loss: the weights early stopping kept.
+
+    Example:
+        >>> best_epoch({"val_loss": [0.9, 0.7, 0.8, 0.75]})
+        2
+    """
+    losses = np.asarray(history["val_loss"], dtype="float64")
+    return int(np.nanargmin(losses)) + 1
 
 
 def keep_start_if_better(

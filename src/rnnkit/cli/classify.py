@@ -115,6 +115,22 @@ ValSize = Annotated[
     float,
     typer.Option(help="Fraction of the rest used for early stopping.", rich_help_panel=EVALUATION),
 ]
+Refit = Annotated[
+    bool,
+    typer.Option(
+        "--refit/--no-refit",
+        help="Once early stopping has chosen the epochs, train again on the train and "
+        "validation parts together for that many epochs.",
+        rich_help_panel=TRAINING,
+    ),
+]
+EnsembleSize = Annotated[
+    int,
+    typer.Option(
+        help="Networks in the refit model; it predicts the mean of their probabilities.",
+        rich_help_panel=MODEL,
+    ),
+]
 DropRare = Annotated[
     bool,
     typer.Option(
@@ -195,6 +211,8 @@ def train(
     resume: Resume = False,
     test_size: TestSize = _D.test_size,
     validation_size: ValSize = _D.validation_size,
+    refit: Refit = _D.refit,
+    ensemble_size: EnsembleSize = _D.ensemble_size,
     test_data: TestData = None,
     distribute: Distribute = _T.distribute,
     coordinator: Coordinator = None,

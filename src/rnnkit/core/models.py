@@ -223,6 +223,7 @@ def build_text_classifier(
     pooling: str = "max",
     ngram_features: int = 0,
     ngram_width: int = 0,
+    name: str | None = None,
 ) -> keras.Model:
     """Many-to-one text classifier: token ids (and n-gram bags) to class probabilities.
 
@@ -260,7 +261,7 @@ def build_text_classifier(
         x = keras.layers.GlobalMaxPooling1D(name="max_over_time")(x)
     if not ngram_features:
         outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
-        return keras.Model(inputs, outputs, name="text_classifier")
+        return keras.Model(inputs, outputs, name=name or "text_classifier")
     recurrent = keras.layers.Dense(
         num_classes, kernel_initializer="zeros", name="recurrent_scores"
     )(x)
@@ -273,7 +274,45 @@ def build_text_classifier(
     linear = keras.layers.Rescaling(NGRAM_SCALE, name="ngram_scale")(linear)
     scores = keras.layers.Add(name="scores")([linear, recurrent])
     outputs = keras.layers.Activation("softmax", name="probabilities")(scores)
-    return keras.Model([inputs, ids, weights], outputs, name="wide_and_deep_text_classifier")
+    return keras.Model(
+        [inputs, ids, weights], outputs, name=name or "wide_and_deep_text_classifier"
+    )
+
+
+def text_classifier_ensemble(members: list[keras.Model]) -> tuple[keras.Model, keras.Model]:
+    """Text classifiers of the same inputs joined: ``(training, averaged)``.
+
+    The training model stacks the members' probabilities, ``(batch, members, classes)``,
+    so one compiled step trains every member on its own loss (the labels repeated over
+    the members); the averaged model, which shares their layers, gives the mean of their
+    probabilities, ``(batch, classes)``: the ensemble's prediction, one ``model.keras``
+    of Keras's own layers.
+
+    Example:
+        >>> config = ModelConfig(num_layers=1, units=4)
+        >>> members = [
+        ...     build_text_classifier(8, 50, 3, config, name=f"member_{k}") for k in (1, 2)
+        ... ]
+        >>> training, averaged = text_classifier_ensemble(members)
+        >>> training.output_shape, averaged.output_shape
+        ((None, 2, 3), (None, 3))
+    """
+    first = members[0]
+    inputs = [keras.Input(shape=t.shape[1:], dtype=t.dtype, name=t.name) for t in first.inputs]
+    args = inputs if len(inputs) > 1 else inputs[0]
+    outputs = [member(args) for member in members]
+    classes = first.output_shape[-1]
+    stacked = keras.layers.Concatenate(axis=1, name="member_probabilities")(
+        [
+            keras.layers.Reshape((1, classes), name=f"{m.name}_row")(o)
+            for m, o in zip(members, outputs)
+        ]
+    )
+    averaged = keras.layers.Average(name="probabilities")(outputs)
+    return (
+        keras.Model(args, stacked, name="text_classifier_members"),
+        keras.Model(args, averaged, name="text_classifier_ensemble"),
+    )
 
 
 # ----------------------------------------------------------------------- the four topologies

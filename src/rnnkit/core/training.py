@@ -326,6 +326,47 @@ def fit(
     return logs
 
 
+def fit_epochs(
+    model: keras.Model,
+    train: tuple[Any, np.ndarray],
+    training: TrainingConfig,
+    epochs: int,
+    class_weight: dict[int, float] | None = None,
+) -> dict[str, list[float]] | None:
+    """Trains a compiled model for exactly ``epochs`` epochs on the arrays ``train``, with
+    no validation part: the refit on every labelled row once early stopping on a
+    validation part has chosen the epochs. Seeded per epoch as :func:`fit` is.
+
+    The targets may be class ids repeated over an ensemble's members, ``(rows,
+    members)``; ``class_weight`` then weighs each row by its class, for every member.
+
+    Returns:
+        The history, or ``None`` when the loss or the weights became non-finite (the
+        caller keeps the model it had).
+    """
+    targets = np.asarray(train[1])
+    weights = None
+    if class_weight:
+        classes = targets if targets.ndim == 1 else targets[:, 0]
+        weights = np.array([class_weight[int(c)] for c in classes], dtype="float32")
+        weights = np.broadcast_to(weights.reshape(-1, *[1] * (targets.ndim - 1)), targets.shape)
+    history = model.fit(
+        train[0],
+        targets,
+        sample_weight=weights,
+        batch_size=training.batch_size,
+        shuffle=True,
+        epochs=epochs,
+        callbacks=[EpochSeed(training.seed), keras.callbacks.TerminateOnNaN()],
+        verbose=0,
+    )
+    logs = {key: [float(v) for v in values] for key, values in history.history.items()}
+    finite = all(math.isfinite(v) for v in logs.get("loss", [math.nan]))
+    if not finite or not all(np.all(np.isfinite(w)) for w in model.get_weights()):
+        return None
+    return logs
+
+
 def _training_callbacks(
     training: TrainingConfig,
     checkpoint_path: str | Path | None,
