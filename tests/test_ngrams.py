@@ -84,3 +84,25 @@ def test_the_wide_part_is_the_sparse_linear_model():
     expected = np.exp(models.NGRAM_SCALE * scores)
     expected /= expected.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_character_ngrams_word_by_word_are_scikit_learns():
+    """The word-by-word path gives the matrix scikit-learn's own ``transform`` gives:
+    short words (shorter than an n-gram), repeated letters, capitals, runs of spaces,
+    tabs, unknown n-grams and an empty text."""
+    texts = [
+        *TEXTS,
+        "a I ox aaaa aaaaaaa card card   card",
+        "Tab\tseparated  AND Capitals",
+        "",
+        "qqqq zzzz",
+        "éclair naïve café",
+    ]
+    features = NgramFeatures("char").fit(texts * 2)
+    vectorizer = features._vectorizers[0]
+    assert features.matrix([]).shape == (0, features.n_features)
+    for batch in (texts, texts[::-1], ["card"]):
+        ours = features.matrix(batch).toarray()
+        theirs = vectorizer.transform(batch).toarray()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
+    assert features._word_ngrams.words  # the words seen were kept
