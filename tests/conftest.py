@@ -51,6 +51,7 @@ def make_events(days: int = 120, seed: int = 0, start: str = "2024-01-01") -> pd
 
 
 # ----------------------------------------------------------------- classification
+# No refit: it trains every model twice; its own tests turn it on.
 TINY_CLASSIFIER = dict(
     text_column="text",
     label_column="label",
@@ -60,6 +61,7 @@ TINY_CLASSIFIER = dict(
     batch_size=16,
     sequence_length=12,
     seed=3,
+    refit=False,
 )
 # For the streamed path: no fixed sequence length (it is learned from the file), no
 # gradient probe.

@@ -583,13 +583,13 @@ def test_a_trained_network_is_refit_on_the_train_and_validation_parts(monkeypatc
     monkeypatch.setattr(training, "fit_epochs", recorded)
     data, test = make_texts(40, seed=0), make_texts(8, seed=1)
     params = {**TINY_CLASSIFIER, "epochs": 3}
-    clf = TextClassifier(**params).fit(data, test_data=test, verbose=0)
+    clf = TextClassifier(**{**params, "refit": True}).fit(data, test_data=test, verbose=0)
     refit = clf.preparation_["refit"]
     assert refit["used"] and refit["rows"] == len(data)
     assert clf.split_["train"] + clf.split_["validation"] == len(data)
     assert refits == [(len(data), best_epoch(clf.history_))]
 
-    plain = TextClassifier(**params, refit=False).fit(data, test_data=test, verbose=0)
+    plain = TextClassifier(**params).fit(data, test_data=test, verbose=0)  # refit=False
     assert plain.preparation_["refit"] is None and len(refits) == 1
     assert plain.history_ == clf.history_  # the same early-stopped run before the refit
     # The table started from an SVM on the 120 rows, not on the 108 of the train part.
@@ -603,8 +603,9 @@ def test_a_refit_that_diverges_keeps_the_early_stopped_model(monkeypatch):
     monkeypatch.setattr(TextClassifier, "_keep_linear_if_better", lambda self, x, y: False)
     monkeypatch.setattr(training, "fit_epochs", lambda *args, **kwargs: None)
     data, test = make_texts(40, seed=0), make_texts(8, seed=1)
-    clf = TextClassifier(**TINY_CLASSIFIER).fit(data, test_data=test, verbose=0)
-    plain = TextClassifier(**TINY_CLASSIFIER, refit=False).fit(data, test_data=test, verbose=0)
+    refit = {**TINY_CLASSIFIER, "refit": True}
+    clf = TextClassifier(**refit).fit(data, test_data=test, verbose=0)
+    plain = TextClassifier(**TINY_CLASSIFIER).fit(data, test_data=test, verbose=0)
     assert clf.preparation_["refit"]["used"] is False
     for trained, kept in zip(plain.model_.get_weights(), clf.model_.get_weights()):
         np.testing.assert_array_equal(trained, kept)
@@ -615,7 +616,8 @@ def test_an_ensemble_refit_predicts_the_mean_of_its_members_and_loads_the_same(
 ):
     monkeypatch.setattr(TextClassifier, "_keep_linear_if_better", lambda self, x, y: False)
     data, test = make_texts(40, seed=0), make_texts(8, seed=1)
-    clf = TextClassifier(**TINY_CLASSIFIER, ensemble_size=3, class_weight="balanced")
+    params = {**TINY_CLASSIFIER, "refit": True}
+    clf = TextClassifier(**params, ensemble_size=3, class_weight="balanced")
     clf.fit(data, test_data=test, verbose=0)
     assert clf.preparation_["refit"]["members"] == 3 and clf.preparation_["refit"]["used"]
     members = [clf.model_.get_layer(f"member_{k}") for k in (1, 2, 3)]

@@ -23,6 +23,7 @@ TINY_FLAGS = [
     "16",
     "--sequence-length",
     "12",
+    "--no-refit",  # the refit trains every model twice; tests/test_classification.py tests it
 ]
 
 
