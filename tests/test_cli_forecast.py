@@ -52,7 +52,7 @@ def test_train_predict_evaluate_end_to_end(events_csv, tmp_path):
     for done in ("reading ", "compiled the model: ", "scored the test part: ", "writing the run"):
         assert re.search(rf"^{done}.*\d s$", result.stderr, re.M), result.stderr
     # Errors per horizon step: one per step for every method, averaging to the overall MAE.
-    for method in ("model", "naive", "seasonal_naive", "arima"):
+    for method in ("model", "naive", "seasonal_naive", "auto_ets", "auto_theta", "auto_arima"):
         by_step = details["by_step"][method]
         assert len(by_step["mae"]) == len(by_step["mase"]) == 7
         assert np.mean(by_step["mae"]) == pytest.approx(metrics[method]["mae"])
@@ -109,7 +109,7 @@ def test_backtest_prints_each_fold_and_writes_a_report_directory(events_csv, tmp
     by_fold = pd.read_csv(out / "metrics_by_fold.csv")
     assert (
         by_fold.groupby("fold")["method"].apply(list).tolist()
-        == [["model", "naive", "seasonal_naive", "arima"]] * 2
+        == [["model", "naive", "seasonal_naive", "auto_ets", "auto_theta", "auto_arima"]] * 2
     )
     summary = json.loads((out / "backtest.json").read_text())
     assert [f["test_end"] for f in summary["folds"]] == [

@@ -9,6 +9,7 @@ from matplotlib.collections import PolyCollection
 from rnnkit.forecasting import make_config
 from rnnkit.forecasting.figures import (
     METHOD_STYLES,
+    PLOTTED_METHODS,
     forecast_figure,
     panel_forecast_figure,
     step_errors_figure,
@@ -17,7 +18,7 @@ from rnnkit.forecasting.global_report import panel_errors_by_step
 
 HORIZON, TEST = 7, 21  # three origins
 CONFIG = make_config(time_column="day", target_column="amount", horizon=HORIZON, test_size=TEST)
-METHODS = ("model", "naive", "seasonal_naive", "arima")
+METHODS = ("model", "naive", "seasonal_naive", "auto_ets", "auto_theta", "auto_arima")
 
 
 def make_series(days=120, level=2e6, start="2024-01-01"):
@@ -122,11 +123,16 @@ def test_each_method_has_its_own_look_and_the_model_is_drawn_on_top():
     figure = single_figure(flat_baselines=True)  # the baselines' lines coincide
     lines = {line.get_label(): line for line in figure.axes[1].get_lines()}
     looks = {
-        (lines[m].get_linestyle(), lines[m].get_marker(), lines[m].get_color()) for m in METHODS
+        (lines[m].get_linestyle(), lines[m].get_marker(), lines[m].get_color())
+        for m in PLOTTED_METHODS
     }
-    assert len(looks) == len(METHODS)
-    assert lines["model"].get_zorder() == max(lines[m].get_zorder() for m in METHODS)
-    assert all(lines[m].get_marker() not in ("", "None") for m in METHODS if m != "model")
+    assert len(looks) == len(PLOTTED_METHODS)
+    assert lines["model"].get_zorder() == max(lines[m].get_zorder() for m in PLOTTED_METHODS)
+    assert all(lines[m].get_marker() not in ("", "None") for m in PLOTTED_METHODS if m != "model")
+    # The other baselines are left out of the forecast plot, never drawn unstyled.
+    assert set(lines) & set(METHODS) == set(PLOTTED_METHODS)
+    every_look = {(v["ls"], v["marker"], v["color"]) for v in METHOD_STYLES.values()}
+    assert len(every_look) == len(METHOD_STYLES) and set(METHOD_STYLES) == set(METHODS)
     plt.close(figure)
 
 
@@ -154,7 +160,7 @@ def test_the_panel_figure_shows_the_largest_series_close_up():
     assert [a.get_title() for a in visible] == ["large", "small"]
     for axis in visible:
         assert axis.yaxis.get_offset_text().get_text() == ""
-        assert {m for m in METHODS} <= {line.get_label() for line in axis.get_lines()}
+        assert set(PLOTTED_METHODS) <= {line.get_label() for line in axis.get_lines()}
     plt.close(figure)
 
 

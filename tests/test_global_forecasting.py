@@ -127,7 +127,7 @@ def test_every_series_is_scored_and_the_overall_metrics_pool_them(trained):
     assert list(by_series) == ["b0", "b1", "b2"]
     table = trained.evaluation_["predictions"]
     assert len(table) == 3 * 7  # test_size defaults to the horizon
-    for method in ("model", "naive", "seasonal_naive", "arima"):
+    for method in ("model", "naive", "seasonal_naive", "auto_ets", "auto_theta", "auto_arima"):
         overall = trained.metrics_[method]
         pooled_mae = float(np.mean(np.abs(table["actual"] - table[method])))
         assert overall["mae"] == pytest.approx(pooled_mae)
@@ -261,7 +261,14 @@ def test_backtest_refits_on_every_series(panel_rows):
         "2024-04-02 00:00:00",
         "2024-04-09 00:00:00",
     ]
-    assert set(result["mean"]) == {"model", "naive", "seasonal_naive", "arima"}
+    assert set(result["mean"]) == {
+        "model",
+        "naive",
+        "seasonal_naive",
+        "auto_ets",
+        "auto_theta",
+        "auto_arima",
+    }
 
 
 # ----------------------------------------------------------------------- CLI

@@ -67,7 +67,14 @@ def test_models_lists_name_job_config_and_test_metrics(client):
     assert set(models) == {"sales", "tickets"}
     assert models["sales"]["job"] == "forecast"
     assert models["sales"]["config"]["lookback"] == 14
-    assert set(models["sales"]["metrics"]) == {"model", "naive", "seasonal_naive", "arima"}
+    assert set(models["sales"]["metrics"]) == {
+        "model",
+        "naive",
+        "seasonal_naive",
+        "auto_ets",
+        "auto_theta",
+        "auto_arima",
+    }
     assert models["tickets"]["job"] == "classify"
     assert models["tickets"]["classes"] == ["card", "loan", "mortgage"]
     assert "accuracy" in models["tickets"]["metrics"]["model"]

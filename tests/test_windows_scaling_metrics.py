@@ -73,12 +73,31 @@ def test_seasonal_naive_repeats_the_last_season():
     assert baselines.naive(history, 2).tolist() == [7.0, 7.0]
 
 
-def test_arima_forecasts_a_trend():
+@pytest.mark.parametrize("name", baselines.STATISTICAL)
+def test_statistical_baselines_forecast_a_trend_and_name_the_fitted_model(name):
     history = np.arange(60, dtype=float) * 2 + np.random.default_rng(0).normal(0, 0.1, 60)
-    order = baselines.select_arima_order(history)
-    forecast = baselines.arima(history, 5, order)
+    forecast, fitted = baselines.statistical_forecast(name, history, 5, season=1)
     assert forecast.shape == (5,)
     assert forecast[-1] == pytest.approx(128, abs=3)
+    assert fitted.startswith(
+        {"auto_ets": "ETS(", "auto_theta": "Theta", "auto_arima": "ARIMA("}[name]
+    )
+
+
+def test_a_failed_statistical_fit_falls_back_to_naive_and_says_so():
+    forecast, fitted = baselines.statistical_forecast("auto_ets", np.array([3.0]), 4, season=7)
+    assert forecast.tolist() == [3.0] * 4
+    assert fitted == "naive (the fit failed)"
+
+
+def test_baselines_are_refit_at_every_origin():
+    values = np.r_[np.zeros(40), np.full(20, 10.0)] + np.random.default_rng(0).normal(0, 0.01, 60)
+    forecasts, fitted = baselines.forecast_from_origins(values, [30, 50], 3, season=1)
+    assert set(forecasts) == set(baselines.BASELINES) and set(fitted) == set(baselines.STATISTICAL)
+    for name in baselines.STATISTICAL:
+        assert forecasts[name].shape == (2, 3)
+        # Refit on the later history, each level moves from about 0 to about 10.
+        assert abs(forecasts[name][0]).max() < 1 < 9 < forecasts[name][1].min()
 
 
 def _scores(**mases: float) -> dict[str, dict[str, float]]:
@@ -89,7 +108,9 @@ BIG_TEST = dict(horizon=7, test_points=28, origins=4)
 
 
 def test_verdict_names_the_network_and_how_much_lower_its_mase_is():
-    sentence = verdict(_scores(model=0.82, naive=1.3, seasonal_naive=0.95, arima=1.1), **BIG_TEST)
+    sentence = verdict(
+        _scores(model=0.82, naive=1.3, seasonal_naive=0.95, auto_arima=1.1), **BIG_TEST
+    )
     assert sentence == (
         "The network wins on the test part: MASE 0.82 against 0.95 for seasonal naive, "
         "the best baseline (14% lower)."
@@ -97,9 +118,13 @@ def test_verdict_names_the_network_and_how_much_lower_its_mase_is():
 
 
 def test_verdict_names_the_baseline_that_beats_the_network():
-    sentence = verdict(_scores(model=1.2, naive=1.3, seasonal_naive=1.5, arima=0.9), **BIG_TEST)
-    assert sentence.startswith("ARIMA beats the network on the test part (MASE 0.90 against 1.20)")
-    assert "use ARIMA" in sentence and "too small" not in sentence
+    sentence = verdict(
+        _scores(model=1.2, naive=1.3, seasonal_naive=1.5, auto_arima=0.9), **BIG_TEST
+    )
+    assert sentence.startswith(
+        "AutoARIMA beats the network on the test part (MASE 0.90 against 1.20)"
+    )
+    assert "use AutoARIMA" in sentence and "too small" not in sentence
 
 
 def test_verdict_calls_errors_within_one_percent_a_tie():

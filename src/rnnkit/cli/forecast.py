@@ -789,7 +789,9 @@ def _describe_panel(forecaster, config: ForecastConfig) -> None:
     echo(
         f"Test: last {config.test_size or config.horizon} periods of each of "
         f"{details['series_scored']} series, horizon {config.horizon}; overall MAE/RMSE/MAPE/"
-        "sMAPE pool every point, MASE is the mean over series. ARIMA " + details["arima"] + "."
+        "sMAPE pool every point, MASE is the mean over series. Baselines: "
+        + details["baselines"]
+        + "."
     )
 
 

@@ -152,10 +152,16 @@ def parse_times(
         fix = f"Every value must have the --time-format {time_format!r}, or fix those lines."
     try:
         try:
-            times = pd.to_datetime(raw, errors="coerce", **options)
+            with warnings.catch_warnings():
+                # pandas 2 warns, then returns objects, where offsets differ between rows.
+                warnings.simplefilter("ignore", FutureWarning)
+                times = pd.to_datetime(raw, errors="coerce", **options)
+            mixed_offsets = not pd.api.types.is_datetime64_any_dtype(times)
         except ValueError as err:
             if "timezone" not in str(err).lower():
                 raise
+            mixed_offsets = True
+        if mixed_offsets:
             # Offsets that differ between rows (e.g. daylight saving): compare in UTC.
             times = pd.to_datetime(raw, errors="coerce", utc=True, **options)
     except (ValueError, TypeError, OverflowError) as err:

@@ -138,9 +138,16 @@ def plot_backtest(config: ForecastConfig, result: Mapping[str, Any], path: Path)
     forecasts.grid(alpha=0.3)
     forecasts.tick_params(axis="x", labelrotation=20)
     numbers = [fold["fold"] for fold in result["folds"]]
-    colors = {"model": "C0", "seasonal_naive": "C2", "arima": "C3", "naive": "C7"}
+    colors = {
+        "model": "C0",
+        "seasonal_naive": "C2",
+        "auto_ets": "C3",
+        "auto_theta": "C4",
+        "auto_arima": "C5",
+        "naive": "C7",
+    }
     for method, color in colors.items():
-        if method in result["mean"]:  # arima is left out of a panel of many series
+        if method in result["mean"]:  # a large panel leaves statistical baselines out
             values = [fold["metrics"][method]["mase"] for fold in result["folds"]]
             scores.plot(numbers, values, marker="o", color=color, label=method)
     scores.set_xticks(numbers)

@@ -1,18 +1,26 @@
 """Baselines every forecaster is shown against.
 
-Naive (last value), seasonal naive (the value one season earlier) and ARIMA
-(statsmodels, order chosen by AIC over a small grid). Each forecasts ``horizon`` steps
-from a history, exactly like the network, on the original scale.
+Naive (last value) and seasonal naive (the last season repeated), and statsforecast's
+AutoETS, AutoTheta and AutoARIMA, each refit on the history before every origin. Each
+forecasts ``horizon`` steps from a history, exactly like the network, on the original
+scale.
 """
 
 from __future__ import annotations
 
-import itertools
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
-ARIMA_ORDERS = tuple((p, 1, q) for p, q in itertools.product((0, 1, 2), (0, 1, 2)))
+#: The statistical baselines (statsforecast), in the order the reports show them.
+STATISTICAL = ("auto_ets", "auto_theta", "auto_arima")
+#: Every baseline a forecast is scored against.
+BASELINES = ("naive", "seasonal_naive", *STATISTICAL)
+# statsforecast's exponential-smoothing models take seasons of at most 24 periods (it fits
+# a non-seasonal model above that). Seasonal ARIMA over 52 weeks took 23 s a fit on a
+# 1,000-week series here, so above this ARIMA is fitted without its seasonal part too.
+MAX_SEASON = 24
 
 
 def naive(history: np.ndarray, horizon: int) -> np.ndarray:
@@ -28,57 +36,86 @@ def seasonal_naive(history: np.ndarray, horizon: int, season: int) -> np.ndarray
     return np.resize(last_season, horizon)
 
 
-def select_arima_order(history: np.ndarray) -> tuple[int, int, int]:
-    """The ARIMA(p, 1, q) order with the lowest AIC on ``history``."""
-    best, best_aic = (0, 1, 1), np.inf
-    for order in ARIMA_ORDERS:
-        aic = _fit_arima(history, order)
-        if aic is not None and aic.aic < best_aic:
-            best, best_aic = order, aic.aic
-    return best
+def _statistical_model(name: str, season: int, length: int):
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+
+    # A season the history does not hold twice cannot be estimated: fit without it.
+    season = season if 1 < season <= MAX_SEASON and length >= 2 * season else 1
+    if name == "auto_ets":
+        return AutoETS(season_length=season)
+    if name == "auto_theta":
+        return AutoTheta(season_length=season)
+    # R's auto.arima approximates the likelihood for long or highly seasonal series;
+    # statsforecast's exact default took minutes on 3,000 hours.
+    return AutoARIMA(season_length=season, approximation=length > 150 or season > 12)
 
 
-def arima(history: np.ndarray, horizon: int, order: tuple[int, int, int]) -> np.ndarray:
-    """ARIMA forecast of ``horizon`` steps; the naive forecast if the fit fails."""
-    result = _fit_arima(history, order)
-    if result is None:
-        return naive(history, horizon)
-    forecast = np.asarray(result.forecast(horizon), dtype="float64")
-    return forecast if np.all(np.isfinite(forecast)) else naive(history, horizon)
+def _describe(name: str, fitted: dict) -> str:
+    """The fitted model in the usual notation: ``ETS(A,N,A)``, ``ARIMA(1,1,1)(0,1,1)[7]``."""
+    if name == "auto_ets":
+        return str(fitted.get("method", "ETS"))
+    if name == "auto_theta":
+        return f"Theta ({fitted.get('modeltype', '')})".replace(" ()", "")
+    from statsforecast.arima import arima_string
+
+    return arima_string(fitted).strip()
 
 
-def _fit_arima(history: np.ndarray, order: tuple[int, int, int]):
-    from statsmodels.tsa.arima.model import ARIMA
+def statistical_forecast(
+    name: str, history: np.ndarray, horizon: int, season: int
+) -> tuple[np.ndarray, str]:
+    """The forecast of one statsforecast model (``auto_ets``, ``auto_theta`` or
+    ``auto_arima``) fitted on ``history``, and the fitted model's name. A fit that fails
+    or forecasts non-finite values gives the naive forecast, and says so.
+
+    Example:
+        >>> history = np.tile([1.0, 5.0, 3.0, 2.0], 12) + np.arange(48) * 0.1
+        >>> forecast, fitted = statistical_forecast("auto_ets", history, 4, 4)
+        >>> forecast.shape, fitted.startswith("ETS(")
+        ((4,), True)
+    """
+    history = np.asarray(history, dtype="float64")
+    model = _statistical_model(name, season, len(history))
     from threadpoolctl import threadpool_limits
 
-    # The state-space matrices are tiny: BLAS threads only contend. On 2 busy cores the
-    # order search of a 90-day series took 38.8 s with OpenBLAS's default threads, 2.0 s
-    # with one.
+    # The models' matrices are tiny: BLAS threads only contend (ARIMA's order search on
+    # 2 busy cores took 38.8 s with OpenBLAS's default threads, 2.0 s with one).
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
-        # Convergence and frequency warnings are expected on short or noisy series.
+        # Convergence and short-series warnings are expected on short or noisy series.
         warnings.simplefilter("ignore")
         try:
-            trend = "t" if order[1] == 1 else "c"
-            return ARIMA(np.asarray(history, dtype="float64"), order=order, trend=trend).fit()
-        except (ValueError, np.linalg.LinAlgError):
-            return None
+            model.fit(history)
+            forecast = np.asarray(model.predict(h=horizon)["mean"], dtype="float64")
+            fitted = _describe(name, model.model_)
+        except Exception:  # noqa: BLE001 - any failed fit falls back to naive, as documented
+            forecast, fitted = np.full(horizon, np.nan), ""
+    if forecast.shape != (horizon,) or not np.all(np.isfinite(forecast)):
+        return naive(history, horizon), "naive (the fit failed)"
+    return forecast, fitted
 
 
 def forecast_from_origins(
-    values: np.ndarray, origins: list[int], horizon: int, season: int, with_arima: bool = True
-) -> tuple[dict[str, np.ndarray], tuple[int, int, int] | None]:
-    """Naive, seasonal-naive and ARIMA forecasts ``(origins, horizon)`` from each origin.
+    values: np.ndarray,
+    origins: Sequence[int],
+    horizon: int,
+    season: int,
+    statistical: Sequence[str] = STATISTICAL,
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Every baseline's forecasts ``(origins, horizon)`` from each origin, the
+    ``statistical`` ones refit on the history before it.
 
-    The ARIMA order is chosen once, on the history before the first origin, and refit
-    at every origin. ``with_arima=False`` leaves ARIMA out (order ``None``).
+    Returns:
+        The forecasts by name, and each statistical model as fitted at the first origin
+        (``{"auto_ets": "ETS(A,N,A)", ...}``).
     """
-    names = ["naive", "seasonal_naive", *(["arima"] if with_arima else [])]
-    rows: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    order = select_arima_order(values[: origins[0]]) if with_arima else None
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in ("naive", "seasonal_naive")}
+    fitted: dict[str, str] = {}
     for origin in origins:
         history = values[:origin]
         rows["naive"].append(naive(history, horizon))
         rows["seasonal_naive"].append(seasonal_naive(history, horizon, season))
-        if order is not None:
-            rows["arima"].append(arima(history, horizon, order))
-    return {name: np.stack(forecasts) for name, forecasts in rows.items()}, order
+        for name in statistical:
+            forecast, model = statistical_forecast(name, history, horizon, season)
+            rows.setdefault(name, []).append(forecast)
+            fitted.setdefault(name, model)
+    return {name: np.stack(forecasts) for name, forecasts in rows.items()}, fitted

@@ -4,8 +4,9 @@ at each forecast step.
 
 Every method keeps one look in every figure (:data:`METHOD_STYLES`): the network a thick
 solid line drawn on top, each baseline its own colour, dash pattern and marker, so that
-baselines which forecast the same values (naive and ARIMA on a flat series) stay told
-apart by their markers.
+baselines which forecast the same values (naive and AutoETS on a flat series) stay told
+apart by their markers. The forecast plots draw the methods of :data:`PLOTTED_METHODS`;
+the error at each step draws every method.
 """
 
 from __future__ import annotations
@@ -26,9 +27,13 @@ from rnnkit.forecasting.intervals import central_intervals, quantile_name
 METHOD_STYLES: dict[str, dict] = {
     "model": {"color": "C0", "ls": "-", "marker": "", "lw": 2.0, "zorder": 6},
     "seasonal_naive": {"color": "C2", "ls": "--", "marker": "o", "lw": 1.0, "zorder": 5},
-    "arima": {"color": "C3", "ls": "-.", "marker": "s", "lw": 1.0, "zorder": 4},
+    "auto_ets": {"color": "C3", "ls": "-.", "marker": "s", "lw": 1.0, "zorder": 4},
     "naive": {"color": "C7", "ls": ":", "marker": "^", "lw": 1.2, "zorder": 3},
+    "auto_theta": {"color": "C4", "ls": "--", "marker": "D", "lw": 1.0, "zorder": 2},
+    "auto_arima": {"color": "C5", "ls": ":", "marker": "v", "lw": 1.0, "zorder": 2},
 }
+#: The methods a forecast plot draws (more lines would hide the network's).
+PLOTTED_METHODS = ("model", "seasonal_naive", "auto_ets", "naive")
 ACTUAL_STYLE = {"color": "#222", "lw": 1.1, "marker": ".", "ms": 4, "zorder": 7}
 AHEAD_STYLE = {"color": "C1", "lw": 2.0, "zorder": 6}
 
@@ -146,7 +151,7 @@ def forecast_figure(
     plain_number_ticks(whole)
     whole.grid(alpha=0.3)
     origins = predictions["origin"].nunique()
-    draw_test_close_up(close, c, series, predictions, future, list(METHOD_STYLES))
+    draw_test_close_up(close, c, series, predictions, future, list(PLOTTED_METHODS))
     close.set_title(
         f"test close up: forecasts from {origins} origin{'s' if origins != 1 else ''} "
         "against actuals, then the forecast after the data"
@@ -184,7 +189,7 @@ def panel_forecast_figure(
     figure, axes = plt.subplots(
         rows, columns, figsize=(11, 3.2 * rows + 0.6), squeeze=False, layout="constrained"
     )
-    methods = [m for m in METHOD_STYLES if m in table]
+    methods = [m for m in PLOTTED_METHODS if m in table]
     for axis, key in zip(axes.flat, keys):
         tests = table[table[c.id_column] == key]
         ahead = future[future[c.id_column] == key]

@@ -618,7 +618,7 @@ class Forecaster(EstimatorParams):
                 test part the model never saw.
 
         Returns:
-            ``{"model": {...}, "naive": {...}, "seasonal_naive": {...}, "arima": {...}}``,
+            ``{"model": {...}, "naive": {...}, "seasonal_naive": {...}, "auto_ets": {...}, ...}``,
             each with ``mae``, ``rmse``, ``mape``, ``smape`` and ``mase``.
         """
         self._check_fitted()

@@ -75,6 +75,10 @@ METHOD_NAMES = {
     "model": "the network",
     "naive": "naive",
     "seasonal_naive": "seasonal naive",
+    "auto_ets": "AutoETS",
+    "auto_theta": "AutoTheta",
+    "auto_arima": "AutoARIMA",
+    # Runs saved before the statsforecast baselines.
     "arima": "ARIMA",
     "theta": "theta",
 }

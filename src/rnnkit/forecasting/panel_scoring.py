@@ -14,14 +14,15 @@ from rnnkit.data.scaling import Scaler
 from rnnkit.data.windows import evaluation_origins, last_windows
 from rnnkit.forecasting import baselines
 from rnnkit.forecasting.intervals import interval_metrics, quantile_name, seasonal_naive_offsets
-from rnnkit.forecasting.metrics import forecast_metrics, mase_scale
+from rnnkit.forecasting.metrics import METHOD_NAMES, forecast_metrics, mase_scale
 from rnnkit.forecasting.scoring import METHODS
 
 Scaling = tuple[Scaler, float]
 
-# ARIMA is selected and refit per series and per origin (about 0.5 s a series here):
-# above this many series it is left out of the baselines, and the report says so.
-ARIMA_MAX_SERIES = 100
+# The statistical baselines are refit per series and per origin. Above these many series
+# each is left out, and the report says so: AutoARIMA takes about 0.5 s a series here,
+# AutoETS and AutoTheta a few hundredths.
+MAX_SERIES = {"auto_ets": 1000, "auto_theta": 1000, "auto_arima": 100}
 
 
 def score_panel(
@@ -41,8 +42,8 @@ def score_panel(
     series' scaler and level floor from its history, and forecasts of raw windows given
     the dates of their first forecast periods and the ids of their series.
 
-    The model forecasts every origin of every series in one batch; naive, seasonal naive
-    and ARIMA (up to :data:`ARIMA_MAX_SERIES` series) forecast each series from the same
+    The model forecasts every origin of every series in one batch; the baselines (the
+    statistical ones up to :data:`MAX_SERIES` series) forecast each series from the same
     origins. Overall MAE, RMSE, MAPE and sMAPE pool every test point; overall MASE is the
     mean of the per-series MASE.
 
@@ -55,8 +56,8 @@ def score_panel(
         DataFrame, "details": {...}}``.
     """
     c = config
-    with_arima = len(series) <= ARIMA_MAX_SERIES
-    methods = [m for m in METHODS if with_arima or m != "arima"]
+    statistical = tuple(m for m in baselines.STATISTICAL if len(series) <= MAX_SERIES[m])
+    methods = [m for m in METHODS if m not in baselines.STATISTICAL or m in statistical]
     plans = {key: evaluation_origins(len(s), tests[key], c.horizon) for key, s in series.items()}
     windows, scalings, starts, keys = _panel_windows(c, scaling, series, plans)
     model = forecast_panel(windows, scalings, starts, keys)
@@ -66,12 +67,12 @@ def score_panel(
     row = 0
     by_series, details, tables = {}, {}, []
     pooled: dict[str, list[np.ndarray]] = {m: [] for m in ["actual", *methods]}
-    for key, s in track(list(series.items()), "series"):  # ARIMA: about 0.5 s a series
+    for key, s in track(list(series.items()), "series"):  # AutoARIMA: about 0.5 s a series
         origins = plans[key]
         rows = slice(row, row + len(origins))
         model_band = None if bands is None else bands[rows]
         scored = _score_series(
-            c, key, s, origins, model[rows], model_band, methods, quantiles, with_arima
+            c, key, s, origins, model[rows], model_band, methods, quantiles, statistical
         )
         by_series[key], details[key] = scored["metrics"], scored["details"]
         for m, band in scored["bands"].items():
@@ -87,7 +88,7 @@ def score_panel(
         "metrics": overall,
         "by_series": by_series,
         "predictions": pd.concat(tables, ignore_index=True),
-        "details": _panel_details(c, actual, by_series, details, with_arima, quantiles),
+        "details": _panel_details(c, actual, by_series, details, statistical, quantiles),
     }
 
 
@@ -96,7 +97,7 @@ def _panel_details(
     actual: np.ndarray,
     by_series: dict[str, dict[str, dict[str, float]]],
     details: dict[str, dict],
-    with_arima: bool,
+    statistical: tuple[str, ...],
     quantiles: tuple[float, ...],
 ) -> dict:
     """What the scoring did, for the report: counts, the baselines and the intervals
@@ -108,12 +109,23 @@ def _panel_details(
         "test_points": int(actual.size),
         "zero_actuals_excluded_from_mape": int((actual == 0).sum()),
         "seasonal_period": config.season,
-        "arima": "included" if with_arima else f"left out: more than {ARIMA_MAX_SERIES} series",
+        "baselines": _baselines_note(statistical, len(by_series)),
         "intervals": _intervals_note(quantiles),
         "overall": "MAE, RMSE, MAPE, sMAPE pooled over every test point; MASE the "
         "mean of the per-series MASE",
         "by_series": details,
     }
+
+
+def _baselines_note(statistical: tuple[str, ...], series: int) -> str:
+    """The baselines scored, and any statistical one left out for the panel's size."""
+    note = ", ".join(["naive", "seasonal naive", *(METHOD_NAMES[m] for m in statistical)])
+    left = [m for m in baselines.STATISTICAL if m not in statistical]
+    if left:
+        note += f"; left out, as this panel has {series:,} series: " + ", ".join(
+            f"{METHOD_NAMES[m]} (fitted up to {MAX_SERIES[m]:,} series)" for m in left
+        )
+    return note
 
 
 def _panel_windows(
@@ -144,7 +156,7 @@ def _score_series(
     model_bands: np.ndarray | None,
     methods: list[str],
     quantiles: tuple[float, ...],
-    with_arima: bool,
+    statistical: tuple[str, ...],
 ) -> dict:
     """One series scored from its origins: the model's forecasts (and intervals) given,
     the baselines' made here on its own values.
@@ -155,8 +167,8 @@ def _score_series(
     """
     c = config
     values = s.to_numpy()
-    predictions, order = baselines.forecast_from_origins(
-        values, origins, c.horizon, c.season, with_arima=with_arima
+    predictions, fitted = baselines.forecast_from_origins(
+        values, origins, c.horizon, c.season, statistical
     )
     predictions["model"] = model
     actual = np.stack([values[o : o + c.horizon] for o in origins])
@@ -173,7 +185,7 @@ def _score_series(
         "details": {
             "origins": [str(s.index[o]) for o in origins],
             "mase_scale": scale,
-            "arima_order": None if order is None else list(order),
+            "baselines": fitted,
         },
         "actual": actual,
         "predictions": predictions,

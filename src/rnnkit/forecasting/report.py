@@ -23,7 +23,7 @@ from rnnkit.core.report import (
 )
 from rnnkit.forecasting.figures import plot_forecast, plot_step_errors
 from rnnkit.forecasting.intervals import central_intervals, coverage_name, interval_columns
-from rnnkit.forecasting.metrics import evaluation_verdict
+from rnnkit.forecasting.metrics import METHOD_NAMES, evaluation_verdict
 
 FORECAST_COLUMNS = ("mae", "rmse", "mape", "smape", "mase")
 
@@ -116,7 +116,10 @@ def write_forecast_report(
         prep=preparation,
         split=split,
         details=details,
-        arima_order=tuple(details["arima_order"]),
+        baselines_fitted=", ".join(
+            f"{METHOD_NAMES.get(name, name)} {fitted}"
+            for name, fitted in details.get("baselines", {}).items()
+        ),
         epochs=len(training.history.get("loss", [])),
         seconds=training.seconds,
         stopped_on_nan=training.stopped_on_nan,

@@ -16,7 +16,7 @@ from rnnkit.forecasting.intervals import interval_metrics, quantile_name, season
 from rnnkit.forecasting.metrics import forecast_metrics, mase_scale
 
 # The methods every forecast is scored with, the network first.
-METHODS = ("model", "naive", "seasonal_naive", "arima")
+METHODS = ("model", *baselines.BASELINES)
 
 
 def score_series(
@@ -57,7 +57,7 @@ def score_series(
     origins = evaluation_origins(len(values), test_size, c.horizon)
     windows = np.stack([values[o - c.window : o] for o in origins])
     predictions = {"model": forecast_windows(windows, index[origins])}
-    forecasts, arima_order = baselines.forecast_from_origins(values, origins, c.horizon, season)
+    forecasts, fitted = baselines.forecast_from_origins(values, origins, c.horizon, season)
     predictions.update(forecasts)
     actual = np.stack([values[o : o + c.horizon] for o in origins])
     scale = mase_scale(values[: origins[0]], season)
@@ -84,7 +84,7 @@ def score_series(
             "zero_actuals_excluded_from_mape": int((actual == 0).sum()),
             "seasonal_period": season,
             "mase_scale": scale,
-            "arima_order": list(arima_order),
+            "baselines": fitted,
             "intervals": intervals,
             "by_step": errors_by_step(actual, predictions, scale),
         },
