@@ -18,7 +18,7 @@ from rnnkit.forecasting.global_report import panel_errors_by_step
 
 HORIZON, TEST = 7, 21  # three origins
 CONFIG = make_config(time_column="day", target_column="amount", horizon=HORIZON, test_size=TEST)
-METHODS = ("model", "naive", "seasonal_naive", "auto_ets", "auto_theta", "auto_arima")
+METHODS = ("model", "network", "naive", "seasonal_naive", "auto_ets", "auto_theta", "auto_arima")
 
 
 def make_series(days=120, level=2e6, start="2024-01-01"):

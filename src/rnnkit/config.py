@@ -216,6 +216,8 @@ SCALERS = ("auto", "minmax", "standard", "none")
 WINDOW_NORMS = ("auto", "none", "level", "standard")
 STRATEGIES = ("direct", "recursive", "seq2seq")
 BASES = ("none", "naive", "seasonal_naive", "seasonal_mean", "theta", "auto")
+# The statistical models (statsforecast) the network's forecast may be averaged with.
+COMBINE_WITH = ("none", "auto_ets", "auto_theta", "auto_arima")
 # Seasonal period of each frequency: MASE's scale, the seasonal-naive baseline, the base
 # forecast and the automatic lookback use it.
 SEASONAL_PERIODS = {"H": 24, "D": 7, "B": 5, "W": 52, "M": 12, "Q": 4, "Y": 1}
@@ -270,6 +272,13 @@ class ForecastConfig(_Config):
             different initial weights and lookbacks); the forecast is their median.
         linear: add a linear map of the window to each member's output, beside the
             recurrent layers (what a linear autoregression already knows).
+        combine_with: a statistical model (statsforecast's ``auto_ets``, ``auto_theta``
+            or ``auto_arima``) whose forecast the network's may be averaged with, or
+            ``none``. After training, forecasts from a few origins of the validation part
+            (each series' last one in a global model) choose: the network's forecast
+            alone, or the mean of the two. The statistical model is refit on the last
+            periods before every forecast (see
+            :func:`~rnnkit.forecasting.combination.history_periods`).
         time_format: the format of every value of ``time_column`` (pandas ``format=``,
             e.g. ``"%d/%m/%Y"``); ``None`` reads them in the column's one date order and
             stops when the column mixes orders (``2016-01-15`` and ``21/01/2016``).
@@ -320,6 +329,7 @@ class ForecastConfig(_Config):
     base: str = "auto"
     ensemble_size: int = 5
     linear: bool = True
+    combine_with: str = "auto_ets"
     time_format: str | None = None
     allow_sparse: bool = False
     quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
@@ -350,6 +360,7 @@ class ForecastConfig(_Config):
             _check_positive_int("lookback", self.lookback)
         _check_positive_int("horizon", self.horizon)
         _check_choice("base", self.base, BASES)
+        _check_choice("combine_with", self.combine_with, COMBINE_WITH)
         _check_positive_int("ensemble_size", self.ensemble_size)
         for name in ("linear", "allow_sparse"):
             if not isinstance(getattr(self, name), bool):

@@ -40,6 +40,7 @@ from rnnkit.cli.training_runs import print_range_test, print_training_warnings, 
 from rnnkit.config import (
     AGGS,
     BASES,
+    COMBINE_WITH,
     FILLS,
     FREQS,
     SCALERS,
@@ -135,6 +136,14 @@ EnsembleSize = Annotated[
     int,
     typer.Option(
         help="Networks trained together; the forecast is their median.", rich_help_panel=MODEL
+    ),
+]
+CombineWith = Annotated[
+    choice(COMBINE_WITH),
+    typer.Option(
+        help="Statistical model whose forecast the network's may be averaged with: the "
+        "validation origins choose the network alone or the mean of the two; none: never.",
+        rich_help_panel=MODEL,
     ),
 ]
 Linear = Annotated[
@@ -347,6 +356,7 @@ def train(
     base: Base = _D.base,
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
+    combine_with: CombineWith = _D.combine_with,
     calendar: Calendar = None,
     country: Country = None,
     future_columns: FutureColumns = "",
@@ -394,7 +404,7 @@ def _training_steps(progress: Progress, data, config: ForecastConfig):
     if config.training.learning_rate == "auto":
         before += ", then the learning-rate range test"
     series = "every series' test part" if config.id_column else "the test part"
-    after = f"scoring {series} against naive, seasonal naive and ARIMA"
+    after = f"scoring {series} against naive, seasonal naive, AutoETS, AutoTheta and AutoARIMA"
     return training_steps(progress, before, after)
 
 
@@ -494,6 +504,7 @@ def backtest(
     base: Base = _D.base,
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
+    combine_with: CombineWith = _D.combine_with,
     calendar: Calendar = None,
     country: Country = None,
     future_columns: FutureColumns = "",
@@ -730,6 +741,7 @@ def lr_find(
     base: Base = _D.base,
     ensemble_size: EnsembleSize = _D.ensemble_size,
     linear: Linear = _D.linear,
+    combine_with: CombineWith = _D.combine_with,
     calendar: Calendar = None,
     country: Country = None,
     future_columns: FutureColumns = "",

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from rnnkit.config import BASES, FREQS, PADDINGS, SCALERS, TRUNCATIONS, WINDOW_NORMS
+from rnnkit.config import BASES, COMBINE_WITH, FREQS, PADDINGS, SCALERS, TRUNCATIONS, WINDOW_NORMS
 from rnnkit.core import persistence
 from rnnkit.data.scaling import DEFAULT_SMOOTHING
 from rnnkit.errors import RnnkitError, RunDirectoryError
@@ -100,6 +100,15 @@ class IntervalState(RunFile):
         return self
 
 
+class CombinationState(RunFile):
+    """Whether the forecasts average the network's with a statistical model's."""
+
+    combined_with: Literal[tuple(c for c in COMBINE_WITH if c != "none")]  # type: ignore[misc]
+    weight: Annotated[float, Field(ge=0, lt=1)]
+    # The periods the statistical model is fitted on before each forecast.
+    history: Count
+
+
 class ForecastPreprocessing(RunFile):
     """``preprocessing.json`` of a run of one series."""
 
@@ -119,6 +128,9 @@ class ForecastPreprocessing(RunFile):
     covariates: CovariateState | None = None
     # fit's data was a DataFrame indexed by time (runs saved before this: a time column).
     time_indexed: bool = False
+    # The network's forecast averaged with a statistical model's (runs saved before this,
+    # or where the validation kept the network alone: none).
+    combination: CombinationState | None = None
 
 
 class NumericStatic(RunFile):
@@ -170,6 +182,9 @@ class GlobalForecastPreprocessing(RunFile):
     static: StaticState | None = None
     # fit's data was a DataFrame indexed by time (runs saved before this: a time column).
     time_indexed: bool = False
+    # The network's forecast averaged with a statistical model's (runs saved before this,
+    # or where the validation kept the network alone: none).
+    combination: CombinationState | None = None
 
     @model_validator(mode="after")
     def _same_series(self) -> GlobalForecastPreprocessing:

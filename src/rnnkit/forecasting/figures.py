@@ -26,6 +26,8 @@ from rnnkit.forecasting.intervals import central_intervals, quantile_name
 #: How each method is drawn: colour, line style, marker, width, drawing order.
 METHOD_STYLES: dict[str, dict] = {
     "model": {"color": "C0", "ls": "-", "marker": "", "lw": 2.0, "zorder": 6},
+    # The network alone, where the model's forecast averages it with a statistical one's.
+    "network": {"color": "C0", "ls": "--", "marker": ".", "lw": 1.0, "zorder": 5},
     "seasonal_naive": {"color": "C2", "ls": "--", "marker": "o", "lw": 1.0, "zorder": 5},
     "auto_ets": {"color": "C3", "ls": "-.", "marker": "s", "lw": 1.0, "zorder": 4},
     "naive": {"color": "C7", "ls": ":", "marker": "^", "lw": 1.2, "zorder": 3},

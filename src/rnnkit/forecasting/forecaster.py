@@ -24,7 +24,14 @@ from rnnkit.data.scaling import DEFAULT_SMOOTHING, Scaler, base_forecast, window
 from rnnkit.data.timeseries import PreparedSeries, check_sparsity, future_index
 from rnnkit.data.windows import make_windows, window_starts
 from rnnkit.errors import ConfigError, DataError, NotFittedError
-from rnnkit.forecasting import fitting, network_inputs, prediction, saving, series_data
+from rnnkit.forecasting import (
+    combination,
+    fitting,
+    network_inputs,
+    prediction,
+    saving,
+    series_data,
+)
 from rnnkit.forecasting.fitting import ALWAYS_FINITE as ALWAYS_FINITE
 from rnnkit.forecasting.fitting import CORRECTION_WEIGHTS as CORRECTION_WEIGHTS
 from rnnkit.forecasting.fitting import LOSS_NAMES as LOSS_NAMES
@@ -195,6 +202,7 @@ class Forecaster(EstimatorParams):
         self.correction_weight_ = self._weigh_correction(*data_["validation"], loss)
         self.kept_base_ = self.correction_weight_ == 0.0
         self.calibration_ = self._calibrate(*data_["calibration"])
+        self.combination_ = self._choose_combination(data_)
         self._set_fitted_data(data_)
         self.metrics_ = self.evaluation_["metrics"]
         check_model_metrics(self.metrics_)
@@ -207,6 +215,60 @@ class Forecaster(EstimatorParams):
         if getattr(self, "base_", "none") == "none" or len(y_val) == 0:
             return 1.0
         return fitting.weigh_correction(self.model_, x_val, y_val, loss)
+
+    def _choose_combination(self, data_: dict[str, Any]) -> dict[str, Any] | None:
+        """Whether the forecasts average the network's with the ``combine_with`` model's,
+        chosen on up to :data:`~rnnkit.forecasting.combination.VALIDATION_ORIGINS`
+        origins of the validation part (see :mod:`rnnkit.forecasting.combination`);
+        ``None`` when there is nothing to combine or choose on."""
+        c = self.config
+        series, split = data_["series"], data_["split"]
+        start = split["train"]
+        origins = combination.validation_origins(
+            start, start + split["validation"], c.horizon, c.window
+        )
+        if c.combine_with == "none" or not origins:
+            return None
+        values = series.to_numpy()
+        forecast = prediction.with_covariates(
+            self.forecast_windows, data_["prepared"].covariates, series.index, c
+        )
+        network = forecast(
+            np.stack([values[o - c.window : o] for o in origins]), series.index[origins]
+        )
+        statistical = combination.statistical_forecasts(
+            c.combine_with, values, origins, c.horizon, c.season
+        )
+        actual = np.stack([values[o : o + c.horizon] for o in origins])
+        weight, errors = combination.choose_weight(
+            network, statistical, actual, np.ones(len(origins))
+        )
+        return combination.record(c, weight, origins, errors)
+
+    def combined(
+        self, values: np.ndarray, origins: list[int] | np.ndarray, network: np.ndarray
+    ) -> np.ndarray:
+        """The model's forecasts ``(len(origins), horizon)`` from ``origins`` of one
+        series' ``values``, given the network's forecasts from them: the network's, or
+        their average with the ``combine_with`` model's where the validation chose it."""
+        weight = self.combination_weight_
+        if weight == 0.0:
+            return network
+        c, chosen = self.config, self.combination_
+        statistical = combination.statistical_forecasts(
+            chosen["combined_with"], values, origins, c.horizon, c.season, chosen["history"]
+        )
+        return self._floored(combination.combine(network, statistical, weight))
+
+    @property
+    def combination_weight_(self) -> float:
+        """The statistical model's weight in the forecasts: 0 (the network's alone) or
+        0.5 (the mean of the two)."""
+        return float((getattr(self, "combination_", None) or {}).get("weight", 0.0))
+
+    def _combine_callback(self):
+        """``combined`` for the scorers, or ``None`` when the forecasts are the network's."""
+        return self.combined if self.combination_weight_ else None
 
     def _calibrate(
         self,
@@ -252,9 +314,15 @@ class Forecaster(EstimatorParams):
     def _network_choice(self) -> dict[str, Any]:
         """What the validation windows chose: the base forecast the network corrects and
         how much of its trained correction is kept (1 all, 0.5 half, 0 none)."""
+        chosen = getattr(self, "combination_", None) or {}
         return {
             "base": getattr(self, "base_", "none"),
             "correction_weight": getattr(self, "correction_weight_", 1.0),
+            "combined_with": chosen.get("combined_with", "none"),
+            "combination_weight": chosen.get("weight", 0.0),
+            "combination_origins": chosen.get("origins", 0),
+            "combination_chosen_on": chosen.get("chosen_on", ""),
+            "combination_errors": chosen.get("errors", {}),
         }
 
     def _loss(self) -> str:
@@ -573,6 +641,7 @@ class Forecaster(EstimatorParams):
         dates = future_index(series.index[-1], c.freq, c.horizon)
         covariates = self.forecast_covariates(history, dates, future)
         forecast = self.forecast_windows(window, dates[:1], covariates)
+        forecast = self.combined(series.to_numpy(), [len(series)], forecast)
         bands = self.forecast_quantiles(window, forecast)[0]
         frame = pd.DataFrame(
             {
@@ -650,7 +719,13 @@ class Forecaster(EstimatorParams):
         forecast = prediction.with_covariates(self.forecast_windows, covariates, index, self.config)
         quantiles = self.forecast_quantiles if self.quantiles_ else None
         return score_series(
-            forecast, values, test_size, index, self.config, forecast_quantiles=quantiles
+            forecast,
+            values,
+            test_size,
+            index,
+            self.config,
+            forecast_quantiles=quantiles,
+            combine=self._combine_callback(),
         )
 
     # ----------------------------------------------------------------- persistence
@@ -669,7 +744,7 @@ class Forecaster(EstimatorParams):
         persistence.write_json(
             directory / "preprocessing.json",
             {
-                **self._scaling_state(keep=max(c.window, c.season)),
+                **self._scaling_state(keep=self._kept_periods()),
                 "window_norm": c.window_norm_method,
                 "base": getattr(self, "base_", "none"),
                 "base_smoothing": getattr(self, "base_smoothing_", DEFAULT_SMOOTHING),
@@ -683,6 +758,7 @@ class Forecaster(EstimatorParams):
                 "floor": getattr(self, "floor_", None),
                 "covariates": self._covariate_state(keep=max(c.window, c.season)),
                 "time_indexed": bool(getattr(self, "time_indexed_", False)),
+                "combination": combination.state(getattr(self, "combination_", None)),
             },
         )
         persistence.write_json(directory / "metadata.json", persistence.metadata("forecast"))
@@ -700,6 +776,15 @@ class Forecaster(EstimatorParams):
             future.to_csv(directory / "forecast.csv", index=False)
         if hasattr(self, "evaluation_"):
             self._write_report(directory, future)
+
+    def _kept_periods(self) -> int:
+        """The periods of history a saved run keeps to forecast from: the lookback (a
+        season at least), or the statistical model's history where it is combined."""
+        c = self.config
+        keep = max(c.window, c.season)
+        if self.combination_weight_:
+            keep = max(keep, combination.history_periods(c.season))
+        return keep
 
     def _training_record(self) -> TrainingRecord:
         return TrainingRecord(
@@ -815,6 +900,7 @@ class Forecaster(EstimatorParams):
         self.split_ = pre.get("split")
         # fit's data was indexed by time: predict() indexes its forecasts so after a load.
         self.time_indexed_ = bool(pre.get("time_indexed", False))
+        self.combination_ = combination.restore(pre.get("combination"))
         if (run / "metrics.json").exists():
             self.metrics_ = run_files.read_run_json(run, "metrics.json")
         return self

@@ -28,6 +28,7 @@ from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id, c
 from rnnkit.data.timeseries import PANDAS_RULES, Panel, future_index
 from rnnkit.data.windows import last_windows, make_windows, window_starts
 from rnnkit.errors import ConfigError, DataError, NotFittedError
+from rnnkit.forecasting import combination
 from rnnkit.forecasting.forecaster import Forecaster
 from rnnkit.forecasting.global_report import write_global_forecast_report
 from rnnkit.forecasting.intervals import quantile_name
@@ -305,6 +306,47 @@ class GlobalForecaster(Forecaster):
             ),
         )
 
+    def _choose_combination(self, data_: dict[str, Any]) -> dict[str, Any] | None:
+        """As :meth:`Forecaster._choose_combination`, on each trained series' last
+        validation origin, every series' errors over its own level (so that series of
+        every size weigh alike); ``None`` above
+        :data:`~rnnkit.forecasting.combination.MAX_SERIES` series (the statistical model
+        is refit for every series at every forecast)."""
+        c = self.config
+        trained = {key: data_["series"][key] for key in data_["split"]}
+        if c.combine_with == "none" or len(trained) > combination.MAX_SERIES:
+            return None
+        rows: dict[str, list] = {name: [] for name in ("window", "scaling", "start", "key")}
+        statistical, actual, levels = [], [], []
+        for key, s in trained.items():
+            values = s.to_numpy()
+            origin = len(values) - data_["split"][key]["test"] - c.horizon
+            if origin < c.window:  # a short series, padded to train on: not chosen on
+                continue
+            rows["window"].append(values[origin - c.window : origin])
+            rows["scaling"].append(self.scaling(key, values[:origin]))
+            rows["start"].append(s.index[origin])
+            rows["key"].append(key)
+            statistical.append(
+                combination.statistical_forecasts(
+                    c.combine_with, values, [origin], c.horizon, c.season
+                )[0]
+            )
+            actual.append(values[origin : origin + c.horizon])
+            levels.append(float(np.mean(np.abs(values[:origin]))) or 1.0)
+        if not rows["key"]:
+            return None
+        network = self.forecast_panel(
+            np.stack(rows["window"]),
+            rows["scaling"],
+            rows["start"],
+            self.static_inputs(rows["key"]),
+        )
+        weight, errors = combination.choose_weight(
+            network, np.stack(statistical), np.stack(actual), np.array(levels)
+        )
+        return combination.record(c, weight, len(rows["key"]), errors)
+
     def _set_fitted_data(self, data_: dict[str, Any]) -> None:
         panel: Panel = data_["prepared"]
         self.series_ = data_["series"]
@@ -411,7 +453,8 @@ class GlobalForecaster(Forecaster):
         starts = None if start is None else [start]
         table = None if static is None else pd.DataFrame([static], index=[key])
         inputs = self.static_inputs([key], table)
-        return self.forecast_panel(window, [self.scaling(key, values)], starts, inputs)[0]
+        network = self.forecast_panel(window, [self.scaling(key, values)], starts, inputs)
+        return self.combined(values, [len(values)], network)[0]
 
     def predict(  # type: ignore[override]
         self,
@@ -465,6 +508,13 @@ class GlobalForecaster(Forecaster):
         starts = [future_index(s.index[-1], c.freq, 1)[0] for s in usable.values()]
         static = self.static_inputs(list(usable), statics)
         forecasts = self.forecast_panel(windows, scalings, starts, static)
+        if self.combination_weight_:
+            forecasts = np.concatenate(
+                [
+                    self.combined(s.to_numpy(), [len(s)], forecast[None, :])
+                    for s, forecast in zip(usable.values(), forecasts)
+                ]
+            )
         bands = self.panel_quantiles(windows, scalings, forecasts)
         frames = [
             pd.DataFrame(
@@ -527,6 +577,7 @@ class GlobalForecaster(Forecaster):
             series,
             tests,
             panel_quantiles=self.panel_quantiles if self.quantiles_ else None,
+            combine=self._combine_callback(),
         )
 
     def metrics_frame(self, by_series: dict | None = None) -> pd.DataFrame:

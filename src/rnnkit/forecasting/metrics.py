@@ -73,6 +73,7 @@ def forecast_metrics(actual: np.ndarray, predicted: np.ndarray, scale: float) ->
 #: Names of the methods in a verdict (a further baseline is named by its key).
 METHOD_NAMES = {
     "model": "the network",
+    "network": "the network alone",
     "naive": "naive",
     "seasonal_naive": "seasonal naive",
     "auto_ets": "AutoETS",
@@ -106,13 +107,19 @@ def _ranked_metric(metrics: Mapping[str, Mapping[str, float]]) -> tuple[str, dic
     return "mae", _finite(metrics, "mae")
 
 
+#: Methods scored beside the model that are not baselines: the network alone, when the
+#: model's forecast averages it with a statistical model's.
+NOT_BASELINES = ("model", "network")
+
+
 def beats_best_baseline(metrics: Mapping[str, Mapping[str, float]]) -> bool | None:
     """Whether the model's error (MASE, else MAE) is below every baseline's; ``None``
     when there is nothing finite to compare."""
     _, values = _ranked_metric(metrics)
-    if "model" not in values or len(values) < 2:
+    rivals = [v for m, v in values.items() if m not in NOT_BASELINES]
+    if "model" not in values or not rivals:
         return None
-    return values["model"] < min(v for m, v in values.items() if m != "model")
+    return values["model"] < min(rivals)
 
 
 def verdict(
@@ -122,6 +129,7 @@ def verdict(
     test_points: int,
     origins: int,
     by_series: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+    model_name: str = "the network",
 ) -> str:
     """One sentence: which method wins on the test part and by how much (MASE, or MAE
     where MASE is not a finite number), then, when they say something, how many series the
@@ -134,6 +142,7 @@ def verdict(
         test_points: forecast points scored (over every series).
         origins: forecast origins scored (over every series).
         by_series: the per-series metrics of a global model.
+        model_name: what the model's forecast is, as the sentence names it.
 
     Example:
         >>> verdict({"model": {"mase": 0.82, "mae": 4.1},
@@ -143,7 +152,7 @@ def verdict(
     """  # noqa: E501
     name, values = _ranked_metric(metrics)
     label = name.upper()
-    baselines = {m: v for m, v in values.items() if m != "model"}
+    baselines = {m: v for m, v in values.items() if m not in NOT_BASELINES}
     if "model" not in values or not baselines:
         sentence = f"No {label} to compare on the test part: the forecasts are not finite numbers."
     else:
@@ -153,18 +162,18 @@ def verdict(
         who = METHOD_NAMES.get(best, best)
         if abs(model - rival) <= TIE * abs(rival):
             sentence = (
-                f"The network and {who}, the best baseline, tie on the test part: {label} "
-                f"{_figure(model)} against {_figure(rival)}."
+                f"{_capital(model_name)} and {who}, the best baseline, tie on the test part: "
+                f"{label} {_figure(model)} against {_figure(rival)}."
             )
         elif model < rival:
             lower = 100 * (rival - model) / rival
             sentence = (
-                f"The network wins on the test part: {label} {_figure(model)} against "
-                f"{_figure(rival)} for {who}, the best baseline ({lower:.0f}% lower)."
+                f"{_capital(model_name)} wins on the test part: {label} {_figure(model)} "
+                f"against {_figure(rival)} for {who}, the best baseline ({lower:.0f}% lower)."
             )
         else:
             sentence = (
-                f"{who[0].upper() + who[1:]} beats the network on the test part ({label} "
+                f"{_capital(who)} beats {model_name} on the test part ({label} "
                 f"{_figure(rival)} against {_figure(model)}): use {who}, or give the network "
                 "more data."
             )
@@ -172,7 +181,7 @@ def verdict(
         outcomes = [beats_best_baseline(m) for m in by_series.values()]
         compared = [o for o in outcomes if o is not None]
         sentence += (
-            f" Series by series, the network beats the best baseline on {sum(compared)} of "
+            f" Series by series, {model_name} beats the best baseline on {sum(compared)} of "
             f"{len(compared)} series."
         )
     if test_points < 2 * horizon or origins < 2:
@@ -193,23 +202,49 @@ def evaluation_verdict(evaluation: Mapping[str, Any], horizon: int) -> str:
         origins = sum(len(d["origins"]) for d in details["by_series"].values())
     else:
         origins = len(details["origins"])
+    choice = details.get("network")
     sentence = verdict(
         evaluation["metrics"],
         horizon=horizon,
         test_points=details["test_points"],
         origins=origins,
         by_series=by_series,
+        model_name=model_name(choice),
     )
-    return sentence + network_choice_sentence(details.get("network"))
+    return sentence + network_choice_sentence(choice)
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+def model_name(choice: Mapping[str, Any] | None) -> str:
+    """What the model's forecast is: the network's, or its average with a statistical
+    model's where the validation origins chose that.
+
+    Example:
+        >>> model_name({"combined_with": "auto_ets", "combination_weight": 0.5})
+        'the network averaged with AutoETS'
+    """
+    weight = (choice or {}).get("combination_weight", 0.0)
+    if not weight:
+        return "the network"
+    other = choice["combined_with"]
+    return f"the network averaged with {METHOD_NAMES.get(other, other)}"
 
 
 def network_choice_sentence(choice: Mapping[str, Any] | None) -> str:
-    """What the validation windows kept of the network, when it is not all of it.
+    """What the validation windows kept of the network, when it is not all of it, and
+    whether they averaged it with a statistical model.
 
     Example:
         >>> network_choice_sentence({"base": "seasonal_naive", "correction_weight": 0.0})
         ' The validation windows dropped the trained correction: the forecasts are the seasonal naive forecast alone.'
     """  # noqa: E501
+    return _correction_sentence(choice) + _combination_sentence(choice)
+
+
+def _correction_sentence(choice: Mapping[str, Any] | None) -> str:
     if not choice or choice.get("base", "none") == "none":
         return ""
     base = choice["base"].replace("_", " ")
@@ -225,3 +260,19 @@ def network_choice_sentence(choice: Mapping[str, Any] | None) -> str:
             f"average the network's and the {base} forecast."
         )
     return ""
+
+
+def _combination_sentence(choice: Mapping[str, Any] | None) -> str:
+    """Example:
+    >>> _combination_sentence({"combined_with": "auto_ets", "combination_weight": 0.5,
+    ...     "combination_chosen_on": "5 forecast origins of the validation part"})
+    " Forecasts from 5 forecast origins of the validation part chose the mean of the network's forecast and AutoETS's: the model row scores that mean, the network row the network alone."
+    """  # noqa: E501
+    if not choice or not choice.get("combination_weight"):
+        return ""
+    other = METHOD_NAMES.get(choice["combined_with"], choice["combined_with"])
+    where = choice.get("combination_chosen_on") or "the validation part"
+    return (
+        f" Forecasts from {where} chose the mean of the network's forecast and {other}'s: "
+        "the model row scores that mean, the network row the network alone."
+    )

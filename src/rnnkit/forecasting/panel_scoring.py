@@ -15,7 +15,7 @@ from rnnkit.data.windows import evaluation_origins, last_windows
 from rnnkit.forecasting import baselines
 from rnnkit.forecasting.intervals import interval_metrics, quantile_name, seasonal_naive_offsets
 from rnnkit.forecasting.metrics import METHOD_NAMES, forecast_metrics, mase_scale
-from rnnkit.forecasting.scoring import METHODS
+from rnnkit.forecasting.scoring import METHODS, Combine
 
 Scaling = tuple[Scaler, float]
 
@@ -34,6 +34,7 @@ def score_panel(
     series: dict[str, pd.Series],
     tests: dict[str, int],
     panel_quantiles: Callable[[np.ndarray, list[Scaling], np.ndarray], np.ndarray] | None = None,
+    combine: Combine | None = None,
 ) -> dict:
     """Scores each series on its last ``tests[key]`` periods, then pools them.
 
@@ -51,16 +52,24 @@ def score_panel(
     seasonal naive's metrics gain the interval metrics, per series and pooled over every
     test point (see :func:`~rnnkit.forecasting.scoring.score_series`).
 
+    With ``combine``, each series' model forecasts are the combined ones, and the
+    network's are scored under ``"network"`` (see
+    :func:`~rnnkit.forecasting.scoring.model_forecasts`).
+
     Returns:
         ``{"metrics": overall, "by_series": {id: {method: metrics}}, "predictions":
         DataFrame, "details": {...}}``.
     """
     c = config
     statistical = tuple(m for m in baselines.STATISTICAL if len(series) <= MAX_SERIES[m])
-    methods = [m for m in METHODS if m not in baselines.STATISTICAL or m in statistical]
+    left_out = {m for m in baselines.STATISTICAL if m not in statistical}
+    if combine is None:
+        left_out.add("network")
+    methods = [m for m in METHODS if m not in left_out]
     plans = {key: evaluation_origins(len(s), tests[key], c.horizon) for key, s in series.items()}
     windows, scalings, starts, keys = _panel_windows(c, scaling, series, plans)
-    model = forecast_panel(windows, scalings, starts, keys)
+    network = forecast_panel(windows, scalings, starts, keys)
+    model = network if combine is None else _combined(series, plans, network, combine)
     quantiles = config.quantiles if panel_quantiles is not None else ()
     bands = panel_quantiles(windows, scalings, model) if quantiles else None
     pooled_bands: dict[str, list[np.ndarray]] = {"model": [], "seasonal_naive": []}
@@ -71,8 +80,11 @@ def score_panel(
         origins = plans[key]
         rows = slice(row, row + len(origins))
         model_band = None if bands is None else bands[rows]
+        forecasts = {"model": model[rows]}
+        if combine is not None:
+            forecasts["network"] = network[rows]
         scored = _score_series(
-            c, key, s, origins, model[rows], model_band, methods, quantiles, statistical
+            c, key, s, origins, forecasts, model_band, methods, quantiles, statistical
         )
         by_series[key], details[key] = scored["metrics"], scored["details"]
         for m, band in scored["bands"].items():
@@ -128,6 +140,22 @@ def _baselines_note(statistical: tuple[str, ...], series: int) -> str:
     return note
 
 
+def _combined(
+    series: dict[str, pd.Series],
+    plans: dict[str, list[int]],
+    network: np.ndarray,
+    combine: Combine,
+) -> np.ndarray:
+    """The model's forecasts of every origin of every series (the rows of ``network``,
+    in :func:`_panel_windows`'s order), each series combined on its own values."""
+    rows, row = [], 0
+    for key, s in series.items():
+        origins = plans[key]
+        rows.append(combine(s.to_numpy(), origins, network[row : row + len(origins)]))
+        row += len(origins)
+    return np.concatenate(rows)
+
+
 def _panel_windows(
     config: ForecastConfig,
     scaling: Callable[[str, np.ndarray], Scaling],
@@ -152,14 +180,14 @@ def _score_series(
     key: str,
     s: pd.Series,
     origins: list[int],
-    model: np.ndarray,
+    model: dict[str, np.ndarray],
     model_bands: np.ndarray | None,
     methods: list[str],
     quantiles: tuple[float, ...],
     statistical: tuple[str, ...],
 ) -> dict:
-    """One series scored from its origins: the model's forecasts (and intervals) given,
-    the baselines' made here on its own values.
+    """One series scored from its origins: the model's forecasts (and the network's,
+    where they differ) and intervals given, the baselines' made here on its own values.
 
     Returns:
         ``{"metrics": {method: metrics}, "details", "actual", "predictions", "bands",
@@ -170,7 +198,7 @@ def _score_series(
     predictions, fitted = baselines.forecast_from_origins(
         values, origins, c.horizon, c.season, statistical
     )
-    predictions["model"] = model
+    predictions.update(model)
     actual = np.stack([values[o : o + c.horizon] for o in origins])
     scale = mase_scale(values[: origins[0]], c.season)
     metrics = {m: forecast_metrics(actual, predictions[m], scale) for m in methods}

@@ -3,7 +3,7 @@ periods from the same origins, and each is measured on the original scale."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,8 +15,23 @@ from rnnkit.forecasting import baselines
 from rnnkit.forecasting.intervals import interval_metrics, quantile_name, seasonal_naive_offsets
 from rnnkit.forecasting.metrics import forecast_metrics, mase_scale
 
-# The methods every forecast is scored with, the network first.
-METHODS = ("model", *baselines.BASELINES)
+# The methods every forecast is scored with, the model first; "network" (the network
+# alone) follows it where the model's forecast averages it with a statistical model's.
+METHODS = ("model", "network", *baselines.BASELINES)
+
+#: ``combine(values, origins, network)``: the model's forecasts from ``origins`` of
+#: ``values`` given the network's (see :meth:`Forecaster.combined`).
+Combine = Callable[[np.ndarray, Sequence[int], np.ndarray], np.ndarray]
+
+
+def model_forecasts(
+    network: np.ndarray, values: np.ndarray, origins: Sequence[int], combine: Combine | None
+) -> dict[str, np.ndarray]:
+    """``{"model": ...}``: the network's forecasts, or with ``combine`` the combined ones
+    and the network's under ``"network"``."""
+    if combine is None:
+        return {"model": network}
+    return {"model": combine(values, origins, network), "network": network}
 
 
 def score_series(
@@ -26,6 +41,7 @@ def score_series(
     index: pd.DatetimeIndex,
     config: ForecastConfig,
     forecast_quantiles: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    combine: Combine | None = None,
 ) -> dict[str, Any]:
     """Scores a model and the baselines on the last ``test_size`` periods of one series.
 
@@ -48,6 +64,8 @@ def score_series(
             :func:`~rnnkit.forecasting.intervals.interval_metrics`); seasonal naive's
             quantiles are the empirical ones of its errors, per step, on the history
             before the test.
+        combine: the model's forecasts given the network's, where they average it with a
+            statistical model's (see :func:`model_forecasts`); ``None``: the network's.
 
     Returns:
         ``{"metrics": {method: {...}}, "predictions": DataFrame, "details": {...}}``.
@@ -56,12 +74,14 @@ def score_series(
     season = c.season
     origins = evaluation_origins(len(values), test_size, c.horizon)
     windows = np.stack([values[o - c.window : o] for o in origins])
-    predictions = {"model": forecast_windows(windows, index[origins])}
+    network = forecast_windows(windows, index[origins])
+    predictions = model_forecasts(network, values, origins, combine)
+    methods = [*predictions, *baselines.BASELINES]
     forecasts, fitted = baselines.forecast_from_origins(values, origins, c.horizon, season)
     predictions.update(forecasts)
     actual = np.stack([values[o : o + c.horizon] for o in origins])
     scale = mase_scale(values[: origins[0]], season)
-    metrics = {m: forecast_metrics(actual, predictions[m], scale) for m in METHODS}
+    metrics = {m: forecast_metrics(actual, predictions[m], scale) for m in methods}
     bands, intervals = _score_intervals(
         forecast_quantiles, windows, predictions, actual, values[: origins[0]], c, metrics
     )
@@ -71,7 +91,7 @@ def score_series(
             "origin": np.repeat([str(index[o].date()) for o in origins], c.horizon),
             "step": np.tile(np.arange(1, c.horizon + 1), len(origins)),
             "actual": actual.ravel(),
-            **{m: predictions[m].ravel() for m in METHODS},
+            **{m: predictions[m].ravel() for m in methods},
             **bands,
         }
     )

@@ -1,0 +1,150 @@
+"""The network's forecast averaged with a statistical model's, where that forecasts better.
+
+Averaging forecasts of different kinds is one of the steadiest gains in forecasting (the
+M-competitions' combinations; ES-RNN's exponential smoothing beside its network). After
+training, the forecaster forecasts a few origins of its validation part with the network
+and with the statistical model (``ForecastConfig.combine_with``, AutoETS by default) and
+keeps whichever of :data:`WEIGHTS` has the lower error there: 0 keeps the network alone,
+0.5 averages the two. The statistical model is refit on the last
+:func:`history_periods` periods before every forecast, so a saved run, which keeps that
+many periods, forecasts as the fitted estimator does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rnnkit.config import ForecastConfig
+from rnnkit.forecasting.baselines import statistical_forecast
+
+#: The statistical model's weights the validation origins choose from (0: the network's
+#: forecast alone; 0.5: the mean of the two). The network always keeps half at least.
+WEIGHTS = (0.0, 0.5)
+#: The most validation origins of one series forecast to choose the weight.
+VALIDATION_ORIGINS = 5
+#: The most series of a global model whose forecasts are combined: above, the statistical
+#: model's fits (one per series at every forecast) would outlast the network's.
+MAX_SERIES = 1000
+
+
+def history_periods(season: int) -> int:
+    """The periods the statistical model is fitted on before each forecast: the last
+    500, or 20 seasons where that is more (hourly data: 480, so 500).
+
+    Example:
+        >>> history_periods(7), history_periods(52)
+        (500, 1040)
+    """
+    return max(500, 20 * season)
+
+
+def statistical_forecasts(
+    name: str,
+    values: np.ndarray,
+    origins: Sequence[int],
+    horizon: int,
+    season: int,
+    history: int | None = None,
+) -> np.ndarray:
+    """``name``'s forecasts ``(len(origins), horizon)`` from each origin of ``values``,
+    each fitted on the ``history`` periods before it (:func:`history_periods` by
+    default)."""
+    keep = history_periods(season) if history is None else history
+    return np.stack(
+        [
+            statistical_forecast(name, values[max(0, o - keep) : o], horizon, season)[0]
+            for o in origins
+        ]
+    )
+
+
+def validation_origins(start: int, end: int, horizon: int, lookback: int) -> list[int]:
+    """Up to :data:`VALIDATION_ORIGINS` forecast origins, evenly spaced, whose whole
+    horizon lies in ``[start, end)`` and whose window lies in the data (the last origin
+    always among them); ``[]`` where no horizon fits.
+
+    Example:
+        >>> validation_origins(100, 150, 7, 20)
+        [100, 111, 122, 132, 143]
+        >>> validation_origins(100, 106, 7, 20)
+        []
+    """
+    first, last = max(start, lookback), end - horizon
+    if last < first:
+        return []
+    count = min(VALIDATION_ORIGINS, last - first + 1)
+    if count == 1:
+        return [last]
+    spaced = np.linspace(first, last, count)
+    return sorted({int(round(v)) for v in spaced})
+
+
+def combine(network: np.ndarray, statistical: np.ndarray | None, weight: float) -> np.ndarray:
+    """``(1 - weight) * network + weight * statistical``; ``network`` itself at weight 0."""
+    if weight == 0.0 or statistical is None:
+        return network
+    return (1.0 - weight) * network + weight * statistical
+
+
+def choose_weight(
+    network: np.ndarray, statistical: np.ndarray, actual: np.ndarray, scales: np.ndarray
+) -> tuple[float, dict[str, float]]:
+    """The weight of :data:`WEIGHTS` with the lowest mean absolute error over the rows'
+    ``scales`` (one per row: 1 for one series, each series' level in a panel, so that
+    every series weighs alike), ties going to the network alone; with each weight's
+    error, for the report.
+
+    Example:
+        >>> actual = np.array([[10.0, 12.0]])
+        >>> choose_weight(actual + 2, actual - 2, actual, np.ones(1))
+        (0.5, {'0.0': 2.0, '0.5': 0.0})
+    """
+    scales = np.asarray(scales, dtype="float64").reshape(-1, 1)
+    errors = {}
+    for weight in WEIGHTS:
+        forecast = combine(network, statistical, weight)
+        errors[weight] = float(np.nanmean(np.abs(actual - forecast) / scales))
+    finite = {w: e for w, e in errors.items() if np.isfinite(e)}
+    best = min(finite, key=lambda w: (finite[w], w)) if finite else 0.0
+    return best, {str(w): e for w, e in errors.items()}
+
+
+def record(
+    config: ForecastConfig, weight: float, origins: Sequence[int] | int, errors: dict[str, float]
+) -> dict[str, Any]:
+    """What the fitted forecaster keeps of the choice (``combination_``): the model, its
+    weight, the origins it was chosen on and each weight's validation error."""
+    if isinstance(origins, int):  # a global model: each series' last validation origin
+        count, chosen_on = origins, f"the last validation origin of each of {origins} series"
+    else:
+        count, chosen_on = len(origins), f"{len(origins)} forecast origins of the validation part"
+    return {
+        "combined_with": config.combine_with,
+        "weight": float(weight),
+        "history": history_periods(config.season),
+        "origins": int(count),
+        "chosen_on": chosen_on,
+        "errors": errors,
+    }
+
+
+def state(chosen: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``preprocessing.json``'s ``combination``: ``None`` where the forecasts are the
+    network's alone."""
+    if not chosen or not chosen.get("weight"):
+        return None
+    return {key: chosen[key] for key in ("combined_with", "weight", "history")}
+
+
+def restore(saved: Any) -> dict[str, Any] | None:
+    """``combination_`` of a loaded run from its (validated) ``combination`` state."""
+    if saved is None:
+        return None
+    return {
+        "combined_with": saved["combined_with"],
+        "weight": float(saved["weight"]),
+        "history": int(saved["history"]),
+    }
