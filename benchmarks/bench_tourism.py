@@ -116,7 +116,7 @@ def network(panel: str, series, seed: int, params: dict) -> tuple:
         )[0]
         for key, x, _ in series
     ]
-    return forecasts, seconds, alone, forecaster.combination_weight_
+    return forecasts, seconds, alone, forecaster.combination_ or {}
 
 
 def main() -> None:
@@ -132,13 +132,14 @@ def main() -> None:
     table = {name: scores(series, f, season) for name, f in peers(args.panel, series).items()}
     runs = []
     for seed in range(args.seeds):
-        forecasts, seconds, alone, weight = network(args.panel, series, seed, params)
+        forecasts, seconds, alone, chosen = network(args.panel, series, seed, params)
         network_alone = scores(series, alone, season)
         runs.append(
             {
                 **scores(series, forecasts, season),
                 "seconds": seconds,
-                "combination_weight": weight,
+                "combination_weight": chosen.get("weight", 0.0),
+                "combination_errors": chosen.get("errors"),
                 "network_mape": network_alone["mape"],
                 "network_mase": network_alone["mase"],
             }

@@ -32,13 +32,20 @@ def test_validation_origins_are_evenly_spaced_whole_horizons_ending_at_the_last(
     assert combination.validation_origins(0, 30, 7, 20) == [20, 21, 22, 23]
 
 
-def test_the_weight_with_the_lower_validation_error_is_chosen_ties_to_the_network():
+def test_the_mean_is_kept_unless_the_network_alone_is_clearly_better_on_validation():
     actual = np.array([[10.0, 20.0], [30.0, 40.0]])
-    network, statistical = actual + 1.0, actual - 3.0
-    assert combination.choose_weight(network, statistical, actual, np.ones(2))[0] == 0.0
+    network, statistical = actual + 1.0, actual - 3.0  # the mean is off by 1: a tie
+    assert combination.choose_weight(network, statistical, actual, np.ones(2))[0] == 0.5
     assert combination.choose_weight(actual + 2, actual - 2, actual, np.ones(2))[0] == 0.5
-    # Equal errors keep the network alone.
-    assert combination.choose_weight(actual + 1, actual + 1, actual, np.ones(2))[0] == 0.0
+    # The mean 1 % worse than the network alone is kept; 3 % worse it is not.
+    for worse, weight in ((1.01, 0.5), (1.03, 0.0)):
+        chosen, errors = combination.choose_weight(
+            actual + 1.0, actual + 2 * worse - 1.0, actual, np.ones(2)
+        )
+        assert errors["0.5"] == pytest.approx(worse * errors["0.0"]) and chosen == weight
+    # A statistical model whose forecasts are not numbers is never averaged in.
+    nan = np.full_like(actual, np.nan)
+    assert combination.choose_weight(actual + 5, nan, actual, np.ones(2))[0] == 0.0
 
 
 def test_each_row_is_weighed_over_its_own_scale():
@@ -46,7 +53,7 @@ def test_each_row_is_weighed_over_its_own_scale():
     # series' large relative errors decide.
     actual = np.array([[1.0, 1.0], [1000.0, 1000.0]])
     network = np.array([[3.0, 3.0], [1000.0, 1000.0]])
-    statistical = np.array([[1.0, 1.0], [1010.0, 1010.0]])
+    statistical = np.array([[1.0, 1.0], [1100.0, 1100.0]])
     unscaled = combination.choose_weight(network, statistical, actual, np.ones(2))
     levelled = combination.choose_weight(network, statistical, actual, np.array([1.0, 1000.0]))
     assert (unscaled[0], levelled[0]) == (0.0, 0.5)

@@ -68,8 +68,11 @@ class Forecaster(EstimatorParams):
     Rows of events or values are aggregated per period, gaps are filled, the series is
     split in time (train, validation, test), scaled with statistics of the training part
     only and cut into lookback windows. Each window is normalised by its own level so the
-    network sees series that grow beyond their training range. The test is scored on the
-    original scale against naive, seasonal-naive and ARIMA forecasts of the same periods.
+    network sees series that grow beyond their training range. Where forecasts from the
+    validation part say so, the network's forecast is averaged with AutoETS's
+    (``combine_with``; ``combination_weight_``). The test is scored on the original scale
+    against naive, seasonal-naive, AutoETS, AutoTheta and AutoARIMA forecasts of the same
+    periods.
 
     Args:
         config: a :class:`~rnnkit.config.ForecastConfig`; defaults otherwise.
