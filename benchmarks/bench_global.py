@@ -4,7 +4,7 @@ Daily CFPB complaints per product (``../shared/data/cfpb/complaints_full_schema_
 ``Date received`` counted per ``Product``), 2018-12-01 to 2019-07-31: the part of the
 sample with complaints every day (before and after it the sample has a few a month).
 Every series is scored on its own last ``--test-size`` days (whole 7-day horizons) against
-its own naive, seasonal-naive and ARIMA forecasts. Three ways to forecast them:
+its own naive, seasonal-naive, AutoETS, AutoTheta and AutoARIMA forecasts. Three ways to forecast them:
 
 - ``global``: one :class:`~rnnkit.GlobalForecaster` trained on the windows of every series;
 - ``local``: one :class:`~rnnkit.Forecaster` per series, the same configuration, trained on
@@ -99,12 +99,24 @@ def main() -> None:
         seconds = time.perf_counter() - started
         by_series = model.metrics_by_series_
         if baselines is None:
-            methods = [m for m in next(iter(by_series.values())) if m != "model"]
+            methods = [m for m in next(iter(by_series.values())) if m not in ("model", "network")]
             baselines = {m: per_series_mase(by_series, m) for m in methods}
+        # The network alone, where the model averages it with AutoETS (combination_).
+        alone = "network" if "network" in model.metrics_ else "model"
         runs["global"].append(
-            {"seed": seed, "seconds": seconds, "mase": per_series_mase(by_series, "model")}
+            {
+                "seed": seed,
+                "seconds": seconds,
+                "mase": per_series_mase(by_series, "model"),
+                "combination_weight": model.combination_weight_,
+                "network_mase": model.metrics_[alone]["mase"],
+            }
         )
-        print(f"global seed {seed}: {seconds:.1f} s, MASE {model.metrics_['model']['mase']:.3f}")
+        print(
+            f"global seed {seed}: {seconds:.1f} s, MASE {model.metrics_['model']['mase']:.3f} "
+            f"(combination weight {model.combination_weight_:g}, network alone "
+            f"{model.metrics_[alone]['mase']:.3f})"
+        )
         if args.skip_local:
             continue
         local = {"seed": seed, "seconds": 0.0, "mase": {}}
