@@ -4,7 +4,8 @@ Daily CFPB complaints per product (``../shared/data/cfpb/complaints_full_schema_
 ``Date received`` counted per ``Product``), 2018-12-01 to 2019-07-31: the part of the
 sample with complaints every day (before and after it the sample has a few a month).
 Every series is scored on its own last ``--test-size`` days (whole 7-day horizons) against
-its own naive, seasonal-naive, AutoETS, AutoTheta and AutoARIMA forecasts. Three ways to forecast them:
+its own naive, seasonal-naive, AutoETS, AutoTheta and AutoARIMA forecasts. Three ways to
+forecast them:
 
 - ``global``: one :class:`~rnnkit.GlobalForecaster` trained on the windows of every series;
 - ``local``: one :class:`~rnnkit.Forecaster` per series, the same configuration, trained on
