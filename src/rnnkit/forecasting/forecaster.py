@@ -747,7 +747,7 @@ class Forecaster(EstimatorParams):
         persistence.write_json(
             directory / "preprocessing.json",
             {
-                **self._scaling_state(keep=self._kept_periods()),
+                **self._scaling_state(keep=self.periods_used_),
                 "window_norm": c.window_norm_method,
                 "base": getattr(self, "base_", "none"),
                 "base_smoothing": getattr(self, "base_smoothing_", DEFAULT_SMOOTHING),
@@ -780,9 +780,10 @@ class Forecaster(EstimatorParams):
         if hasattr(self, "evaluation_"):
             self._write_report(directory, future)
 
-    def _kept_periods(self) -> int:
-        """The periods of history a saved run keeps to forecast from: the lookback (a
-        season at least), or the statistical model's history where it is combined."""
+    @property
+    def periods_used_(self) -> int:
+        """The periods of history a forecast reads (and a saved run keeps): the lookback
+        (a season at least), or the statistical model's history where it is combined."""
         c = self.config
         keep = max(c.window, c.season)
         if self.combination_weight_:

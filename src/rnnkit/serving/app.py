@@ -363,7 +363,7 @@ def _forecast(
                 413,
                 f"history has {len(request.history)} periods; this server accepts at "
                 f"most {limits.max_history}. Send only the recent periods (the model "
-                f"uses the last {forecaster.config.window}).",
+                f"uses the last {forecaster.periods_used_}).",
             )
         series = _history_series(request.history, forecaster)
     c = forecaster.config
@@ -383,7 +383,9 @@ def _forecast(
     if key is None:
         window = series.to_numpy()[-c.window :][None, :]
         covariates = _covariates(request, forecaster, series, dates)
-        values = forecaster.forecast_windows(window, dates[:1], covariates)[0]
+        values = forecaster.forecast_windows(window, dates[:1], covariates)
+        # Averaged with the statistical model's where the run chose that (as predict()).
+        values = forecaster.combined(series.to_numpy(), [len(series)], values)[0]
         bands = forecaster.forecast_quantiles(window, values[None, :])[0]
     else:
         static = None if request is None else request.static
