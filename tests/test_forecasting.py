@@ -164,10 +164,9 @@ def test_the_verdict_says_when_the_validation_windows_kept_less_of_the_network(
     from rnnkit.forecasting.metrics import evaluation_verdict
 
     choice = trained_forecaster.evaluation_["details"]["network"]
-    assert choice == {
-        "base": trained_forecaster.base_,
-        "correction_weight": trained_forecaster.correction_weight_,
-    }
+    assert choice["base"] == trained_forecaster.base_
+    assert choice["correction_weight"] == trained_forecaster.correction_weight_
+    assert (choice["combined_with"], choice["combination_weight"]) == ("none", 0.0)
     evaluation = trained_forecaster.evaluation_
     sentences = {}
     for weight in (1.0, 0.5, 0.0):

@@ -340,7 +340,7 @@ class GlobalForecaster(Forecaster):
             np.stack(rows["window"]),
             rows["scaling"],
             rows["start"],
-            self.static_inputs(rows["key"]),
+            self.static_inputs(rows["key"], data_["prepared"].statics),
         )
         weight, errors = combination.choose_weight(
             network, np.stack(statistical), np.stack(actual), np.array(levels)
