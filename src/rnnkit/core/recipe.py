@@ -75,6 +75,7 @@ def train(
     state_path: str | os.PathLike[str] | None = None,
     resume: bool = False,
     range_test_only: bool = False,
+    validation_batch_size: int | None = None,
 ) -> TrainingRun:
     """Trains a model of ``build_model`` on ``train_part``, stopping early on
     ``validation_part``.
@@ -99,6 +100,7 @@ def train(
         state_path: save the training state here at every epoch end.
         resume: continue from the state in ``state_path`` if there is one.
         range_test_only: stop after the range test (when the rate is ``auto``).
+        validation_batch_size: rows per validation batch (see :func:`training.fit`).
     """
     result = None
     if settings.learning_rate == "auto":
@@ -130,6 +132,7 @@ def train(
             class_weight=class_weight,
             verbose=verbose,
             resumable=resumable,
+            validation_batch_size=validation_batch_size,
         )
         seconds = time.perf_counter() - started
     return TrainingRun(

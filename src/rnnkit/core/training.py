@@ -255,6 +255,7 @@ def _data_arguments(
     train: tuple[np.ndarray, np.ndarray] | keras.utils.PyDataset,
     validation: tuple[np.ndarray, np.ndarray] | keras.utils.PyDataset,
     batch_size: int,
+    validation_batch_size: int | None = None,
 ) -> dict[str, Any]:
     """``model.fit``'s data arguments: arrays, shuffled by Keras, or datasets that batch
     and shuffle themselves (``rnnkit.data.text_batches.TextBatches`` makes its batches in
@@ -266,6 +267,7 @@ def _data_arguments(
         "y": train[1],
         "validation_data": validation,
         "batch_size": batch_size,
+        "validation_batch_size": validation_batch_size,
         "shuffle": True,
     }
 
@@ -280,6 +282,7 @@ def fit(
     class_weight: dict[int, float] | None = None,
     verbose: int | None = None,
     resumable: ResumableTraining | None = None,
+    validation_batch_size: int | None = None,
 ) -> dict[str, list[float]]:
     """Trains a compiled model with early stopping on validation loss.
 
@@ -295,6 +298,10 @@ def fit(
     Under :func:`distributed`, ``training.batch_size`` is the global batch: each of the
     processes trains on its share of the rows with ``batch_size / processes`` rows per
     step, and the parts are cut to a multiple of the device count.
+
+    ``validation_batch_size`` (arrays only; ``batch_size`` by default): rows per
+    validation batch. The whole validation part in one batch compiles the validation
+    step for one shape instead of two (full batches and the last, partial one).
 
     Returns:
         The Keras history: a list per metric, one value per epoch.
@@ -313,7 +320,7 @@ def fit(
     # A resumed run that had already stopped (early, or on NaN) has nothing left to train.
     if resumable is None or not resumable.finished:
         history = model.fit(
-            **_data_arguments(train, validation, batch_size),
+            **_data_arguments(train, validation, batch_size, validation_batch_size),
             epochs=training.epochs,
             initial_epoch=initial_epoch,
             callbacks=all_callbacks,

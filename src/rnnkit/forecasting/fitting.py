@@ -9,6 +9,7 @@ import numpy as np
 
 from rnnkit.config import ForecastConfig
 from rnnkit.errors import TrainingError
+from rnnkit.forecasting.prediction import padded_output
 
 # The training losses as the loss plot names them.
 LOSS_NAMES = {"mae": "MAE", "mse": "MSE", "huber": "Huber"}
@@ -48,7 +49,7 @@ def weigh_correction(model: Any, x_val: np.ndarray, y_val: np.ndarray, loss: str
     import keras
 
     loss_function = keras.losses.get(loss)
-    trained = model.predict_on_batch(x_val)
+    trained = padded_output(model, x_val)
     losses = {w: float(np.mean(loss_function(y_val, w * trained))) for w in CORRECTION_WEIGHTS}
     weight = min(losses, key=losses.get)
     if weight != 1.0:

@@ -62,6 +62,16 @@ def make_config(config: ForecastConfig | None = None, **params: Any) -> Forecast
     return with_params(config or ForecastConfig(), "forecaster", **params)
 
 
+# Validation parts of up to this many windows are evaluated in one batch (one compiled
+# shape); a window is a few hundred numbers, so even the largest is a few megabytes.
+ONE_BATCH_ROWS = 16384
+
+
+def _one_batch(rows: int) -> int | None:
+    """The validation batch size: every window at once, up to :data:`ONE_BATCH_ROWS`."""
+    return rows if 0 < rows <= ONE_BATCH_ROWS else None
+
+
 class Forecaster(EstimatorParams):
     """Forecasts the next ``horizon`` periods of a series with a stacked recurrent network.
 
@@ -195,6 +205,7 @@ class Forecaster(EstimatorParams):
             verbose=verbose,
             state_path=state_path,
             resume=resume,
+            validation_batch_size=_one_batch(len(data_["validation"][1])),
         )
         self.learning_rate_range_test_ = run.range_test
         self.learning_rate_ = run.learning_rate

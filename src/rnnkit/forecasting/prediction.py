@@ -17,12 +17,28 @@ from rnnkit.data.reading import read_table, require_columns
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.forecasting.series_data import indexed_by_time, time_index_as_column
 
+# Batches forecast at once are padded to a power of two of at least this many rows, so
+# that a fit (validation, calibration, scoring, the forecast) compiles one or two shapes
+# rather than one for every count of windows.
+SMALLEST_BUCKET = 16
+
+
+def padded_output(model: Any, inputs: np.ndarray) -> np.ndarray:
+    """``model.predict_on_batch(inputs)``, the rows padded with zeros to a power of two
+    (at least :data:`SMALLEST_BUCKET`) and the padding's outputs dropped: each row's
+    output depends on that row alone."""
+    # predict_on_batch runs one compiled (jitted) function: no per-call dataset overhead.
+    batch = np.asarray(inputs, dtype="float32")
+    rows = len(batch)
+    size = max(SMALLEST_BUCKET, 1 << max(rows - 1, 0).bit_length())
+    if size != rows:
+        batch = np.concatenate([batch, np.zeros((size - rows, *batch.shape[1:]), "float32")])
+    return np.asarray(model.predict_on_batch(batch))[:rows]
+
 
 def predict_batch(model: Any, inputs: np.ndarray) -> np.ndarray:
     """The network's forecast of a batch of inputs; an ensemble's is its members' median."""
-    # predict_on_batch runs one compiled (jitted) function: no per-call dataset overhead.
-    batch = np.asarray(inputs, dtype="float32")
-    output = np.asarray(model.predict_on_batch(batch), dtype="float64")
+    output = np.asarray(padded_output(model, inputs), dtype="float64")
     # An ensemble gives one row per member: the forecast is their median.
     return np.median(output, axis=1) if output.ndim == 3 else output
 
