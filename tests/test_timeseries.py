@@ -112,3 +112,14 @@ def test_undecodable_bytes_in_the_target_are_reported_not_crashing():
     frame = _frame([("2024-01-01", "1"), ("2024-01-02", b"\x80")])
     with pytest.raises(DataError, match=r"1 values are not finite numbers \(line 3"):
         aggregate(frame, "t", "v", "D", "sum", "zero")
+
+
+def test_periods_reaching_beyond_the_dates_pandas_holds_are_one_clear_error():
+    # The week of 1677-09-22 starts on a Monday before the earliest nanosecond time.
+    frame = _frame([("1677-09-22", "1"), ("2000-01-01", "1")])
+    with pytest.raises(
+        DataError,
+        match=r"column 't': the W periods from 1677-09-22 .* reach "
+        r"beyond the dates pandas supports .* or use a finer --freq",
+    ):
+        aggregate(frame, "t", "v", "W", "sum", "zero")

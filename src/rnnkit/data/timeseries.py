@@ -249,11 +249,21 @@ def aggregate(
             f"and a '{target_column}' value."
         )
     rows = rows.sort_values("time", kind="stable")
-    grouped = rows.set_index("time")["value"].resample(
-        PANDAS_RULES[freq], closed="left", label="left"
-    )
-    counts = grouped.count()
-    series = combine(grouped, agg)
+    try:
+        grouped = rows.set_index("time")["value"].resample(
+            PANDAS_RULES[freq], closed="left", label="left"
+        )
+        counts = grouped.count()
+        series = combine(grouped, agg)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError) as err:
+        # A period that starts before (or ends after) what pandas' nanosecond times hold.
+        raise DataError(
+            f"File '{frame.attrs.get('source', 'the data')}', column '{time_column}': the "
+            f"{freq} periods from {rows['time'].iloc[0]} to {rows['time'].iloc[-1]} reach "
+            f"beyond the dates pandas supports ({pd.Timestamp.min.date()} to "
+            f"{pd.Timestamp.max.date()}). Remove the rows at those edges (a mistyped "
+            "year?) or use a finer --freq."
+        ) from err
     return fill_periods(series, counts, fill, time_column, target_column, len(rows), missing_target)
 
 
