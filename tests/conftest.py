@@ -37,6 +37,11 @@ TINY = dict(
 )
 
 
+# What a forecaster's metrics score: the model and every baseline (and "network" beside
+# the model when it averages the network with AutoETS, which TINY leaves out).
+SCORED_METHODS = {"model", "naive", "seasonal_naive", "auto_ets", "auto_theta", "auto_arima"}
+
+
 def make_events(days: int = 120, seed: int = 0, start: str = "2024-01-01") -> pd.DataFrame:
     """Events (one row each) with a trend, a weekly cycle, a few empty days and duplicates."""
     rng = np.random.default_rng(seed)

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY, make_events
+from conftest import SCORED_METHODS, TINY, make_events
 
 from rnnkit import ConfigError, DataError, Forecaster, NotFittedError
 from rnnkit.forecasting.backtesting import backtest
@@ -15,14 +15,7 @@ def test_fit_returns_self_with_fitted_attributes(trained_forecaster):
     f = trained_forecaster
     for name in ("model_", "scaler_", "series_", "history_", "metrics_"):
         assert hasattr(f, name)
-    assert set(f.metrics_) == {
-        "model",
-        "naive",
-        "seasonal_naive",
-        "auto_ets",
-        "auto_theta",
-        "auto_arima",
-    }
+    assert set(f.metrics_) == SCORED_METHODS
     point = {"mae", "rmse", "mape", "smape", "mase"}
     intervals = {"pinball_q0.1", "pinball_q0.5", "pinball_q0.9", "pinball_mean"}
     intervals |= {"coverage_80", "width_80"}
@@ -110,14 +103,7 @@ def test_run_directory_has_every_file(trained_forecaster, tmp_path):
         "report.html",
     } <= names
     metrics = json.loads((run / "metrics.json").read_text())
-    assert set(metrics) == {
-        "model",
-        "naive",
-        "seasonal_naive",
-        "auto_ets",
-        "auto_theta",
-        "auto_arima",
-    }
+    assert set(metrics) == SCORED_METHODS
     html = (run / "report.html").read_text()
     assert "data:image/png;base64," in html and "seasonal_naive" in html
     assert '<h2>Error by forecast step (test)</h2>\n<img alt="error by forecast step"' in html
@@ -201,14 +187,7 @@ def test_report_names_the_training_loss_and_its_best_epoch(trained_forecaster, t
 
 def test_evaluate_on_new_data_scores_its_last_periods(trained_forecaster):
     metrics = trained_forecaster.evaluate(make_events(days=100, seed=3, start="2024-03-01"))
-    assert set(metrics) == {
-        "model",
-        "naive",
-        "seasonal_naive",
-        "auto_ets",
-        "auto_theta",
-        "auto_arima",
-    }
+    assert set(metrics) == SCORED_METHODS
     assert all(np.isfinite(m["mae"]) for m in metrics.values())
 
 

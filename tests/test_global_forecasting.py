@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY, make_events
+from conftest import SCORED_METHODS, TINY, make_events
 from typer.testing import CliRunner
 
 from rnnkit import ConfigError, DataError, Forecaster, GlobalForecaster, forecasting
@@ -261,14 +261,7 @@ def test_backtest_refits_on_every_series(panel_rows):
         "2024-04-02 00:00:00",
         "2024-04-09 00:00:00",
     ]
-    assert set(result["mean"]) == {
-        "model",
-        "naive",
-        "seasonal_naive",
-        "auto_ets",
-        "auto_theta",
-        "auto_arima",
-    }
+    assert set(result["mean"]) == SCORED_METHODS
 
 
 # ----------------------------------------------------------------------- CLI

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY, TINY_CLASSIFIER, make_events, make_texts
+from conftest import SCORED_METHODS, TINY, TINY_CLASSIFIER, make_events, make_texts
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -67,14 +67,7 @@ def test_models_lists_name_job_config_and_test_metrics(client):
     assert set(models) == {"sales", "tickets"}
     assert models["sales"]["job"] == "forecast"
     assert models["sales"]["config"]["lookback"] == 14
-    assert set(models["sales"]["metrics"]) == {
-        "model",
-        "naive",
-        "seasonal_naive",
-        "auto_ets",
-        "auto_theta",
-        "auto_arima",
-    }
+    assert set(models["sales"]["metrics"]) == SCORED_METHODS
     assert models["tickets"]["job"] == "classify"
     assert models["tickets"]["classes"] == ["card", "loan", "mortgage"]
     assert "accuracy" in models["tickets"]["metrics"]["model"]
