@@ -4,8 +4,8 @@ Averaging forecasts of different kinds is one of the steadiest gains in forecast
 M-competitions' combinations; ES-RNN's exponential smoothing beside its network). After
 training, the forecaster forecasts a few origins of its validation part with the network
 and with the statistical model (``ForecastConfig.combine_with``, AutoETS by default) and
-keeps whichever of :data:`WEIGHTS` has the lower error there: 0 keeps the network alone,
-0.5 averages the two. The statistical model is refit on the last
+averages the two (weight 0.5) unless the network alone was better there by more than
+:data:`TOLERANCE` (weight 0: the network alone). The statistical model is refit on the last
 :func:`history_periods` periods before every forecast, so a saved run, which keeps that
 many periods, forecasts as the fitted estimator does.
 """
@@ -126,19 +126,16 @@ def choose_weight(
 
 
 def record(
-    config: ForecastConfig, weight: float, origins: Sequence[int] | int, errors: dict[str, float]
+    config: ForecastConfig, weight: float, origins: int, chosen_on: str, errors: dict[str, float]
 ) -> dict[str, Any]:
     """What the fitted forecaster keeps of the choice (``combination_``): the model, its
-    weight, the origins it was chosen on and each weight's validation error."""
-    if isinstance(origins, int):  # a global model: each series' last validation origin
-        count, chosen_on = origins, f"the last validation origin of each of {origins} series"
-    else:
-        count, chosen_on = len(origins), f"{len(origins)} forecast origins of the validation part"
+    weight, how many origins chose it and where (for the verdict), each weight's
+    validation error."""
     return {
         "combined_with": config.combine_with,
         "weight": float(weight),
         "history": history_periods(config.season),
-        "origins": int(count),
+        "origins": int(origins),
         "chosen_on": chosen_on,
         "errors": errors,
     }

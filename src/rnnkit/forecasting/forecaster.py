@@ -257,7 +257,8 @@ class Forecaster(EstimatorParams):
         weight, errors = combination.choose_weight(
             network, statistical, actual, np.ones(len(origins))
         )
-        return combination.record(c, weight, origins, errors)
+        where = f"{len(origins)} forecast origins of the validation part"
+        return combination.record(c, weight, len(origins), where, errors)
 
     def combined(
         self, values: np.ndarray, origins: list[int] | np.ndarray, network: np.ndarray
@@ -798,7 +799,7 @@ class Forecaster(EstimatorParams):
         c = self.config
         keep = max(c.window, c.season)
         if self.combination_weight_:
-            keep = max(keep, combination.history_periods(c.season))
+            keep = max(keep, self.combination_["history"])
         return keep
 
     def _training_record(self) -> TrainingRecord:

@@ -345,7 +345,9 @@ class GlobalForecaster(Forecaster):
         weight, errors = combination.choose_weight(
             network, np.stack(statistical), np.stack(actual), np.array(levels)
         )
-        return combination.record(c, weight, len(rows["key"]), errors)
+        count = len(rows["key"])
+        where = f"the last validation origin of each of {count} series"
+        return combination.record(c, weight, count, where, errors)
 
     def _set_fitted_data(self, data_: dict[str, Any]) -> None:
         panel: Panel = data_["prepared"]

@@ -52,9 +52,9 @@ def score_panel(
     seasonal naive's metrics gain the interval metrics, per series and pooled over every
     test point (see :func:`~rnnkit.forecasting.scoring.score_series`).
 
-    With ``combine``, each series' model forecasts are the combined ones, and the
-    network's are scored under ``"network"`` (see
-    :func:`~rnnkit.forecasting.scoring.model_forecasts`).
+    With ``combine`` (see :data:`~rnnkit.forecasting.scoring.Combine`), each series'
+    model forecasts are the combined ones, and the network's are scored under
+    ``"network"``.
 
     Returns:
         ``{"metrics": overall, "by_series": {id: {method: metrics}}, "predictions":
@@ -180,14 +180,15 @@ def _score_series(
     key: str,
     s: pd.Series,
     origins: list[int],
-    model: dict[str, np.ndarray],
+    given: dict[str, np.ndarray],
     model_bands: np.ndarray | None,
     methods: list[str],
     quantiles: tuple[float, ...],
     statistical: tuple[str, ...],
 ) -> dict:
     """One series scored from its origins: the model's forecasts (and the network's,
-    where they differ) and intervals given, the baselines' made here on its own values.
+    where they differ) ``given`` with its intervals, the baselines' made here on its own
+    values.
 
     Returns:
         ``{"metrics": {method: metrics}, "details", "actual", "predictions", "bands",
@@ -198,7 +199,7 @@ def _score_series(
     predictions, fitted = baselines.forecast_from_origins(
         values, origins, c.horizon, c.season, statistical
     )
-    predictions.update(model)
+    predictions.update(given)
     actual = np.stack([values[o : o + c.horizon] for o in origins])
     scale = mase_scale(values[: origins[0]], c.season)
     metrics = {m: forecast_metrics(actual, predictions[m], scale) for m in methods}
