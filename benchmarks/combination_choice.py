@@ -114,9 +114,8 @@ def main() -> None:
     os.environ.setdefault("KERAS_BACKEND", "jax")
     if args.data == "suite":
         rows = suite_rows(args.seed)
-        print(
-            f"{'series':16s} {'group':13s} {'ratio':>6s} {'weight':>6s} {'network':>8s} {'mean':>8s}"
-        )
+        header = ("series", "group", "ratio", "weight", "network", "mean")
+        print("{:16s} {:13s} {:>6s} {:>6s} {:>8s} {:>8s}".format(*header))
         for name, row in rows.items():
             ratio = "-" if row["ratio"] is None else f"{row['ratio']:.3f}"
             print(
@@ -125,11 +124,12 @@ def main() -> None:
             )
         for group in ("tuning", "confirmation", None):
             chosen = [r for r in rows.values() if group is None or r["group"] == group]
+            as_chosen = [r["mean_mase" if r["weight"] else "network_mase"] for r in chosen]
             print(
                 f"geometric mean, {group or 'all'}: network alone "
                 f"{geometric_mean([r['network_mase'] for r in chosen]):.3f}, mean everywhere "
                 f"{geometric_mean([r['mean_mase'] for r in chosen]):.3f}, as chosen "
-                + f"{geometric_mean([r['mean_mase' if r['weight'] else 'network_mase'] for r in chosen]):.3f}"  # noqa: E501
+                f"{geometric_mean(as_chosen):.3f}"
             )
         name = f"suite_{args.seed}"
     else:
