@@ -26,14 +26,15 @@ check-reports: $(STAMP)
 	$(BIN)/python scripts/check_reports.py runs/demo --screenshots runs/demo/screenshots
 
 # `make test` skips the tests marked slow (real multi-process trainings, kills and
-# resumes, the demo: about five minutes together) and spreads the rest over every core
-# (pytest-xdist); `make test-slow` runs only those, one at a time (they start processes of
-# their own), and CI (.ci/run) runs both. `make test-all` is both in one pytest run.
+# resumes, the demo: about five minutes together) or serial (a latency measured on a real
+# server, which a busy neighbour would stall) and spreads the rest over every core
+# (pytest-xdist); `make test-slow` runs only those, one at a time, and CI (.ci/run) runs
+# both. `make test-all` is both in one pytest run.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow" -n auto
+	$(BIN)/python -m pytest -q -m "not slow and not serial" -n auto
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m "slow or serial"
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
