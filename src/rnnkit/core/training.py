@@ -17,6 +17,7 @@ import numpy as np
 from rnnkit.config import TrainingConfig
 from rnnkit.core import compilation
 from rnnkit.core.resume import ResumableTraining
+from rnnkit.data.array_batches import FullBatches, class_weights
 from rnnkit.errors import ConfigError, TrainingError
 
 
@@ -256,19 +257,25 @@ def _data_arguments(
     validation: tuple[np.ndarray, np.ndarray] | keras.utils.PyDataset,
     batch_size: int,
     validation_batch_size: int | None = None,
+    class_weight: dict[int, float] | None = None,
 ) -> dict[str, Any]:
-    """``model.fit``'s data arguments: arrays, shuffled by Keras, or datasets that batch
-    and shuffle themselves (``rnnkit.data.text_batches.TextBatches`` makes its batches in
-    order, so Keras must not shuffle their indices)."""
+    """``model.fit``'s data arguments: arrays as :class:`FullBatches` (shuffled, every
+    batch of one shape, the class weights folded into the rows' weights), or datasets that
+    batch and shuffle themselves (``rnnkit.data.text_batches.TextBatches`` makes its
+    batches in order, so Keras must not shuffle their indices)."""
     if isinstance(train, keras.utils.PyDataset):
-        return {"x": train, "validation_data": validation, "shuffle": False}
+        return {
+            "x": train,
+            "validation_data": validation,
+            "shuffle": False,
+            "class_weight": class_weight,
+        }
+    weights = class_weights(train[1], class_weight) if class_weight else None
     return {
-        "x": train[0],
-        "y": train[1],
+        "x": FullBatches(train[0], train[1], batch_size, weights),
         "validation_data": validation,
-        "batch_size": batch_size,
-        "validation_batch_size": validation_batch_size,
-        "shuffle": True,
+        "validation_batch_size": validation_batch_size or batch_size,
+        "shuffle": False,
     }
 
 
@@ -320,11 +327,10 @@ def fit(
     # A resumed run that had already stopped (early, or on NaN) has nothing left to train.
     if resumable is None or not resumable.finished:
         history = model.fit(
-            **_data_arguments(train, validation, batch_size, validation_batch_size),
+            **_data_arguments(train, validation, batch_size, validation_batch_size, class_weight),
             epochs=training.epochs,
             initial_epoch=initial_epoch,
             callbacks=all_callbacks,
-            class_weight=class_weight,
             verbose=progress_verbosity() if verbose is None else verbose,
         )
     source = resumable.history if resumable is not None else history.history
@@ -352,17 +358,10 @@ def fit_epochs(
         caller keeps the model it had).
     """
     targets = np.asarray(train[1])
-    weights = None
-    if class_weight:
-        classes = targets if targets.ndim == 1 else targets[:, 0]
-        weights = np.array([class_weight[int(c)] for c in classes], dtype="float32")
-        weights = np.broadcast_to(weights.reshape(-1, *[1] * (targets.ndim - 1)), targets.shape)
+    weights = class_weights(targets, class_weight) if class_weight else None
     history = model.fit(
-        train[0],
-        targets,
-        sample_weight=weights,
-        batch_size=training.batch_size,
-        shuffle=True,
+        FullBatches(train[0], targets, training.batch_size, weights),
+        shuffle=False,
         epochs=epochs,
         callbacks=[EpochSeed(training.seed), keras.callbacks.TerminateOnNaN()],
         verbose=0,
