@@ -403,7 +403,11 @@ class TextClassifier(EstimatorParams):
             built = [self._build_model(name=f"member_{k + 1}") for k in range(members)]
             trained, model = models.text_classifier_ensemble(built)
             targets = np.repeat(labels[:, None], members, axis=1)
-        training.compile_model(trained, settings, "sparse_categorical_crossentropy")
+        # Compiled as the first training was (its metric too), so the refit's training
+        # step is the same program and comes from the compilation cache.
+        training.compile_model(
+            trained, settings, "sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
         logs = training.fit_epochs(
             trained, (self._encode(texts), targets), settings, epochs, self._class_weight(counts)
         )
