@@ -1,0 +1,154 @@
+"""Which statistical model to average the network with: AutoETS, AutoARIMA or AutoTheta.
+
+For each series of the forecasting suite and each seed: the default forecaster trained as
+``bench_forecast_suite.py`` trains it, then, on its validation origins (as
+``combination`` chooses), the error of the network alone and of its mean with each of
+AutoETS, AutoARIMA and AutoTheta; and on the suite's test origins, the MASE of the network
+alone and of each mean. Rules are then compared on the tuning half and checked on the
+confirmation half: the current one (AutoETS, kept unless the network alone is better by
+more than ``combination.TOLERANCE``), and choosing the partner whose mean had the lowest
+validation error before applying the same tolerance.
+
+    .venv/bin/python benchmarks/partner_choice.py --seeds 0 1 2
+
+Prints a table and writes benchmarks/results/partner_choice.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+RESULTS = Path(__file__).resolve().parent / "results"
+PARTNERS = ("auto_ets", "auto_arima", "auto_theta")
+
+
+def run(case, series, seed: int) -> dict:
+    import forecast_suite as suite
+
+    from rnnkit import Forecaster
+    from rnnkit.forecasting import combination
+
+    validation: dict[str, dict] = {}
+    original = Forecaster._choose_combination
+
+    def every_partner(self, data_):
+        for name in PARTNERS:
+            self.config = self.config.replace(combine_with=name)
+            validation[name] = (original(self, data_) or {}).get("errors", {})
+        self.config = self.config.replace(combine_with="none")
+        return None  # the network alone from here on
+
+    origins = case.origin_positions(len(series))
+    forecaster = Forecaster(
+        horizon=case.horizon,
+        freq=case.freq,
+        seed=seed,
+        gradient_health=False,
+        test_size=case.horizon,
+    )
+    Forecaster._choose_combination = every_partner
+    try:
+        forecaster.fit(series.iloc[: origins[0] + case.horizon], verbose=0)
+    finally:
+        Forecaster._choose_combination = original
+    network = np.stack(
+        [forecaster.predict(series.iloc[:o])["forecast"].to_numpy() for o in origins]
+    )
+    values = series.to_numpy()
+    nonnegative = bool(np.all(values >= 0))
+    test = {"network": suite.score(case, series, network)["mase"]}
+    for name in PARTNERS:
+        statistical = combination.statistical_forecasts(
+            name, values, origins, case.horizon, case.season
+        )
+        mean = 0.5 * network + 0.5 * statistical
+        test[name] = suite.score(case, series, np.maximum(mean, 0) if nonnegative else mean)["mase"]
+    return {"validation": validation, "test": test}
+
+
+def choose(row: dict, partners: tuple[str, ...], tolerance: float) -> str:
+    """The test column a rule picks: the partner of lowest validation mean error among
+    ``partners``, kept unless the network alone was better by more than ``tolerance``."""
+    errors = {p: row["validation"][p] for p in partners if row["validation"].get(p)}
+    if not errors:
+        return "network"
+    best = min(errors, key=lambda p: errors[p]["0.5"])
+    alone = errors[best]["0.0"]
+    return best if errors[best]["0.5"] <= (1 + tolerance) * alone else "network"
+
+
+def geometric_mean(values: list[float]) -> float:
+    return math.exp(statistics.fmean(math.log(v) for v in values))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--only", default="")
+    args = parser.parse_args()
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import forecast_suite as suite
+
+    from rnnkit.forecasting.combination import TOLERANCE
+
+    rows = {}
+    for case in suite.CASES:
+        if args.only and case.name not in args.only.split(","):
+            continue
+        series = case.load()
+        rows[case.name] = {"group": case.group, "seeds": {}}
+        for seed in args.seeds:
+            result = run(case, series, seed)
+            rows[case.name]["seeds"][seed] = result
+            ratios = {
+                p: round(v["0.5"] / v["0.0"], 3) for p, v in result["validation"].items() if v
+            }
+            print(
+                f"{case.name:16s} seed {seed} validation ratios {ratios} test "
+                f"{ {k: round(v, 3) for k, v in result['test'].items()} }",
+                flush=True,
+            )
+    rules = {
+        "network alone": lambda r: "network",
+        "AutoETS (current)": lambda r: choose(r, ("auto_ets",), TOLERANCE),
+        "AutoARIMA": lambda r: choose(r, ("auto_arima",), TOLERANCE),
+        "best of three": lambda r: choose(r, PARTNERS, TOLERANCE),
+        "best of ETS, ARIMA": lambda r: choose(r, ("auto_ets", "auto_arima"), TOLERANCE),
+    }
+    summary: dict = {}
+    print(
+        f"\n{'rule':22s} {'tuning':>8s} {'confirm':>8s} {'all':>8s}"
+        "   (geometric-mean MASE, median over seeds)"
+    )
+    for label, rule in rules.items():
+        per_series = {}
+        for name, row in rows.items():
+            scores = [res["test"][rule(res)] for res in row["seeds"].values()]
+            per_series[name] = statistics.median(scores)
+        cells = {}
+        for group in ("tuning", "confirmation", None):
+            chosen = [
+                v for n, v in per_series.items() if group is None or rows[n]["group"] == group
+            ]
+            cells[group or "all"] = geometric_mean(chosen) if chosen else float("nan")
+        summary[label] = {"per_series": per_series, **cells}
+        print(
+            f"{label:22s} {cells['tuning']:8.3f} {cells['confirmation']:8.3f} {cells['all']:8.3f}"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "partner_choice.json"
+    out.write_text(json.dumps({"seeds": args.seeds, "rows": rows, "summary": summary}, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
