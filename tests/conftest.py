@@ -22,8 +22,8 @@ if os.environ.get("CI"):
 # ----------------------------------------------------------------- forecasting
 # Calendar features (on by default for one series) are off here: they make every window
 # longer by the horizon; tests/test_calendar_features.py trains with them. So is the
-# average with AutoETS, which a two-epoch network nearly always takes (every forecast then
-# refits AutoETS); tests/test_forecast_combination.py trains with it.
+# average with a statistical model, which a two-epoch network nearly always takes (every
+# forecast then refits it); tests/test_forecast_combination.py trains with it.
 TINY = dict(
     lookback=14,
     horizon=7,
@@ -38,7 +38,7 @@ TINY = dict(
 
 
 # What a forecaster's metrics score: the model and every baseline (and "network" beside
-# the model when it averages the network with AutoETS, which TINY leaves out).
+# the model when it averages the network with a statistical model, which TINY leaves out).
 SCORED_METHODS = {"model", "naive", "seasonal_naive", "auto_ets", "auto_theta", "auto_arima"}
 
 

@@ -146,8 +146,23 @@ def test_a_damaged_combination_is_refused_naming_the_key(tmp_path):
 
 
 def test_an_unknown_statistical_model_is_refused_with_the_choices():
-    with pytest.raises(ConfigError, match="combine_with='ets' is not one of none, auto_ets"):
+    with pytest.raises(ConfigError, match="combine_with='ets' is not one of auto, none, auto_"):
         Forecaster(combine_with="ets")
+
+
+def test_auto_averages_one_series_with_autoarima_and_a_panel_with_autoets(tmp_path):
+    f = Forecaster(**{**COMBINED, "combine_with": "auto"}).fit(smooth_series(), verbose=0)
+    assert f.combination_["combined_with"] == "auto_arima" and f.combination_weight_ == 0.5
+    assert "the network averaged with AutoARIMA" in evaluation_verdict(f.evaluation_, 7)
+    values = f.series_.to_numpy()
+    network = f.forecast_windows(values[None, -14:])[0]
+    arima, _ = statistical_forecast("auto_arima", values[-combination.history_periods(7) :], 7, 7)
+    forecast = f.predict()["forecast"].to_numpy()
+    np.testing.assert_allclose(forecast, np.maximum(0.5 * network + 0.5 * arima, 0), rtol=1e-6)
+    f.save(tmp_path / "run")
+    np.testing.assert_allclose(Forecaster.load(tmp_path / "run").predict()["forecast"], forecast)
+    assert Forecaster().config.combine_with == "auto"  # the default
+    assert GlobalForecaster(id_column="shop").config.combination_model == "auto_ets"
 
 
 def test_a_global_model_chooses_on_each_series_last_validation_origin_and_statics(tmp_path):

@@ -216,8 +216,9 @@ SCALERS = ("auto", "minmax", "standard", "none")
 WINDOW_NORMS = ("auto", "none", "level", "standard")
 STRATEGIES = ("direct", "recursive", "seq2seq")
 BASES = ("none", "naive", "seasonal_naive", "seasonal_mean", "theta", "auto")
-# The statistical models (statsforecast) the network's forecast may be averaged with.
-COMBINE_WITH = ("none", "auto_ets", "auto_theta", "auto_arima")
+# The statistical models (statsforecast) the network's forecast may be averaged with;
+# "auto" chooses one (see ForecastConfig.combination_model).
+COMBINE_WITH = ("auto", "none", "auto_ets", "auto_theta", "auto_arima")
 # Seasonal period of each frequency: MASE's scale, the seasonal-naive baseline, the base
 # forecast and the automatic lookback use it.
 SEASONAL_PERIODS = {"H": 24, "D": 7, "B": 5, "W": 52, "M": 12, "Q": 4, "Y": 1}
@@ -273,11 +274,12 @@ class ForecastConfig(_Config):
         linear: add a linear map of the window to each member's output, beside the
             recurrent layers (what a linear autoregression already knows).
         combine_with: a statistical model (statsforecast's ``auto_ets``, ``auto_theta``
-            or ``auto_arima``) whose forecast the network's may be averaged with, or
-            ``none``. After training, forecasts from a few origins of the validation part
-            (each series' last one in a global model) choose: the network's forecast
-            alone, or the mean of the two. The statistical model is refit on the last
-            periods before every forecast (see
+            or ``auto_arima``) whose forecast the network's may be averaged with,
+            ``none``, or ``auto``: AutoARIMA for one series, AutoETS for a global model
+            (see :attr:`combination_model`). After training, forecasts from a few origins
+            of the validation part (each series' last one in a global model) choose: the
+            network's forecast alone, or the mean of the two. The statistical model is
+            refit on the last periods before every forecast (see
             :func:`~rnnkit.forecasting.combination.history_periods`).
         time_format: the format of every value of ``time_column`` (pandas ``format=``,
             e.g. ``"%d/%m/%Y"``); ``None`` reads them in the column's one date order and
@@ -329,7 +331,7 @@ class ForecastConfig(_Config):
     base: str = "auto"
     ensemble_size: int = 5
     linear: bool = True
-    combine_with: str = "auto_ets"
+    combine_with: str = "auto"
     time_format: str | None = None
     allow_sparse: bool = False
     quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
@@ -483,6 +485,26 @@ class ForecastConfig(_Config):
             )
         if self.strategy != "direct":
             raise ConfigError(f"static_columns need the direct strategy, not {self.strategy!r}.")
+
+    @property
+    def combination_model(self) -> str:
+        """The statistical model the network's forecast may be averaged with: ``auto`` is
+        AutoARIMA for one series and AutoETS for a global model.
+
+        Chosen on the forecasting suite's tuning half (``benchmarks/partner_choice.py``,
+        geometric-mean MASE over 3 seeds): the network alone 0.769, averaged where the
+        validation says so with AutoETS 0.769, AutoARIMA 0.741, whichever of the three
+        averaged best on the validation origins 0.746. Confirmation half: 0.586, 0.586,
+        0.534, 0.519. A panel keeps AutoETS: it was tuned on the Tourism panels, and
+        AutoARIMA's fits (one per series at every forecast) are the slowest.
+
+        Example:
+            >>> ForecastConfig().combination_model, ForecastConfig(id_column="id").combination_model
+            ('auto_arima', 'auto_ets')
+        """
+        if self.combine_with != "auto":
+            return self.combine_with
+        return "auto_arima" if self.id_column is None else "auto_ets"
 
     @property
     def uses_calendar(self) -> bool:

@@ -142,7 +142,8 @@ CombineWith = Annotated[
     choice(COMBINE_WITH),
     typer.Option(
         help="Statistical model whose forecast the network's may be averaged with: the "
-        "validation origins choose the network alone or the mean of the two; none: never.",
+        "validation origins choose the network alone or the mean of the two; auto: "
+        "AutoARIMA for one series, AutoETS for many (--id-column); none: never.",
         rich_help_panel=MODEL,
     ),
 ]

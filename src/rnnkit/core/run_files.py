@@ -103,7 +103,9 @@ class IntervalState(RunFile):
 class CombinationState(RunFile):
     """Whether the forecasts average the network's with a statistical model's."""
 
-    combined_with: Literal[tuple(c for c in COMBINE_WITH if c != "none")]  # type: ignore[misc]
+    combined_with: Literal[  # type: ignore[misc]
+        tuple(c for c in COMBINE_WITH if c not in ("none", "auto"))
+    ]
     weight: Annotated[float, Field(ge=0, lt=1)]
     # The periods the statistical model is fitted on before each forecast.
     history: Count

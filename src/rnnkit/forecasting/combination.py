@@ -3,7 +3,8 @@
 Averaging forecasts of different kinds is one of the steadiest gains in forecasting (the
 M-competitions' combinations; ES-RNN's exponential smoothing beside its network). After
 training, the forecaster forecasts a few origins of its validation part with the network
-and with the statistical model (``ForecastConfig.combine_with``, AutoETS by default) and
+and with the statistical model (``ForecastConfig.combination_model``: by default AutoARIMA
+for one series, AutoETS for a global model) and
 averages the two (weight 0.5) unless the network alone was better there by more than
 :data:`TOLERANCE` (weight 0: the network alone). The statistical model is refit on the last
 :func:`history_periods` periods before every forecast, so a saved run, which keeps that
@@ -132,7 +133,7 @@ def record(
     weight, how many origins chose it and where (for the verdict), each weight's
     validation error."""
     return {
-        "combined_with": config.combine_with,
+        "combined_with": config.combination_model,
         "weight": float(weight),
         "history": history_periods(config.season),
         "origins": int(origins),

@@ -79,7 +79,7 @@ class Forecaster(EstimatorParams):
     split in time (train, validation, test), scaled with statistics of the training part
     only and cut into lookback windows. Each window is normalised by its own level so the
     network sees series that grow beyond their training range. Where forecasts from the
-    validation part say so, the network's forecast is averaged with AutoETS's
+    validation part say so, the network's forecast is averaged with AutoARIMA's
     (``combine_with``; ``combination_weight_``). The test is scored on the original scale
     against naive, seasonal-naive, AutoETS, AutoTheta and AutoARIMA forecasts of the same
     periods.
@@ -241,7 +241,7 @@ class Forecaster(EstimatorParams):
         origins = combination.validation_origins(
             start, start + split["validation"], c.horizon, c.window
         )
-        if c.combine_with == "none" or not origins:
+        if c.combination_model == "none" or not origins:
             return None
         values = series.to_numpy()
         forecast = prediction.with_covariates(
@@ -251,7 +251,7 @@ class Forecaster(EstimatorParams):
             np.stack([values[o - c.window : o] for o in origins]), series.index[origins]
         )
         statistical = combination.statistical_forecasts(
-            c.combine_with, values, origins, c.horizon, c.season
+            c.combination_model, values, origins, c.horizon, c.season
         )
         actual = np.stack([values[o : o + c.horizon] for o in origins])
         weight, errors = combination.choose_weight(

@@ -314,7 +314,7 @@ class GlobalForecaster(Forecaster):
         is refit for every series at every forecast)."""
         c = self.config
         trained = {key: data_["series"][key] for key in data_["split"]}
-        if c.combine_with == "none" or len(trained) > combination.MAX_SERIES:
+        if c.combination_model == "none" or len(trained) > combination.MAX_SERIES:
             return None
         rows: dict[str, list] = {name: [] for name in ("window", "scaling", "start", "key")}
         statistical, actual, levels = [], [], []
@@ -329,7 +329,7 @@ class GlobalForecaster(Forecaster):
             rows["key"].append(key)
             statistical.append(
                 combination.statistical_forecasts(
-                    c.combine_with, values, [origin], c.horizon, c.season
+                    c.combination_model, values, [origin], c.horizon, c.season
                 )[0]
             )
             actual.append(values[origin : origin + c.horizon])
