@@ -188,3 +188,25 @@ def test_a_global_model_chooses_on_each_series_last_validation_origin_and_static
     g.save(tmp_path / "run")
     loaded = GlobalForecaster.load(tmp_path / "run")
     np.testing.assert_allclose(loaded.predict()["forecast"], forecasts["forecast"], rtol=1e-6)
+
+
+def test_the_same_history_is_fitted_once_and_forecast_the_same(monkeypatch):
+    fits = []
+
+    def counted(name, history, horizon, season):
+        fits.append(len(history))
+        return statistical_forecast(name, history, horizon, season)
+
+    monkeypatch.setattr(combination, "statistical_forecast", counted)
+    combination._remembered_forecast.cache_clear()
+    values = smooth_series()["value"].to_numpy()
+    first = combination.statistical_forecasts("auto_ets", values, [150, 200], 7, 7)
+    again = combination.statistical_forecasts("auto_ets", values, [150, 200], 7, 7)
+    np.testing.assert_array_equal(first, again)
+    assert fits == [150, 200]  # the second call fitted nothing
+    changed = values.copy()
+    changed[-1] += 1.0  # a history that differs in one value is fitted again
+    combination.statistical_forecasts("auto_ets", changed, [200], 7, 7)
+    assert fits == [150, 200, 200]
+    first[0, 0] = -1.0  # the caller's copy: the remembered forecast is unchanged
+    assert combination.statistical_forecasts("auto_ets", values, [150], 7, 7)[0, 0] != -1.0

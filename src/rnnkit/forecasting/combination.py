@@ -13,6 +13,7 @@ many periods, forecasts as the fitted estimator does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,12 +63,24 @@ def statistical_forecasts(
     each fitted on the ``history`` periods before it (:func:`history_periods` by
     default)."""
     keep = history_periods(season) if history is None else history
+    values = np.asarray(values, dtype="float64")
     return np.stack(
         [
-            statistical_forecast(name, values[max(0, o - keep) : o], horizon, season)[0]
+            _remembered_forecast(name, values[max(0, o - keep) : o].tobytes(), horizon, season)
             for o in origins
         ]
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _remembered_forecast(name: str, history: bytes, horizon: int, season: int) -> np.ndarray:
+    """``statistical_forecast`` of the history whose float64 bytes are ``history``,
+    remembered: a server asked again for the same history, or ``predict`` called again on
+    the same run, forecasts without fitting again (AutoARIMA takes up to seconds). The
+    fits are deterministic, so a remembered forecast is the one a new fit would give."""
+    forecast = statistical_forecast(name, np.frombuffer(history), horizon, season)[0]
+    forecast.setflags(write=False)  # shared by every caller: never changed in place
+    return forecast
 
 
 def validation_origins(start: int, end: int, horizon: int, lookback: int) -> list[int]:
