@@ -159,7 +159,8 @@ def test_auto_averages_one_series_with_autoarima_and_a_panel_with_autoets(tmp_pa
     arima, _ = statistical_forecast("auto_arima", values[-combination.history_periods(7) :], 7, 7)
     forecast = f.predict()["forecast"].to_numpy()
     np.testing.assert_allclose(forecast, np.maximum(0.5 * network + 0.5 * arima, 0), rtol=1e-6)
-    f.save(tmp_path / "run")
+    report = (f.save(tmp_path / "run") / "report.html").read_text()
+    assert "<td>combine_with</td><td>auto \u2192 auto_arima (auto)</td>" in report
     np.testing.assert_allclose(Forecaster.load(tmp_path / "run").predict()["forecast"], forecast)
     assert Forecaster().config.combine_with == "auto"  # the default
     assert GlobalForecaster(id_column="shop").config.combination_model == "auto_ets"

@@ -866,6 +866,7 @@ class Forecaster(EstimatorParams):
             "scaler": c.scaler_method,
             "window_norm": c.window_norm_method,
             "base": getattr(self, "base_", c.base),
+            "combine_with": c.combination_model,
             "training.loss": self._loss(),
             "training.learning_rate": getattr(self, "learning_rate_", c.training.learning_rate),
         }
