@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from rnnkit import ConfigError, Forecaster, GlobalForecaster, forecasting
 from rnnkit.cli.main import app
 from rnnkit.config import ForecastConfig
-from rnnkit.data.calendar_features import Calendar
+from rnnkit.data.calendar_features import DAY_OF_MONTH, Calendar
 from rnnkit.errors import RunDirectoryError
 from rnnkit.serving import ServeLimits, create_app, load_runs
 
@@ -68,6 +68,8 @@ def test_a_run_saved_before_calendar_features_reads_none(tmp_path):
                 *(f"dow_{d}" for d in "mon tue wed thu fri sat sun".split()),
                 "day_of_year_sin",
                 "day_of_year_cos",
+                "day_of_month_sin",
+                "day_of_month_cos",
             ),
         ),
         ("W", ("week_of_year_sin", "week_of_year_cos")),
@@ -78,6 +80,42 @@ def test_a_run_saved_before_calendar_features_reads_none(tmp_path):
 )
 def test_each_frequency_has_its_own_features(freq, names):
     assert Calendar(freq).names == names
+
+
+def test_the_day_of_month_turns_once_a_month_whatever_its_length():
+    index = pd.DatetimeIndex(["2024-02-01", "2024-02-15", "2024-03-01", "2024-03-16"])
+    features = Calendar("D").at(index)
+    names = Calendar("D").names
+    angle = np.arctan2(
+        features[:, names.index("day_of_month_sin")], features[:, names.index("day_of_month_cos")]
+    )
+    # The 1st is at 0; the 15th of a 29-day February and the 16th of March at half a turn.
+    np.testing.assert_allclose(np.abs(angle), [0, 2 * np.pi * 14 / 29, 0, 2 * np.pi * 15 / 31])
+    assert Calendar("D", without=DAY_OF_MONTH).names == names[:-2]
+
+
+def test_a_run_saved_before_the_day_of_month_loads_and_forecasts_without_it(tmp_path, monkeypatch):
+    from rnnkit.data import calendar_features
+
+    everything = calendar_features._features
+
+    def before_day_of_month(index, freq):
+        features = everything(index, freq)
+        return {k: v for k, v in features.items() if k not in DAY_OF_MONTH}
+
+    monkeypatch.setattr(calendar_features, "_features", before_day_of_month)
+    old = Forecaster(**SETTINGS, calendar=True).fit(weekly(), verbose=0)
+    expected = old.predict()["forecast"].to_numpy()
+    run = old.save(tmp_path / "old")
+    monkeypatch.undo()
+
+    loaded = forecasting.load(run)
+    assert loaded.calendar_.names == Calendar("D", without=DAY_OF_MONTH).names
+    np.testing.assert_allclose(loaded.predict()["forecast"], expected, rtol=1e-6)
+    assert (
+        "day_of_month_sin"
+        in Forecaster(**SETTINGS, calendar=True).fit(weekly(), verbose=0).calendar_.names
+    )  # a new fit has them
 
 
 def test_day_of_week_is_one_hot_and_cycles_are_on_the_unit_circle():
@@ -152,14 +190,17 @@ def test_the_network_reads_the_window_and_the_horizon_with_their_features(traine
     assert trained.model_.input_shape == (None, lookback + horizon, channels)
 
 
-def test_forecasts_depend_on_the_dates_only_with_calendar_features(trained):
+def test_forecasts_depend_on_the_dates_only_with_calendar_features():
+    # No base forecast: the network's own forecast, never replaced by a base that the
+    # validation windows may prefer to a two-epoch network (and that ignores the dates).
+    dated = Forecaster(**SETTINGS, calendar=True, base="none").fit(weekly(), verbose=0)
     window = weekly().to_numpy()[-TINY["lookback"] :][None, :]
-    monday = trained.forecast_windows(window, pd.DatetimeIndex(["2024-06-03"]))
-    thursday = trained.forecast_windows(window, pd.DatetimeIndex(["2024-06-06"]))
+    monday = dated.forecast_windows(window, pd.DatetimeIndex(["2024-06-03"]))
+    thursday = dated.forecast_windows(window, pd.DatetimeIndex(["2024-06-06"]))
     assert not np.allclose(monday, thursday)
     with pytest.raises(ConfigError, match="reads calendar features: give the date"):
-        trained.forecast_windows(window)
-    plain = Forecaster(**SETTINGS, calendar=False).fit(weekly(), verbose=0)
+        dated.forecast_windows(window)
+    plain = Forecaster(**SETTINGS, calendar=False, base="none").fit(weekly(), verbose=0)
     np.testing.assert_array_equal(
         plain.forecast_windows(window, pd.DatetimeIndex(["2024-06-03"])),
         plain.forecast_windows(window, pd.DatetimeIndex(["2024-06-06"])),

@@ -9,7 +9,8 @@ computes them again from the dates, with nothing more to give at prediction time
 freq      features
 ========  ==================================================================
 ``H``     hour of day (sine, cosine), day of week (one-hot, 7)
-``D/B``   day of week (one-hot, 7), day of year (sine, cosine)
+``D/B``   day of week (one-hot, 7), day of year (sine, cosine), day of month
+          (sine, cosine of the day over the month's length)
 ``W``     week of year (sine, cosine of the period start's day of year)
 ``M``     month of year (sine, cosine)
 ``Q``     quarter (sine, cosine)
@@ -19,6 +20,9 @@ freq      features
 With a ``country`` (an ISO code the ``holidays`` package knows, e.g. ``US``, ``GB``,
 ``DE``), the hourly, daily and weekly frequencies add ``holiday``: 1 on a public holiday
 (for weeks, the share of the week's days that are holidays).
+
+The day of month came later (:data:`DAY_OF_MONTH`): a run saved before it names its
+features without it, and a ``Calendar`` ``without`` them gives that run's features.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ import pandas as pd
 from rnnkit.errors import ConfigError
 
 HOLIDAY_FREQS = ("H", "D", "B", "W")
+#: The day-of-month features of daily data, absent from runs saved before them.
+DAY_OF_MONTH = ("day_of_month_sin", "day_of_month_cos")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -54,7 +60,11 @@ def _features(index: pd.DatetimeIndex, freq: str) -> dict[str, np.ndarray]:
     if freq == "H":
         return {**_cycle("hour", index.hour.to_numpy(), 24), **_weekday(index)}
     if freq in ("D", "B"):
-        return {**_weekday(index), **_cycle("day_of_year", _day_of_year(index), 365.25)}
+        return {
+            **_weekday(index),
+            **_cycle("day_of_year", _day_of_year(index), 365.25),
+            **_cycle("day_of_month", index.day.to_numpy() - 1, index.days_in_month.to_numpy()),
+        }
     if freq == "W":
         return _cycle("week_of_year", _day_of_year(index), 365.25)
     if freq == "M":
@@ -94,11 +104,15 @@ class Calendar:
 
     freq: str
     country: str | None = None
+    #: features left out (:data:`DAY_OF_MONTH` for a run saved before them)
+    without: tuple[str, ...] = ()
 
     @cached_property
     def names(self) -> tuple[str, ...]:
         """The features' names, in the order of :meth:`at`'s columns."""
-        names = tuple(_features(pd.DatetimeIndex([]), self.freq))
+        names = tuple(
+            n for n in _features(pd.DatetimeIndex([]), self.freq) if n not in self.without
+        )
         if self.country is not None and self.freq in HOLIDAY_FREQS:
             names += ("holiday",)
         return names
@@ -108,7 +122,8 @@ class Calendar:
 
     def at(self, index: pd.DatetimeIndex) -> np.ndarray:
         """The features of the periods starting at ``index``: ``(len(index), len(self))``."""
-        columns = list(_features(index, self.freq).values())
+        features = _features(index, self.freq)
+        columns = [values for name, values in features.items() if name not in self.without]
         if "holiday" in self.names:
             columns.append(self._holidays(index))
         if not columns:

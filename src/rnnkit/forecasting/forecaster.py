@@ -18,7 +18,7 @@ from rnnkit.core import resume as resume_
 from rnnkit.core.estimator import EstimatorParams
 from rnnkit.core.range_test import RangeTestResult
 from rnnkit.core.report import TrainingRecord, write_training_record
-from rnnkit.data.calendar_features import Calendar, check_country
+from rnnkit.data.calendar_features import DAY_OF_MONTH, Calendar, check_country
 from rnnkit.data.covariates import CovariateScaling, covariate_windows
 from rnnkit.data.scaling import DEFAULT_SMOOTHING, Scaler, base_forecast, window_statistics
 from rnnkit.data.timeseries import PreparedSeries, check_sparsity, future_index
@@ -186,6 +186,7 @@ class Forecaster(EstimatorParams):
             ``metrics_`` set.
         """
         c = self.config
+        self.calendar_without_: tuple[str, ...] = ()  # every feature (a loaded run may lack some)
         data_ = self._training_data(data)
         self.time_indexed_ = indexed_by_time(data, c.time_column)
         x_train, y_train = data_["train"]
@@ -426,7 +427,8 @@ class Forecaster(EstimatorParams):
         """The calendar features the network reads (see ``calendar``), or ``None``: off,
         or none for this frequency (yearly data without holidays)."""
         c = self.config
-        calendar = Calendar(c.freq, c.country) if c.uses_calendar else None
+        without = getattr(self, "calendar_without_", ())
+        calendar = Calendar(c.freq, c.country, without) if c.uses_calendar else None
         return calendar if calendar is not None and len(calendar) else None
 
     @property
@@ -938,6 +940,12 @@ class Forecaster(EstimatorParams):
         return saving.restore_intervals(run, intervals, self.config.horizon)
 
     def _check_preprocessing(self, run: Path, pre: dict[str, Any]) -> None:
-        """Refuses a ``preprocessing.json`` that disagrees with ``config.json``."""
+        """Refuses a ``preprocessing.json`` that disagrees with ``config.json``. A run
+        saved before the day-of-month features reads its calendar without them."""
+        saved = pre.get("calendar")
+        if self.calendar_ is not None and isinstance(saved, list):
+            older = Calendar(self.config.freq, self.config.country, DAY_OF_MONTH)
+            if saved == list(older.names) != list(self.calendar_.names):
+                self.calendar_without_ = DAY_OF_MONTH
         calendar = None if self.calendar_ is None else list(self.calendar_.names)
         saving.check_preprocessing(run, pre, self.config, self.config.window_norm_method, calendar)
