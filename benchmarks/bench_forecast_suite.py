@@ -111,8 +111,6 @@ def peer_forecasts(case: suite.Case, series) -> dict[str, np.ndarray]:
 
 def network_forecasts(case: suite.Case, series, params: dict, seed: int):
     """Trains once on the history before the first origin; forecasts every origin."""
-    from rnnkit import Forecaster
-
     origins = case.origin_positions(len(series))
     params = dict(params)
     if "lookback_factor" in params:  # a candidate rule for the automatic lookback
@@ -122,17 +120,7 @@ def network_forecasts(case: suite.Case, series, params: dict, seed: int):
         seasons = params.pop("lookback_seasons")
         params["lookback"] = max(2 * case.horizon, seasons * case.season, 8)
     started = time.perf_counter()
-    # test_size: one horizon after the training history, so that the model trains on
-    # everything before the first origin (the default test part would take more).
-    forecaster = Forecaster(
-        horizon=case.horizon,
-        freq=case.freq,
-        seed=seed,
-        gradient_health=False,
-        test_size=case.horizon,
-        **params,
-    )
-    forecaster.fit(series.iloc[: origins[0] + case.horizon], verbose=0)
+    forecaster = suite.train(case, series, seed, **params)
     seconds = time.perf_counter() - started
     frames = [forecaster.predict(series.iloc[:o]) for o in origins]
     forecasts = np.stack([frame["forecast"].to_numpy() for frame in frames])

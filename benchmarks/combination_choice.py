@@ -36,22 +36,13 @@ def _mean(network: np.ndarray, ets: np.ndarray, nonnegative: bool) -> np.ndarray
 def suite_rows(seed: int) -> dict:
     import forecast_suite as suite
 
-    from rnnkit import Forecaster
     from rnnkit.forecasting import combination
 
     out = {}
     for case in suite.CASES:
         series = case.load()
         origins = case.origin_positions(len(series))
-        # Trained as bench_forecast_suite.py trains it: on everything before the first origin.
-        forecaster = Forecaster(
-            horizon=case.horizon,
-            freq=case.freq,
-            seed=seed,
-            gradient_health=False,
-            test_size=case.horizon,
-        )
-        forecaster.fit(series.iloc[: origins[0] + case.horizon], verbose=0)
+        forecaster = suite.train(case, series, seed)
         chosen = forecaster.combination_ or {}
         forecaster.combination_ = None  # from here on, the network alone
         network = np.stack(

@@ -46,6 +46,24 @@ class Case:
         return [last - k * self.stride for k in reversed(range(self.origins))]
 
 
+def train(case: Case, series: pd.Series, seed: int, **params):
+    """rnnkit's Forecaster trained as the suite trains it: on everything before the first
+    origin. ``test_size`` is one horizon after that history, so the model trains on all
+    of it (the default test part would take more)."""
+    from rnnkit import Forecaster
+
+    first = case.origin_positions(len(series))[0]
+    forecaster = Forecaster(
+        horizon=case.horizon,
+        freq=case.freq,
+        seed=seed,
+        gradient_health=False,
+        test_size=case.horizon,
+        **params,
+    )
+    return forecaster.fit(series.iloc[: first + case.horizon], verbose=0)
+
+
 def _series(index, values, name: str) -> pd.Series:
     series = pd.Series(np.asarray(values, dtype="float64"), index=pd.DatetimeIndex(index))
     series.index.name = "date"

@@ -48,16 +48,9 @@ def run(case, series, seed: int) -> dict:
         return None  # the network alone from here on
 
     origins = case.origin_positions(len(series))
-    forecaster = Forecaster(
-        horizon=case.horizon,
-        freq=case.freq,
-        seed=seed,
-        gradient_health=False,
-        test_size=case.horizon,
-    )
     Forecaster._choose_combination = every_partner
     try:
-        forecaster.fit(series.iloc[: origins[0] + case.horizon], verbose=0)
+        forecaster = suite.train(case, series, seed)
     finally:
         Forecaster._choose_combination = original
     network = np.stack(
