@@ -1,0 +1,64 @@
+"""Where the time of ``predict_proba`` on 32 CFPB narratives goes, for a saved run.
+
+Loads a classifier run, then times (median of 15, after one warm-up call) the whole
+``predict_proba`` of the first 32 narratives of ``../shared/data/cfpb`` and each part:
+cleaning, tokenizing, the n-gram bags, ``model.predict`` and a jitted stateless call.
+
+    .venv/bin/python benchmarks/text_predict_profile.py RUN_DIR
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cfpb"
+
+
+def median_ms(call, repeats: int = 15) -> float:
+    import numpy as np
+
+    call()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return 1000 * float(np.median(times))
+
+
+def main() -> None:
+    import jax
+    import numpy as np
+    import pandas as pd
+
+    from rnnkit import TextClassifier
+    from rnnkit.data import text as text_prep
+
+    clf = TextClassifier.load(sys.argv[1])
+    rows = pd.read_csv(DATA / "cfpb_narratives_combined.csv", dtype=str, keep_default_na=False)
+    texts = rows["Consumer complaint narrative"].head(32).tolist()
+    cleaned = clf.cleaner.clean_all(texts)
+    inputs = clf._encode(cleaned)
+    model = clf.model_
+    # Copies: Keras's own calls may donate the variables' buffers.
+    trainable = [jax.device_put(np.asarray(v)) for v in model.trainable_variables]
+    other = [jax.device_put(np.asarray(v)) for v in model.non_trainable_variables]
+    stateless = jax.jit(lambda t, n, x: model.stateless_call(t, n, x, training=False)[0])
+    parts = {
+        "predict_proba": lambda: clf.predict_proba(texts),
+        "cleaning": lambda: clf.cleaner.clean_all(texts),
+        "tokenizing": lambda: text_prep.encode(clf.tokenizer_, cleaned),
+        "n-gram bags": lambda: clf.ngrams_.transform(cleaned) if clf.ngrams_ else None,
+        "model.predict": lambda: model.predict(inputs, batch_size=256, verbose=0),
+        "jitted stateless call": lambda: np.asarray(stateless(trainable, other, inputs)),
+    }
+    for name, call in parts.items():
+        print(f"{name:22s} {median_ms(call):7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
