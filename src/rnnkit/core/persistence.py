@@ -295,10 +295,13 @@ def load_keras_model(path: str | os.PathLike[str]):  # -> keras.Model
 
     check_keras_file(path)
     compilation.enable_cache()  # a loaded model compiles its prediction function
+    from rnnkit.core.models import prefer_step_loops
+
     try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # Keras raises ValueError, TypeError, OSError...
         raise RunDirectoryError(
             f"Could not load model '{path}' safely ({type(err).__name__}: {err}). rnnkit "
             "loads only models built from Keras layers, without custom code."
         ) from err
+    return prefer_step_loops(model)  # runs saved before GRUs chose their loop
