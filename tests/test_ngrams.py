@@ -106,3 +106,25 @@ def test_character_ngrams_word_by_word_are_scikit_learns():
         theirs = vectorizer.transform(batch).toarray()
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
     assert features._word_ngrams.words  # the words seen were kept
+
+
+def test_words_and_word_pairs_are_scikit_learns():
+    """The dictionary path gives the matrix scikit-learn's own ``transform`` gives: one-
+    word and empty texts, repeated words and pairs, capitals, tabs and runs of spaces,
+    unknown words beside known ones."""
+    texts = [
+        *TEXTS,
+        "card",
+        "",
+        "card card card lost lost",
+        "My  CARD\twas Lost",
+        "unknownword my card unknownword",
+    ]
+    features = NgramFeatures("word").fit(texts * 2)
+    vectorizer = features._vectorizers[0]
+    for batch in (texts, texts[::-1], ["my card"], []):
+        ours = features.matrix(batch).toarray()
+        theirs = vectorizer.transform(batch).toarray() if batch else ours
+        assert ours.shape == (len(batch), features.n_features)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
+    assert features._word_pairs.vectorizer is vectorizer

@@ -119,3 +119,39 @@ def test_chosen_sequence_length_is_the_95th_percentile_within_bounds():
 @pytest.mark.parametrize("value", ["tax", "xbox", "max", "exxon", "box"])
 def test_single_words_with_x_survive_cleaning(value):
     assert text.TextCleaner().clean(value) == value
+
+
+def test_normalisation_is_the_documented_steps_one_after_the_other():
+    """Two passes (deletions, then runs of separators) give what lower-casing, deleting
+    digits, deleting apostrophes, turning each symbol into a space and collapsing white
+    space give one after the other, on random strings of the awkward characters."""
+    import random
+    import re
+
+    from rnnkit.data.text import _normalise
+
+    def step_by_step(text: str) -> str:
+        text = re.sub(r"\d+", "", text.lower())
+        text = re.sub(r"['\u2019`]", "", text)
+        text = re.sub(r"[^\w\s]|_", " ", text)
+        return re.sub(r"\s+", " ", text).strip()
+
+    alphabet = "abXZ _-'`\u2019\t\n\x1c\u00a0\u2003e\u0301\u00df\u00b2\u0663 09{}$.,!\u65e5\u200b"
+    rng = random.Random(0)
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert _normalise(text) == step_by_step(text), repr(text)
+
+
+@pytest.mark.parametrize("truncation", ["end", "start"])
+def test_long_texts_cut_to_their_kept_words_encode_to_the_same_ids(truncation):
+    """``encode`` cuts each text to the words the truncation keeps before the tokenizer
+    reads it: the ids are the tokenizer's own on the whole text, for texts longer and
+    shorter than the sequence, with runs of spaces and words of several tokens."""
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(30)] + ["naïve", "日本語"]
+    texts = [" ".join(rng.choice(words, size=n)) for n in (0, 1, 5, 6, 7, 40, 300)]
+    texts += ["  w1   w2\tw3  " * 5, "ab²cd " * 10]  # "ab²cd" is three tokens
+    tokenizer = text.build_tokenizer(texts, 100, 6, truncation=truncation)
+    whole = np.asarray([e.ids for e in tokenizer.encode_batch(texts)], dtype="int32")
+    np.testing.assert_array_equal(text.encode(tokenizer, texts), whole)

@@ -37,11 +37,11 @@ PAD_ID = 0
 _MASK = re.compile(r"(?<![A-Za-z])X{2,}(?![A-Za-z])")
 # CFPB wraps every amount in braces, "{$1500.00}"; the number carries no product signal.
 _AMOUNT = re.compile(r"\{\$?[\d,.\s]*\}")
-_DIGITS = re.compile(r"\d+")
-_APOSTROPHES = re.compile(r"['\u2019`]")
-# Anything that is not a letter or whitespace (underscore is a \w character, so named).
-_SYMBOLS = re.compile(r"[^\w\s]|_")
-_SPACES = re.compile(r"\s+")
+# Digits and apostrophes are deleted ("don't" becomes "dont").
+_DELETED = re.compile(r"[\d'\u2019`]+")
+# Runs of symbols and white space become one space: anything that is not a letter
+# (underscore is a \w character, so named; the digits are gone by then).
+_SEPARATORS = re.compile(r"[\W_]+")
 
 
 def load_stopwords() -> frozenset[str]:
@@ -57,11 +57,8 @@ def load_stopwords() -> frozenset[str]:
 
 def _normalise(text: str) -> str:
     """Steps 2 and 3 of the cleaning (no masks, no stop words)."""
-    text = text.lower()
-    text = _DIGITS.sub("", text)
-    text = _APOSTROPHES.sub("", text)
-    text = _SYMBOLS.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    text = _DELETED.sub("", text.lower())
+    return _SEPARATORS.sub(" ", text).strip()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,12 +261,27 @@ def encode(tokenizer, cleaned: Sequence[str]) -> np.ndarray:
     if not texts:
         padding = tokenizer.padding or {}
         return np.zeros((0, padding.get("length") or 0), dtype="int32")
+    texts = _kept_words(tokenizer, texts)
     slices = []
     for start in range(0, len(texts), ENCODE_SLICE):
         encodings = tokenizer.encode_batch(texts[start : start + ENCODE_SLICE])
         ids = np.asarray([e.ids for e in encodings], dtype="int32")
         slices.append(ids.reshape(len(encodings), -1))
     return slices[0] if len(slices) == 1 else np.concatenate(slices)
+
+
+def _kept_words(tokenizer, texts: list[str]) -> list[str]:
+    """Each text cut to the words its truncation keeps (the first or last
+    ``max_length``), before the tokenizer reads it: a complaint narrative of 200 words
+    encodes in two thirds of the time. Every word of a cleaned text is one token or more,
+    so the cut texts hold every token the truncation keeps and encode to the same ids."""
+    truncation = tokenizer.truncation
+    if not truncation:
+        return texts
+    limit = truncation["max_length"]
+    if truncation["direction"] == "right":
+        return [" ".join(t.split(None, limit)[:limit]) for t in texts]
+    return [" ".join(t.rsplit(None, limit)[-limit:]) for t in texts]
 
 
 def tokenizer_to_json(tokenizer) -> str:
