@@ -11,6 +11,10 @@ validation error before applying the same tolerance.
 
     .venv/bin/python benchmarks/partner_choice.py --seeds 0 1 2
 
+Also scored: the mean of the three statistical models as one partner, that mean and
+AutoARIMA without the validation's veto, the equal mean of all four forecasts, and the
+three statistical models' mean alone.
+
 Prints a table and writes benchmarks/results/partner_choice.json.
 """
 
@@ -29,6 +33,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTNERS = ("auto_ets", "auto_arima", "auto_theta")
+#: The mean of the three statistical models' forecasts as one partner (the M4
+#: competition's "Comb" benchmark averages exponential smoothing models the same way).
+MEAN_OF_THREE = "mean_of_three"
 
 
 def run(case, series, seed: int) -> dict:
@@ -39,11 +46,22 @@ def run(case, series, seed: int) -> dict:
 
     validation: dict[str, dict] = {}
     original = Forecaster._choose_combination
+    one_model = combination.statistical_forecasts
+
+    def mean_of_three(name, values, origins, horizon, season, history=None):
+        return np.mean(
+            [one_model(p, values, origins, horizon, season, history) for p in PARTNERS], axis=0
+        )
 
     def every_partner(self, data_):
         for name in PARTNERS:
             self.config = self.config.replace(combine_with=name)
             validation[name] = (original(self, data_) or {}).get("errors", {})
+        combination.statistical_forecasts = mean_of_three
+        try:
+            validation[MEAN_OF_THREE] = (original(self, data_) or {}).get("errors", {})
+        finally:
+            combination.statistical_forecasts = one_model
         self.config = self.config.replace(combine_with="none")
         return None  # the network alone from here on
 
@@ -59,12 +77,21 @@ def run(case, series, seed: int) -> dict:
     values = series.to_numpy()
     nonnegative = bool(np.all(values >= 0))
     test = {"network": suite.score(case, series, network)["mase"]}
-    for name in PARTNERS:
-        statistical = combination.statistical_forecasts(
-            name, values, origins, case.horizon, case.season
-        )
-        mean = 0.5 * network + 0.5 * statistical
-        test[name] = suite.score(case, series, np.maximum(mean, 0) if nonnegative else mean)["mase"]
+    statistical = {
+        name: combination.statistical_forecasts(name, values, origins, case.horizon, case.season)
+        for name in PARTNERS
+    }
+    statistical[MEAN_OF_THREE] = np.mean([statistical[p] for p in PARTNERS], axis=0)
+
+    def scored(forecast):
+        floored = np.maximum(forecast, 0) if nonnegative else forecast
+        return suite.score(case, series, floored)["mase"]
+
+    for name, forecast in statistical.items():
+        test[name] = scored(0.5 * network + 0.5 * forecast)
+    # The equal mean of all four, and the statistical models' mean without the network.
+    test["all_four"] = scored(0.25 * network + 0.75 * statistical[MEAN_OF_THREE])
+    test["three_alone"] = scored(statistical[MEAN_OF_THREE])
     return {"validation": validation, "test": test}
 
 
@@ -87,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--only", default="")
+    parser.add_argument("--tag", default="", help="suffix of the results file")
     args = parser.parse_args()
     os.environ.setdefault("KERAS_BACKEND", "jax")
     import forecast_suite as suite
@@ -112,14 +140,19 @@ def main() -> None:
             )
     rules = {
         "network alone": lambda r: "network",
-        "AutoETS (current)": lambda r: choose(r, ("auto_ets",), TOLERANCE),
-        "AutoARIMA": lambda r: choose(r, ("auto_arima",), TOLERANCE),
+        "AutoETS (the default before)": lambda r: choose(r, ("auto_ets",), TOLERANCE),
+        "AutoARIMA (the default)": lambda r: choose(r, ("auto_arima",), TOLERANCE),
         "best of three": lambda r: choose(r, PARTNERS, TOLERANCE),
         "best of ETS, ARIMA": lambda r: choose(r, ("auto_ets", "auto_arima"), TOLERANCE),
+        "mean of the three": lambda r: choose(r, (MEAN_OF_THREE,), TOLERANCE),
+        "mean of three, always": lambda r: MEAN_OF_THREE,
+        "AutoARIMA, always": lambda r: "auto_arima",
+        "all four equal, always": lambda r: "all_four",
+        "the three alone": lambda r: "three_alone",
     }
     summary: dict = {}
     print(
-        f"\n{'rule':22s} {'tuning':>8s} {'confirm':>8s} {'all':>8s}"
+        f"\n{'rule':28s} {'tuning':>8s} {'confirm':>8s} {'all':>8s}"
         "   (geometric-mean MASE, median over seeds)"
     )
     for label, rule in rules.items():
@@ -135,10 +168,10 @@ def main() -> None:
             cells[group or "all"] = geometric_mean(chosen) if chosen else float("nan")
         summary[label] = {"per_series": per_series, **cells}
         print(
-            f"{label:22s} {cells['tuning']:8.3f} {cells['confirmation']:8.3f} {cells['all']:8.3f}"
+            f"{label:28s} {cells['tuning']:8.3f} {cells['confirmation']:8.3f} {cells['all']:8.3f}"
         )
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "partner_choice.json"
+    out = RESULTS / f"partner_choice{args.tag}.json"
     out.write_text(json.dumps({"seeds": args.seeds, "rows": rows, "summary": summary}, indent=1))
     print(f"wrote {out}")
 
