@@ -2,7 +2,9 @@
 rnnkit's word-by-word path (:class:`rnnkit.data.ngrams.WordNgrams`), with its word cache
 cold (every word new) and warm (as fitting on 3,000 texts left it; new texts' words
 mostly seen), on CFPB complaint narratives
-(long) and BANKING77 queries (short). Medians of 15 repetitions, interleaved.
+(long) and BANKING77 queries (short); then the word and word-pair features, scikit-learn's
+``transform`` against :class:`rnnkit.data.ngrams.WordPairs`. Medians of 15 repetitions,
+interleaved.
 
     .venv/bin/python benchmarks/bench_ngram_speed.py [--data-dir ../shared/data]
 """
@@ -31,13 +33,15 @@ def texts_of(name: str, data_dir: Path) -> list[str]:
 
 def time_batches(features: NgramFeatures, batches: list[list[str]]) -> dict[str, list[float]]:
     """Milliseconds of each method on each batch, the methods interleaved."""
-    char = features._vectorizers[1]
+    word, char = features._vectorizers
     runs = {
         "sklearn": char.transform,
         "cold": lambda b: WordNgrams(char).transform(b),
         # The cache as fit left it: the words of the 3,000 training texts.
         "warm": lambda b: features._transform(char, b),
         "bags": features.transform,  # words and characters, the cache warm
+        "words_sklearn": word.transform,
+        "words": lambda b: features._transform(word, b),
     }
     times: dict[str, list[float]] = {method: [] for method in runs}
     for batch in batches:
@@ -69,7 +73,8 @@ def main() -> None:
             f"{name:<10} char n-grams of 32 texts: scikit-learn {row['sklearn']:.1f} ms, "
             f"word by word cold {row['cold']:.1f} ms, warm {row['warm']:.1f} ms "
             f"({row['sklearn'] / row['warm']:.1f}x); whole bags (words and characters) "
-            f"{row['bags']:.1f} ms",
+            f"{row['bags']:.1f} ms; words and pairs: scikit-learn {row['words_sklearn']:.1f} ms, "
+            f"rnnkit {row['words']:.1f} ms",
             flush=True,
         )
     write_json(args.output, {"milliseconds": table, "machine": platform.platform()})
