@@ -3,6 +3,9 @@
 Loads a classifier run, then times (median of 15, after one warm-up call) the whole
 ``predict_proba`` of the first 32 narratives of ``../shared/data/cfpb`` and each part:
 cleaning, tokenizing, the n-gram bags, ``model.predict`` and a jitted stateless call.
+A wide-and-deep model's ``predict_proba`` runs its recurrent part while the bags are
+computed (``rnnkit.classification.wide_and_deep.SplitPrediction``), so it takes less
+than the sum of the parts.
 
     .venv/bin/python benchmarks/text_predict_profile.py RUN_DIR
 """

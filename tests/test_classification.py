@@ -639,3 +639,43 @@ def test_an_ensemble_needs_the_refit():
         TextClassifier(ensemble_size=3, refit=False)
     with pytest.raises(ConfigError, match="ensemble_size"):
         TextClassifier(ensemble_size=0)
+
+
+# ----------------------------------------------------------------- split prediction
+def _whole_model(clf: TextClassifier, texts: list[str]) -> np.ndarray:
+    """The probabilities of the model's whole graph, in one Keras predict."""
+    inputs = clf._encode(clf.cleaner.clean_all(texts))
+    return clf.model_.predict(inputs, batch_size=256, verbose=0)
+
+
+def test_split_prediction_gives_the_whole_models_probabilities(fitted, monkeypatch):
+    from rnnkit.classification import wide_and_deep
+
+    assert fitted._split_prediction() is not None  # the default has n-grams
+    texts = make_texts(4, seed=5)["text"].tolist()  # 12 texts
+    # 1 (no padding), 5 (padded to 8), 12 in chunks of 4 and 12 in one chunk of 16.
+    np.testing.assert_allclose(fitted.predict_proba(texts[:1]), _whole_model(fitted, texts[:1]))
+    np.testing.assert_allclose(fitted.predict_proba(texts[:5]), _whole_model(fitted, texts[:5]))
+    whole = _whole_model(fitted, texts)
+    np.testing.assert_allclose(fitted.predict_proba(texts), whole, rtol=1e-6, atol=1e-7)
+    monkeypatch.setattr(wide_and_deep, "PREDICT_CHUNK", 4)
+    np.testing.assert_allclose(fitted.predict_proba(texts), whole, rtol=1e-6, atol=1e-7)
+
+
+def test_split_prediction_reads_the_models_current_weights():
+    clf = TextClassifier(**TINY_CLASSIFIER).fit(make_texts(), verbose=0)
+    texts = make_texts(2, seed=6)["text"].tolist()
+    before = clf.predict_proba(texts)
+    table = clf.model_.get_layer("ngram_table")
+    table.set_weights([np.zeros_like(table.get_weights()[0])])  # the linear part off
+    after = clf.predict_proba(texts)
+    assert np.abs(before - after).max() > 0.1
+    np.testing.assert_allclose(after, _whole_model(clf, texts), rtol=1e-6, atol=1e-7)
+
+
+def test_split_prediction_is_left_to_keras_where_it_does_not_apply():
+    plain = TextClassifier(**{**TINY_CLASSIFIER, "ngram_features": "none"})
+    plain.fit(make_texts(), verbose=0)
+    assert plain._split_prediction() is None
+    texts = make_texts(2, seed=6)["text"].tolist()
+    np.testing.assert_allclose(plain.predict_proba(texts), _whole_model(plain, texts))

@@ -544,8 +544,22 @@ class TextClassifier(EstimatorParams):
     def _probabilities(self, cleaned: list[str]) -> np.ndarray:
         if not cleaned:
             return np.zeros((0, len(self.classes_)), dtype="float32")
+        split = self._split_prediction()
+        if split is not None:
+            return split(self.tokenizer_, self.ngrams_, cleaned)
         ids = self._encode(cleaned)
         return np.asarray(self.model_.predict(ids, batch_size=256, verbose=0), dtype="float32")
+
+    def _split_prediction(self) -> wide_and_deep.SplitPrediction | None:
+        """The model's :class:`~rnnkit.classification.wide_and_deep.SplitPrediction`
+        (built once per model), or ``None`` where it does not apply."""
+        cached = getattr(self, "_split_cache", None)
+        if cached is None or cached[0] is not self.model_:
+            split = None
+            if getattr(self, "ngrams_", None) is not None:
+                split = wide_and_deep.split_prediction(self.model_)
+            cached = self._split_cache = (self.model_, split)
+        return cached[1]
 
     def predict_proba(self, texts: Texts) -> np.ndarray:
         """Class probabilities ``(len(texts), len(classes_))``, columns in ``classes_`` order.
