@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from rnnkit import ConfigError, DataError, Forecaster, GlobalForecaster, forecasting
+from rnnkit import ConfigError, DataError, Forecaster, forecasting
 from rnnkit.cli.main import app
 from rnnkit.config import ForecastConfig
 from rnnkit.data.covariates import aggregate_columns, future_values
@@ -158,12 +158,10 @@ def test_a_run_whose_covariates_disagree_with_its_config_is_refused(trained, tmp
         forecasting.load(tmp_path / "run")
 
 
-def test_covariates_need_a_data_frame_and_one_series():
+def test_covariates_need_a_data_frame():
     series = promotions().set_index("date")["value"]
     with pytest.raises(DataError, match="A Series holds no covariate columns"):
         Forecaster(**SETTINGS, **PROMO).fit(series, verbose=0)
-    with pytest.raises(ConfigError, match="not yet by a global model"):
-        GlobalForecaster(**SETTINGS, **PROMO, id_column="store")
     with pytest.raises(DataError, match="temp"):
         Forecaster(**SETTINGS, **PROMO).fit(promotions().drop(columns="temp"), verbose=0)
 

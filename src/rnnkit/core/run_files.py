@@ -79,6 +79,29 @@ class CovariateState(RunFile):
         return self
 
 
+class GlobalCovariateState(RunFile):
+    """A global model's covariate columns: one standardisation, each series' last periods."""
+
+    columns: list[str]
+    mean: list[Finite]
+    std: list[Positive]
+    tails: dict[str, list[list[Finite]]]
+
+    @model_validator(mode="after")
+    def _one_value_per_column(self) -> GlobalCovariateState:
+        k = len(self.columns)
+        if len(self.mean) != k or len(self.std) != k:
+            raise ValueError(
+                f"has {k} 'columns' but {len(self.mean)} 'mean', {len(self.std)} 'std'"
+            )
+        for key, rows in self.tails.items():
+            if not rows or any(len(row) != k for row in rows):
+                raise ValueError(
+                    f"'tails' of series {key!r} must hold periods of one value per column ({k})"
+                )
+        return self
+
+
 class IntervalState(RunFile):
     """The prediction intervals' calibration: an offset per quantile and horizon step."""
 
@@ -182,6 +205,8 @@ class GlobalForecastPreprocessing(RunFile):
     floor: Finite | None = None
     # Runs without static columns (and those saved before them) have none.
     static: StaticState | None = None
+    # Runs without covariate columns (and those saved before them) have none.
+    covariates: GlobalCovariateState | None = None
     # fit's data was a DataFrame indexed by time (runs saved before this: a time column).
     time_indexed: bool = False
     # The network's forecast averaged with a statistical model's (runs saved before this,

@@ -786,7 +786,7 @@ class Forecaster(EstimatorParams):
             # The periods after the data need the future columns' values, which the
             # training data does not hold: `rnnkit forecast predict --future-data` makes
             # the forecast.
-            future = saving.no_future(c.time_column, self.quantiles_)
+            future = saving.no_future(c.time_column, self.quantiles_, c.id_column)
         else:
             # forecast.csv keeps the period as a column, however fit's data was indexed.
             future = self._time_as_column(self.predict())

@@ -21,14 +21,15 @@ import pandas as pd
 from rnnkit.config import ForecastConfig
 from rnnkit.core import run_files
 from rnnkit.data.calendar_features import check_country
-from rnnkit.data.reading import PARQUET_SUFFIXES, read_table
+from rnnkit.data.covariates import CovariateScaling, aggregate_columns, covariate_windows
+from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
 from rnnkit.data.scaling import Scaler
 from rnnkit.data.static_covariates import StaticEncoding, static_table
 from rnnkit.data.streaming import aggregate_file_by_id, aggregate_frame_by_id, column_chunks
 from rnnkit.data.timeseries import PANDAS_RULES, Panel, future_index
 from rnnkit.data.windows import last_windows, make_windows, window_starts
 from rnnkit.errors import ConfigError, DataError, NotFittedError
-from rnnkit.forecasting import combination
+from rnnkit.forecasting import combination, prediction
 from rnnkit.forecasting.forecaster import Forecaster
 from rnnkit.forecasting.global_report import write_global_forecast_report
 from rnnkit.forecasting.intervals import quantile_name
@@ -68,13 +69,6 @@ class GlobalForecaster(Forecaster):
                 "GlobalForecaster needs id_column, the column naming each row's series "
                 "(--id-column). For one series use Forecaster."
             )
-        columns = self.config.covariate_aggs
-        if columns:
-            raise ConfigError(
-                f"Covariate columns ({', '.join(columns)}) are read by the model of one "
-                "series only, not yet by a global model (id_column): train one Forecaster "
-                "per series, or leave them out (calendar features work with both)."
-            )
 
     # ----------------------------------------------------------------- data
     def test_periods(self, length: int) -> int:
@@ -93,13 +87,18 @@ class GlobalForecaster(Forecaster):
         c = self.config
         columns = (c.id_column, c.time_column, c.target_column, c.freq, c.agg, c.fill_method)
         check_data_type(data, c, (Panel, pd.DataFrame))
-        statics = None
+        statics, frame = None, None
         if isinstance(data, Panel):
             panel = data
             if c.static_columns and panel.statics is None:
                 raise DataError(
                     f"This Panel has no static columns ({', '.join(c.static_columns)}): give "
                     "the rows (a DataFrame or a path) instead."
+                )
+            if c.covariate_aggs and any(p.covariates is None for p in panel.series.values()):
+                raise DataError(
+                    f"This Panel has no covariate columns ({', '.join(c.covariate_aggs)}): "
+                    "give the rows (a DataFrame or a path) instead."
                 )
         elif isinstance(data, pd.DataFrame):
             if len(data) == 0:
@@ -108,8 +107,9 @@ class GlobalForecaster(Forecaster):
             panel = aggregate_frame_by_id(frame, *columns, time_format=c.time_format)
             if c.static_columns:
                 statics = static_table([frame], c.id_column, c.static_columns, "the DataFrame")
-        elif Path(data).suffix.lower() in PARQUET_SUFFIXES:
-            frame = read_table(data, columns=[*columns[:3], *c.static_columns])
+        elif Path(data).suffix.lower() in PARQUET_SUFFIXES or c.covariate_aggs:
+            # Covariate columns are aggregated from the rows in memory (not streamed).
+            frame = read_table(data, columns=[*columns[:3], *c.static_columns, *c.covariate_aggs])
             panel = aggregate_frame_by_id(frame, *columns, time_format=c.time_format)
             if c.static_columns:
                 statics = static_table([frame], c.id_column, c.static_columns, f"'{data}'")
@@ -121,7 +121,32 @@ class GlobalForecaster(Forecaster):
         if statics is not None:
             # Ids whose rows all lack a target make no series and need no static value.
             panel = dataclasses.replace(panel, statics=statics.loc[list(panel.series)])
+        if c.covariate_aggs and frame is not None:
+            panel = self._with_covariates(panel, frame)
         return panel.select(ids, c.id_column) if ids else panel
+
+    def _with_covariates(self, panel: Panel, frame: pd.DataFrame) -> Panel:
+        """Every series of ``panel`` with its covariate columns, aggregated per period
+        from its rows of ``frame`` on the series' own periods."""
+        c = self.config
+        require_columns(frame, list(c.covariate_aggs))
+        ids = frame[c.id_column].astype("string").str.strip().to_numpy(dtype=object)
+        rows = dict(tuple(frame.groupby(ids, sort=False)))
+        series = {}
+        for key, prepared in panel.series.items():
+            try:
+                covariates = aggregate_columns(
+                    rows[key],
+                    c.time_column,
+                    c.covariate_aggs,
+                    c.freq,
+                    prepared.values.index,
+                    c.time_format,
+                )
+            except DataError as error:
+                raise DataError(f"{c.id_column} {key!r}: {error}") from None
+            series[key] = dataclasses.replace(prepared, covariates=covariates)
+        return dataclasses.replace(panel, series=series)
 
     # ----------------------------------------------------------------- training
     def fit(
@@ -156,8 +181,10 @@ class GlobalForecaster(Forecaster):
         held_out_features = []
         splits, skipped, padded, self.scalers_, self.epsilons_ = {}, {}, {}, {}, {}
         nonnegative = True
+        kept = {}
         for key, prepared in panel.series.items():
             values = prepared.values.to_numpy()
+            covariates = None if prepared.covariates is None else prepared.covariates.to_numpy()
             test = self.test_periods(len(values))
             if len(values) <= test:
                 skipped[key] = (
@@ -170,8 +197,12 @@ class GlobalForecaster(Forecaster):
                 # on the left with its first value, so every series is trained on.
                 padded[key] = needed - len(values)
                 values = np.concatenate([np.full(needed - len(values), values[0]), values])
+                covariates = _padded_rows(covariates, len(values))
             index = _periods_ending(prepared.values.index, len(values), c.freq)
-            part = self._series_windows(values, index, steps)
+            kept[key] = (values, index, covariates)
+        self._fit_covariate_scaling(kept)
+        for key, (values, index, covariates) in kept.items():
+            part = self._series_windows(values, index, steps, covariates)
             splits[key] = part["split"]
             self.scalers_[key], self.epsilons_[key] = part["scaler"], part["epsilon"]
             nonnegative = nonnegative and part["nonnegative"]
@@ -194,15 +225,36 @@ class GlobalForecaster(Forecaster):
         return {
             "prepared": panel,
             "series": panel.values(),
+            "covariates": _panel_covariates(panel),
             "split": splits,
             **self._panel_arrays(raw, features, static_rows),
             "calibration": self._calibration_data(held_out, held_out_features, static_rows),
         }
 
+    def _fit_covariate_scaling(self, kept: dict[str, tuple]) -> None:
+        """Sets ``covariate_scaling_``: one standardisation of the covariate columns, fit
+        on the training parts of every series trained on (``None`` without them)."""
+        self.covariate_scaling_ = None
+        if not self.config.covariate_aggs or not kept:
+            return
+        self.covariate_scaling_ = CovariateScaling.fit(
+            np.concatenate(
+                [
+                    covariates[: self.split_sizes(len(values))["train"]]
+                    for values, _, covariates in kept.values()
+                ]
+            )
+        )
+
     def _series_windows(
-        self, values: np.ndarray, index: pd.DatetimeIndex, steps: int
+        self,
+        values: np.ndarray,
+        index: pd.DatetimeIndex,
+        steps: int,
+        covariates: np.ndarray | None = None,
     ) -> dict[str, Any]:
-        """One series split, scaled on its training part and cut into windows.
+        """One series split, scaled on its training part and cut into windows;
+        ``covariates`` its covariate columns ``(len(values), k)``, in the data's units.
 
         Returns:
             ``{"split", "scaler", "epsilon", "nonnegative", "windows", "features",
@@ -222,7 +274,8 @@ class GlobalForecaster(Forecaster):
             ("validation", (n_train, n_train + n_val)),
         ):
             windows[name] = (*make_windows(scaled, c.window, steps, start, end), epsilon)
-            features[name] = self._features(index, window_starts(c.window, steps, start, end), None)
+            starts = window_starts(c.window, steps, start, end)
+            features[name] = self._features(index, starts, covariates)
         inputs, targets = make_windows(scaled, c.window, c.horizon, n_train, n_train + n_val)
         return {
             "split": split,
@@ -233,7 +286,7 @@ class GlobalForecaster(Forecaster):
             "features": features,
             "held_out": (inputs, targets, np.full((len(inputs), 1), epsilon)),
             "held_out_features": self._features(
-                index, window_starts(c.window, c.horizon, n_train, n_train + n_val), None
+                index, window_starts(c.window, c.horizon, n_train, n_train + n_val), covariates
             ),
         }
 
@@ -341,6 +394,7 @@ class GlobalForecaster(Forecaster):
             rows["scaling"],
             rows["start"],
             self.static_inputs(rows["key"], data_["prepared"].statics),
+            self.window_covariates(rows["key"], rows["start"], data_["covariates"]),
         )
         weight, errors = combination.choose_weight(
             network, np.stack(statistical), np.stack(actual), np.array(levels)
@@ -352,6 +406,7 @@ class GlobalForecaster(Forecaster):
     def _set_fitted_data(self, data_: dict[str, Any]) -> None:
         panel: Panel = data_["prepared"]
         self.series_ = data_["series"]
+        self.covariates_ = data_["covariates"]
         self.split_ = data_["split"]
         self.statics_ = panel.statics
         self.preparation_ = {**panel.summary(), "series_trained": len(self.split_)}
@@ -359,7 +414,9 @@ class GlobalForecaster(Forecaster):
         self.preparation_["padded"] = getattr(self, "padded_", {})
         trained = {key: self.series_[key] for key in self.split_}
         self.evaluation_ = self._score_panel(
-            trained, {key: split["test"] for key, split in self.split_.items()}
+            trained,
+            {key: split["test"] for key, split in self.split_.items()},
+            covariates=self.covariates_,
         )
         self.evaluation_["details"]["network"] = self._network_choice()
         self.metrics_by_series_ = self.evaluation_["by_series"]
@@ -378,12 +435,14 @@ class GlobalForecaster(Forecaster):
         scalings: list[tuple[Scaler, float]],
         starts: pd.DatetimeIndex | list | None = None,
         static: np.ndarray | None = None,
+        covariates: np.ndarray | None = None,
     ) -> np.ndarray:
         """Forecasts (original scale) raw windows ``(n, lookback)``, row ``i`` scaled by
         ``scalings[i]``; every row goes through the network in one batch. ``starts``, the
-        dates of the rows' first forecast periods, as :meth:`Forecaster.forecast_windows`;
-        ``static``, each row's static inputs (see :meth:`static_inputs`), needed by a
-        model with ``static_columns``."""
+        dates of the rows' first forecast periods, and ``covariates``, the rows' covariate
+        columns over their windows and horizons (see :meth:`window_covariates`), as
+        :meth:`Forecaster.forecast_windows`; ``static``, each row's static inputs (see
+        :meth:`static_inputs`), needed by a model with ``static_columns``."""
         if self.config.static_columns and static is None:
             raise ConfigError(
                 f"This model reads the static columns {', '.join(self.config.static_columns)}:"
@@ -392,9 +451,42 @@ class GlobalForecaster(Forecaster):
         offset = np.array([[s.offset] for s, _ in scalings])
         scale = np.array([[s.scale] for s, _ in scalings])
         epsilon = np.array([[e] for _, e in scalings])
-        features = self.window_features(starts)
+        features = self.window_features(starts, covariates)
         scaled = self._forecast_scaled((windows - offset) / scale, epsilon, features, static)
         return self._floored(scaled * scale + offset)
+
+    def window_covariates(
+        self,
+        keys: list[str],
+        starts: pd.DatetimeIndex | list,
+        covariates: dict[str, pd.DataFrame] | None,
+    ) -> np.ndarray | None:
+        """The covariate columns ``(n, lookback + horizon, k)`` over the windows whose
+        first forecast periods are ``starts``, row ``i`` of the series ``keys[i]`` and
+        taken from ``covariates[keys[i]]`` (each series' columns per period, in the data's
+        units, reaching each start's horizon); ``None`` without covariate columns. A
+        series shorter than a window is padded on the left with its first period, as
+        its values are."""
+        c = self.config
+        if not c.covariate_aggs:
+            return None
+        starts = list(starts)
+        out = np.empty((len(keys), c.window + c.horizon, len(c.covariate_aggs)))
+        rows: dict[str, list[int]] = {}
+        for i, key in enumerate(keys):
+            rows.setdefault(key, []).append(i)
+        for key, where in rows.items():
+            frame = covariates[key]
+            positions = frame.index.get_indexer([starts[i] for i in where])
+            values = frame.to_numpy()
+            pad = max(0, c.window - int(positions.min()))
+            if pad:
+                values = _padded_rows(values, len(values) + pad)
+                positions = positions + pad
+            out[where] = covariate_windows(
+                values, positions, c.window, c.horizon, len(c.past_columns)
+            )
+        return out
 
     def static_inputs(
         self, keys: list[str], statics: pd.DataFrame | None = None
@@ -446,16 +538,20 @@ class GlobalForecaster(Forecaster):
         values: np.ndarray,
         start: pd.Timestamp | None = None,
         static: dict[str, str | float] | None = None,
+        covariates: np.ndarray | None = None,
     ) -> np.ndarray:
         """The ``horizon`` values after ``values`` (one series' per-period history, at
         least ``lookback`` long, on the original scale) of the series ``key``; ``start``
         is the first forecast period's date (needed with calendar features); ``static``
-        the series' static columns (by default its saved ones)."""
+        the series' static columns (by default its saved ones); ``covariates`` the
+        covariate columns over the window and the horizon, ``(1, lookback + horizon,
+        k)`` (see :meth:`Forecaster.forecast_covariates`)."""
         window = last_windows(values, [len(values)], self.config.window)
         starts = None if start is None else [start]
         table = None if static is None else pd.DataFrame([static], index=[key])
         inputs = self.static_inputs([key], table)
-        network = self.forecast_panel(window, [self.scaling(key, values)], starts, inputs)
+        scaling = [self.scaling(key, values)]
+        network = self.forecast_panel(window, scaling, starts, inputs, covariates)
         return self.combined(values, [len(values)], network)[0]
 
     def predict(  # type: ignore[override]
@@ -463,6 +559,7 @@ class GlobalForecaster(Forecaster):
         data: DataLike | None = None,
         ids: list[str] | None = None,
         horizon: int | None = None,
+        future: pd.DataFrame | str | os.PathLike[str] | None = None,
     ) -> pd.DataFrame:
         """Forecasts the ``horizon`` periods after the end of every series.
 
@@ -473,6 +570,9 @@ class GlobalForecaster(Forecaster):
             ids: forecast these series only.
             horizon: the first ``horizon`` periods of each series only, up to the trained
                 horizon; by default all of them.
+            future: with ``future_columns``, their values for the periods forecast: rows
+                (a DataFrame or a path) with the id, time and future columns, for every
+                series forecast.
 
         Returns:
             A long DataFrame: the id (named after ``id_column``), the period start
@@ -489,8 +589,10 @@ class GlobalForecaster(Forecaster):
         if data is not None:
             panel = self.prepare(data, ids)
             series, statics = panel.values(), panel.statics
+            history = _panel_covariates(panel)
         else:
             series = self.series_
+            history = getattr(self, "covariates_", None)
             if ids:
                 unknown = [key for key in ids if key not in series]
                 if unknown:
@@ -509,7 +611,8 @@ class GlobalForecaster(Forecaster):
         scalings = [self.scaling(key, s.to_numpy()) for key, s in usable.items()]
         starts = [future_index(s.index[-1], c.freq, 1)[0] for s in usable.values()]
         static = self.static_inputs(list(usable), statics)
-        forecasts = self.forecast_panel(windows, scalings, starts, static)
+        covariates = self._forecast_covariates(usable, history, future)
+        forecasts = self.forecast_panel(windows, scalings, starts, static, covariates)
         if self.combination_weight_:
             forecasts = np.concatenate(
                 [
@@ -531,6 +634,28 @@ class GlobalForecaster(Forecaster):
         ]
         forecasts = pd.concat([frame.iloc[:steps] for frame in frames], ignore_index=True)
         return self._as_given(forecasts, data)
+
+    def _forecast_covariates(
+        self,
+        series: dict[str, pd.Series],
+        history: dict[str, pd.DataFrame] | None,
+        future: pd.DataFrame | str | os.PathLike[str] | None,
+    ) -> np.ndarray | None:
+        """The covariates over each series' last window and its periods forecast, ``(n,
+        lookback + horizon, k)``: its history's, then ``future``'s future columns (see
+        :meth:`Forecaster.forecast_covariates`); ``None`` without covariate columns."""
+        c = self.config
+        if not c.covariate_aggs:
+            return None
+        ahead = _rows_by_id(future, c) if c.future_columns and future is not None else {}
+        rows = []
+        for key, s in series.items():
+            dates = future_index(s.index[-1], c.freq, c.horizon)
+            try:
+                rows.append(prediction.forecast_covariates(c, history[key], dates, ahead.get(key)))
+            except DataError as error:
+                raise DataError(f"{c.id_column} {key!r}: {error}") from None
+        return np.concatenate(rows)
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(  # type: ignore[override]
@@ -558,7 +683,7 @@ class GlobalForecaster(Forecaster):
                 f"{c.window} + test {test}); none of the {len(series)} series has that many."
             )
         self.last_evaluation_ = self._score_panel(
-            usable, {key: tests[key] for key in usable}, panel.statics
+            usable, {key: tests[key] for key in usable}, panel.statics, _panel_covariates(panel)
         )
         self.last_evaluation_["details"]["series_too_short"] = sorted(set(series) - set(usable))
         return self.last_evaluation_["metrics"]
@@ -568,9 +693,12 @@ class GlobalForecaster(Forecaster):
         series: dict[str, pd.Series],
         tests: dict[str, int],
         statics: pd.DataFrame | None = None,
+        covariates: dict[str, pd.DataFrame] | None = None,
     ) -> dict:
         def forecast(windows: np.ndarray, scalings: list, starts: list, keys: list) -> np.ndarray:
-            return self.forecast_panel(windows, scalings, starts, self.static_inputs(keys, statics))
+            static = self.static_inputs(keys, statics)
+            columns = self.window_covariates(keys, starts, covariates)
+            return self.forecast_panel(windows, scalings, starts, static, columns)
 
         return score_panel(
             self.config,
@@ -612,6 +740,18 @@ class GlobalForecaster(Forecaster):
             },
         }
 
+    def _covariate_state(self, keep: int) -> dict[str, Any] | None:
+        """The covariate columns' scaling and each series' last ``keep`` periods of them,
+        for ``preprocessing.json``; ``None`` without them."""
+        covariates = getattr(self, "covariates_", None)
+        if covariates is None:
+            return None
+        return {
+            "columns": list(self.config.covariate_aggs),
+            **self.covariate_scaling_.to_dict(),
+            "tails": {key: f.iloc[-keep:].to_numpy().tolist() for key, f in covariates.items()},
+        }
+
     _preprocessing_schema = run_files.GlobalForecastPreprocessing
 
     def _restore_scaling(self, pre: dict[str, Any]) -> None:
@@ -624,6 +764,18 @@ class GlobalForecaster(Forecaster):
             self.statics_ = pd.DataFrame.from_dict(
                 static["values"], orient="index", columns=static["columns"]
             )
+        state = pre.get("covariates")
+        self.covariate_scaling_ = None if state is None else CovariateScaling.from_dict(state)
+        if state is not None:
+            self.covariates_ = {
+                key: pd.DataFrame(
+                    rows,
+                    index=self.series_[key].index[-len(rows) :],
+                    columns=state["columns"],
+                    dtype="float64",
+                )
+                for key, rows in state["tails"].items()
+            }
 
     def _write_report(self, directory: Path, future: pd.DataFrame) -> None:
         self.metrics_frame().to_csv(directory / "metrics_by_series.csv", index=False)
@@ -657,6 +809,21 @@ class GlobalForecaster(Forecaster):
                 run,
                 f"preprocessing.json: static.columns is {saved} but config.json names {expected}",
             )
+        covariates = pre.get("covariates")  # its columns checked as a single run's
+        if covariates is None:
+            return
+        for key, rows in covariates["tails"].items():
+            periods = len(pre["tails"].get(key, {}).get("values", []))
+            if len(rows) > periods:
+                raise run_files.damaged(
+                    run,
+                    f"preprocessing.json: covariates.tails[{key!r}] has {len(rows)} periods "
+                    f"but tails[{key!r}] has {periods}",
+                )
+        if set(covariates["tails"]) != set(pre["tails"]):
+            raise run_files.damaged(
+                run, "preprocessing.json: covariates.tails and tails name different series"
+            )
 
     @classmethod
     def _check_run_config(cls, config: ForecastConfig, path: str | os.PathLike[str]) -> None:
@@ -672,6 +839,35 @@ def _fit_scaling(train: np.ndarray, kind: str) -> tuple[Scaler, float]:
     scaler = Scaler.fit(train, kind)
     epsilon = float(LEVEL_FLOOR * np.mean(np.abs(scaler.transform(train))) + 1e-8)
     return scaler, epsilon
+
+
+def _panel_covariates(panel: Panel) -> dict[str, pd.DataFrame] | None:
+    """Each series' covariate columns per period; ``None`` without them."""
+    if any(p.covariates is None for p in panel.series.values()):
+        return None
+    return {key: p.covariates for key, p in panel.series.items()}
+
+
+def _padded_rows(values: np.ndarray | None, periods: int) -> np.ndarray | None:
+    """``values`` ``(n, k)`` padded on the left to ``periods`` rows with its first row."""
+    if values is None or len(values) >= periods:
+        return values
+    return np.concatenate([np.repeat(values[:1], periods - len(values), axis=0), values])
+
+
+def _rows_by_id(
+    data: pd.DataFrame | str | os.PathLike[str], config: ForecastConfig
+) -> dict[str, pd.DataFrame]:
+    """The future rows (a DataFrame or a path) of each series, by id."""
+    c = config
+    columns = [c.id_column, c.time_column, *c.future_columns]
+    if isinstance(data, pd.DataFrame):
+        frame = time_index_as_column(data, c.time_column)
+        require_columns(frame, columns)
+    else:
+        frame = read_table(data, columns=columns)
+    ids = frame[c.id_column].astype("string").str.strip().to_numpy(dtype=object)
+    return dict(tuple(frame.groupby(ids, sort=False)))
 
 
 def _periods_ending(index: pd.DatetimeIndex, periods: int, freq: str) -> pd.DatetimeIndex:

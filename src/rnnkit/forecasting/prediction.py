@@ -72,6 +72,8 @@ def forecast_covariates(
         ahead = future_values(frame, c.time_column, aggs, c.freq, dates, c.time_format)
         ahead = ahead.to_numpy()
     rows = history.to_numpy()[-c.window :]
+    if len(rows) < c.window:  # a global model's short series, padded as its values are
+        rows = np.concatenate([np.repeat(rows[:1], c.window - len(rows), axis=0), rows])
     return np.concatenate([rows, np.concatenate([ahead, past], axis=1)])[None]
 
 

@@ -78,11 +78,16 @@ def write_evaluation(directory: Path, evaluation: dict[str, Any]) -> None:
     evaluation["predictions"].to_csv(directory / "test_predictions.csv", index=False)
 
 
-def no_future(time_column: str, quantiles: tuple[float, ...]) -> pd.DataFrame:
+def no_future(
+    time_column: str, quantiles: tuple[float, ...], id_column: str | None = None
+) -> pd.DataFrame:
     """The report's forecast of a model that reads future columns: none, since the
     periods after the data need their values, which the training data does not hold."""
     names = ["forecast", *(quantile_name(q) for q in quantiles)]
-    return pd.DataFrame({time_column: pd.DatetimeIndex([]), **{n: np.empty(0) for n in names}})
+    ids = {} if id_column is None else {id_column: pd.Series([], dtype=object)}
+    return pd.DataFrame(
+        {**ids, time_column: pd.DatetimeIndex([]), **{n: np.empty(0) for n in names}}
+    )
 
 
 def restore_intervals(run: Path, intervals: dict | None, horizon: int) -> Calibration | None:
@@ -118,7 +123,7 @@ def check_preprocessing(
             f"preprocessing.json: covariates.columns is {saved_columns} but config.json "
             f"names {columns}",
         )
-    if saved is not None and len(saved["tail"]) != len(pre["tail"]["values"]):
+    if saved is not None and "tail" in pre and len(saved["tail"]) != len(pre["tail"]["values"]):
         raise run_files.damaged(
             run,
             f"preprocessing.json: covariates.tail has {len(saved['tail'])} periods but "

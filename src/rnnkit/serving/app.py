@@ -133,10 +133,15 @@ def _history_series(points: list[HistoryPoint], forecaster: Any) -> pd.Series:
 
 
 def _covariates(
-    request: ForecastRequest | None, forecaster: Any, series: pd.Series, dates: pd.DatetimeIndex
+    request: ForecastRequest | None,
+    forecaster: Any,
+    series: pd.Series,
+    dates: pd.DatetimeIndex,
+    key: str | None = None,
 ) -> np.ndarray | None:
     """The covariates of the request's window and horizon (see
-    :meth:`Forecaster.forecast_covariates`), or a 422 naming what is missing."""
+    :meth:`Forecaster.forecast_covariates`), or a 422 naming what is missing; ``key``
+    the series of a global run."""
     c = forecaster.config
     columns = list(c.covariate_aggs)
     if not columns:
@@ -154,7 +159,7 @@ def _covariates(
             rows.append([point.covariates[k] for k in columns])
         history = pd.DataFrame(rows, index=series.index, columns=columns)
     else:
-        history = forecaster.covariates_
+        history = forecaster.covariates_ if key is None else forecaster.covariates_[key]
     future = None
     if c.future_columns:
         points = request.future if request is not None else None
@@ -393,7 +398,8 @@ def _forecast(
             raise HTTPException(
                 422, "static: this model reads no static columns (--static-columns); leave it out."
             )
-        values = forecaster.forecast_series(key, series.to_numpy(), dates[0], static)
+        covariates = _covariates(request, forecaster, series, dates, key)
+        values = forecaster.forecast_series(key, series.to_numpy(), dates[0], static, covariates)
         bands = forecaster.series_quantiles(key, series.to_numpy(), values)
     if not (np.all(np.isfinite(values)) and np.all(np.isfinite(bands))):
         raise HTTPException(
