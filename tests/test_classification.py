@@ -679,3 +679,10 @@ def test_split_prediction_is_left_to_keras_where_it_does_not_apply():
     assert plain._split_prediction() is None
     texts = make_texts(2, seed=6)["text"].tolist()
     np.testing.assert_allclose(plain.predict_proba(texts), _whole_model(plain, texts))
+
+
+def test_the_validation_part_is_one_batch_while_its_arrays_stay_small(fitted):
+    # One batch: the validation step compiles for one shape, not full and partial ones.
+    assert fitted._validation_batch_size((None, np.zeros(300))) == 300
+    assert fitted._validation_batch_size((None, np.zeros(10_000_000))) is None
+    assert fitted._validation_batch_size(object()) is None  # a streamed corpus

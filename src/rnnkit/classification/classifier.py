@@ -420,6 +420,22 @@ class TextClassifier(EstimatorParams):
         self.model_ = model
         return {**done, "used": True}
 
+    def _validation_batch_size(self, validation_part: Any) -> int | None:
+        """Every validation text in one batch, so that the validation step compiles for
+        one shape instead of two (full batches and the last, partial one), while its
+        largest array (the n-gram table's rows of every text, or the recurrent layer's
+        outputs) stays under :data:`ONE_BATCH_VALUES` numbers; ``None`` (the training
+        batch size) above that, and for a streamed corpus."""
+        if not isinstance(validation_part, tuple):
+            return None
+        rows = len(validation_part[1])
+        ngrams = getattr(self, "ngrams_", None)
+        per_text = max(
+            (ngrams.width + 1) * len(self.classes_) if ngrams is not None else 0,
+            self.sequence_length_ * max(self.config.embedding_dim, 2 * self.config.model.units),
+        )
+        return rows if 0 < rows * per_text <= ONE_BATCH_VALUES else None
+
     def _build_model(self, name: str | None = None):  # -> keras.Model
         c = self.config
         ngrams = getattr(self, "ngrams_", None)
@@ -472,6 +488,7 @@ class TextClassifier(EstimatorParams):
             train_part,
             validation_part,
             c.training,
+            validation_batch_size=self._validation_batch_size(validation_part),
             loss="sparse_categorical_crossentropy",
             sample=sample,
             default_learning_rate=float(ClassifierConfig().training.learning_rate),
@@ -687,6 +704,10 @@ class TextClassifier(EstimatorParams):
 
 
 _Part = tuple[list[str], np.ndarray]  # cleaned texts and their class ids
+
+#: The most numbers one array of the validation step may hold for the validation part to
+#: be evaluated in one batch (32M float32 numbers: 128 MB).
+ONE_BATCH_VALUES = 1 << 25
 
 
 def _arrays(part: tuple[Any, np.ndarray]) -> list[np.ndarray]:
