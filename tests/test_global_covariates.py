@@ -179,3 +179,15 @@ def test_serve_forecasts_a_series_of_a_global_run_with_its_future_columns(traine
         np.testing.assert_allclose(answer.json()["forecast"], expected, rtol=1e-5)
     answer = client.post("/models/stores/forecast", json={"id": "s1"})
     assert answer.status_code == 422 and "future has 0 periods" in answer.text
+
+
+def test_a_global_run_with_past_columns_only_forecasts_from_its_saved_periods(tmp_path):
+    rows = stores()
+    model = GlobalForecaster(**{**SETTINGS, "epochs": 2}, past_columns=["temp"]).fit(
+        rows, verbose=0
+    )
+    model.save(tmp_path / "run")
+    written = pd.read_csv(tmp_path / "run" / "forecast.csv")
+    assert written.groupby("store").size().to_dict() == {key: 7 for key in SIZES}
+    loaded = forecasting.load(tmp_path / "run")
+    np.testing.assert_allclose(loaded.predict()["forecast"], written["forecast"], rtol=1e-6)
