@@ -626,6 +626,7 @@ def test_an_ensemble_refit_predicts_the_mean_of_its_members_and_loads_the_same(
     texts = test["text"].tolist()
     inputs = clf._encode(clf.cleaner.clean_all(texts))
     mean = np.mean([m.predict(inputs, verbose=0) for m in members], axis=0)
+    assert clf._split_prediction() is None  # an ensemble predicts through Keras
     np.testing.assert_allclose(clf.predict_proba(texts), mean, rtol=1e-5, atol=1e-6)
     loaded = TextClassifier.load(clf.save(tmp_path / "run"))
     np.testing.assert_allclose(loaded.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)

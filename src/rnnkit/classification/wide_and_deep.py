@@ -102,9 +102,23 @@ def split_prediction(model: Any) -> SplitPrediction | None:
     if not isinstance(model, keras.Model):
         return None
     names = {layer.name for layer in model.layers}
-    if not {"recurrent_scores", "ngram_table"} <= names:  # no n-grams, or an ensemble
+    inputs = {t.name for t in model.inputs}
+    if not (SPLIT_LAYERS <= names and SPLIT_INPUTS == inputs):  # no n-grams, an ensemble
         return None
     return SplitPrediction(model)
+
+
+#: The layers and inputs :class:`SplitPrediction` reads (those of
+#: :func:`rnnkit.core.models.build_text_classifier` with n-gram features).
+SPLIT_LAYERS = {
+    "recurrent_scores",
+    "ngram_table",
+    "ngram_scores",
+    "ngram_scale",
+    "scores",
+    "probabilities",
+}
+SPLIT_INPUTS = {"tokens", "ngram_ids", "ngram_weights"}
 
 
 def _stateless(model: Any):
