@@ -191,3 +191,33 @@ def test_a_global_run_with_past_columns_only_forecasts_from_its_saved_periods(tm
     assert written.groupby("store").size().to_dict() == {key: 7 for key in SIZES}
     loaded = forecasting.load(tmp_path / "run")
     np.testing.assert_allclose(loaded.predict()["forecast"], written["forecast"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("freq", ["D", "W", "M"])
+def test_aggregating_every_series_at_once_equals_one_series_at_a_time(freq):
+    from rnnkit.data.covariates import aggregate_columns, aggregate_columns_by_id
+
+    rng = np.random.default_rng(1)
+    n = 600
+    rows = pd.DataFrame(
+        {
+            "store": rng.choice(["a", "b", "c"], n),
+            "t": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 200 * 24, n), "h"),
+            "price": rng.normal(10, 2, n),
+            "units": rng.poisson(3, n).astype(float),
+        }
+    )
+    rows.loc[rows.index[::7], "price"] = np.nan  # missing values, skipped
+    aggs = {"price": "mean", "units": "sum", "last_price": "last", "rows": "count"}
+    rows["last_price"], rows["rows"] = rows["price"], rows["units"]
+    rule = {"D": "D", "W": "W-MON", "M": "MS"}[freq]
+    indexes = {key: pd.date_range("2024-01-01", "2024-07-20", freq=rule) for key in ("a", "b", "c")}
+    together = aggregate_columns_by_id(rows, rows["store"].to_numpy(), "t", aggs, freq, indexes)
+    for key, index in indexes.items():
+        alone = aggregate_columns(rows[rows["store"] == key], "t", aggs, freq, index)
+        pd.testing.assert_frame_equal(together[key], alone)
+    empty = rows.assign(price=np.where(rows["store"] == "b", np.nan, rows["price"]))
+    with pytest.raises(DataError, match=r"store 'b': Column 'price' has no value"):
+        aggregate_columns_by_id(
+            empty, rows["store"].to_numpy(), "t", aggs, freq, indexes, id_column="store"
+        )

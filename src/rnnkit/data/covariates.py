@@ -47,18 +47,65 @@ def aggregate_columns(
     times = parse_times(frame, time_column, time_format)
     columns = {}
     for column, agg in aggs.items():
-        per_period = _per_period(frame, times, column, agg, freq).reindex(index)
-        if per_period.isna().all():
-            raise DataError(
-                f"Column '{column}' has no value in any of the {len(index)} periods from "
-                f"{index[0]} to {index[-1]}: give its values beside the target's."
-            )
-        if agg in ("sum", "count"):
-            per_period = per_period.fillna(0.0)
-        else:
-            per_period = per_period.interpolate(method="linear", limit_direction="both")
-        columns[column] = per_period.astype("float64").to_numpy()
+        per_period = _per_period(frame, times, column, agg, freq)
+        columns[column] = _filled(per_period.reindex(index), column, agg, index)
     return pd.DataFrame(columns, index=index)
+
+
+def aggregate_columns_by_id(
+    frame: pd.DataFrame,
+    ids: np.ndarray,
+    time_column: str,
+    aggs: dict[str, str],
+    freq: str,
+    indexes: dict[str, pd.DatetimeIndex],
+    time_format: str | None = None,
+    id_column: str = "id",
+) -> dict[str, pd.DataFrame]:
+    """:func:`aggregate_columns` for every series of a panel at once: ``ids`` holds each
+    row's series, ``indexes`` each series' period starts. The times are parsed and each
+    column aggregated once for every series (a thousand series in a fraction of the time
+    of one call each), then cut per series and filled as :func:`aggregate_columns` does.
+
+    Raises:
+        DataError: as :func:`aggregate_columns`, the series named (``id_column``).
+    """
+    times = parse_times(frame, time_column, time_format)
+    ids = np.asarray(ids, dtype=object)
+    per_column = {}
+    for column, agg in aggs.items():
+        values = _column_values(frame, column, agg)
+        kept = ~np.isnan(values)
+        rows = pd.Series(values[kept], index=pd.DatetimeIndex(times.to_numpy()[kept]))
+        grouped = rows.groupby(ids[kept], sort=False)
+        combined = combine(grouped.resample(PANDAS_RULES[freq], closed="left", label="left"), agg)
+        per_column[column] = {key: part.droplevel(0) for key, part in combined.groupby(level=0)}
+    out = {}
+    for key, index in indexes.items():
+        columns = {}
+        for column, agg in aggs.items():
+            per_period = per_column[column].get(key, pd.Series(dtype="float64"))
+            try:
+                columns[column] = _filled(per_period.reindex(index), column, agg, index)
+            except DataError as error:
+                raise DataError(f"{id_column} {key!r}: {error}") from None
+        out[key] = pd.DataFrame(columns, index=index)
+    return out
+
+
+def _filled(per_period: pd.Series, column: str, agg: str, index: pd.DatetimeIndex) -> np.ndarray:
+    """One column's values on the periods ``index``, its empty periods filled: zero after
+    ``sum`` and ``count``, linear interpolation otherwise."""
+    if per_period.isna().all():
+        raise DataError(
+            f"Column '{column}' has no value in any of the {len(index)} periods from "
+            f"{index[0]} to {index[-1]}: give its values beside the target's."
+        )
+    if agg in ("sum", "count"):
+        per_period = per_period.fillna(0.0)
+    else:
+        per_period = per_period.interpolate(method="linear", limit_direction="both")
+    return per_period.astype("float64").to_numpy()
 
 
 def future_values(
@@ -102,15 +149,22 @@ def _per_period(
     frame: pd.DataFrame, times: pd.Series, column: str, agg: str, freq: str
 ) -> pd.Series:
     """One column's rows aggregated per period (``NaN`` where a period has none)."""
+    rows = pd.Series(_column_values(frame, column, agg), index=times.to_numpy())
+    rows = rows[rows.notna()].sort_index(kind="stable")
+    return combine(rows.resample(PANDAS_RULES[freq], closed="left", label="left"), agg)
+
+
+def _column_values(frame: pd.DataFrame, column: str, agg: str) -> np.ndarray:
+    """Each row's value of a covariate column (``NaN`` where empty; 1 for every row
+    when it is counted)."""
     if frame[column].isna().all():
         raise DataError(
             f"Covariate column '{column}': every value is missing. Give its values, or "
             "leave it out of --future-columns and --past-columns."
         )
-    values = parse_numbers(frame, column) if agg != "count" else None
-    rows = pd.Series(1.0 if values is None else values.to_numpy(), index=times.to_numpy())
-    rows = rows[rows.notna()].sort_index(kind="stable")
-    return combine(rows.resample(PANDAS_RULES[freq], closed="left", label="left"), agg)
+    if agg == "count":
+        return np.ones(len(frame))
+    return parse_numbers(frame, column).to_numpy(dtype="float64")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,7 +21,7 @@ import pandas as pd
 from rnnkit.config import ForecastConfig
 from rnnkit.core import run_files
 from rnnkit.data.calendar_features import check_country
-from rnnkit.data.covariates import CovariateScaling, aggregate_columns, covariate_windows
+from rnnkit.data.covariates import CovariateScaling, aggregate_columns_by_id, covariate_windows
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
 from rnnkit.data.scaling import Scaler
 from rnnkit.data.static_covariates import StaticEncoding, static_table
@@ -130,22 +130,20 @@ class GlobalForecaster(Forecaster):
         from its rows of ``frame`` on the series' own periods."""
         c = self.config
         require_columns(frame, list(c.covariate_aggs))
-        ids = frame[c.id_column].astype("string").str.strip().to_numpy(dtype=object)
-        rows = dict(tuple(frame.groupby(ids, sort=False)))
-        series = {}
-        for key, prepared in panel.series.items():
-            try:
-                covariates = aggregate_columns(
-                    rows[key],
-                    c.time_column,
-                    c.covariate_aggs,
-                    c.freq,
-                    prepared.values.index,
-                    c.time_format,
-                )
-            except DataError as error:
-                raise DataError(f"{c.id_column} {key!r}: {error}") from None
-            series[key] = dataclasses.replace(prepared, covariates=covariates)
+        covariates = aggregate_columns_by_id(
+            frame,
+            frame[c.id_column].astype("string").str.strip().to_numpy(dtype=object),
+            c.time_column,
+            c.covariate_aggs,
+            c.freq,
+            {key: prepared.values.index for key, prepared in panel.series.items()},
+            c.time_format,
+            c.id_column,
+        )
+        series = {
+            key: dataclasses.replace(prepared, covariates=covariates[key])
+            for key, prepared in panel.series.items()
+        }
         return dataclasses.replace(panel, series=series)
 
     # ----------------------------------------------------------------- training
