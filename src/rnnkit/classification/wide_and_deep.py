@@ -16,6 +16,7 @@ import numpy as np
 from rnnkit.config import ClassifierConfig
 from rnnkit.core import models
 from rnnkit.data import text as text_prep
+from rnnkit.data.array_batches import bucket, padded
 from rnnkit.data.ngrams import NgramFeatures
 
 #: Temperatures tried on the linear SVM's scores to turn them into probabilities.
@@ -84,9 +85,9 @@ class SplitPrediction:
     def _chunk(self, tokenizer: Any, ngrams: NgramFeatures, cleaned: list[str]) -> np.ndarray:
         deep, wide = self._calls
         rows = len(cleaned)
-        size = 1 << max(rows - 1, 0).bit_length()
-        recurrent = deep(*_state(self.deep), _padded(text_prep.encode(tokenizer, cleaned), size))
-        ids, weights = (_padded(a, size) for a in ngrams.transform(cleaned))  # while it runs
+        size = bucket(rows)
+        recurrent = deep(*_state(self.deep), padded(text_prep.encode(tokenizer, cleaned), size))
+        ids, weights = (padded(a, size) for a in ngrams.transform(cleaned))  # while it runs
         outputs = wide(*_state(self.wide), [ids, weights, recurrent])
         return np.asarray(outputs, dtype="float32")[:rows]
 
@@ -135,13 +136,6 @@ def _state(model: Any) -> tuple[list, list]:
         [v.value for v in model.trainable_variables],
         [v.value for v in model.non_trainable_variables],
     )
-
-
-def _padded(array: np.ndarray, size: int) -> np.ndarray:
-    """``array`` with zero rows appended up to ``size`` rows."""
-    if len(array) == size:
-        return array
-    return np.concatenate([array, np.zeros((size - len(array), *array.shape[1:]), array.dtype)])
 
 
 def linear_svm(

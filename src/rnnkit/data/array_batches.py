@@ -18,6 +18,25 @@ import keras
 import numpy as np
 
 
+def bucket(rows: int, smallest: int = 1) -> int:
+    """The rows a batch of ``rows`` is padded to for prediction: the next power of two,
+    at least ``smallest``, so that a model compiles a handful of shapes however many rows
+    come.
+
+    Example:
+        >>> bucket(5), bucket(32), bucket(3, smallest=16)
+        (8, 32, 16)
+    """
+    return max(smallest, 1 << max(rows - 1, 0).bit_length())
+
+
+def padded(array: np.ndarray, rows: int) -> np.ndarray:
+    """``array`` with rows of zeros (of its dtype) appended up to ``rows`` rows."""
+    if len(array) >= rows:
+        return array
+    return np.concatenate([array, np.zeros((rows - len(array), *array.shape[1:]), array.dtype)])
+
+
 def class_weights(targets: np.ndarray, class_weight: dict[int, float]) -> np.ndarray:
     """The weight of each row's class ``(rows,)``; targets are class ids ``(rows,)``, or
     ``(rows, members)`` repeated over an ensemble's members.

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.config import ForecastConfig
-from rnnkit.data.covariates import covariate_windows, future_values
+from rnnkit.data.array_batches import bucket, padded
+from rnnkit.data.covariates import covariate_windows, future_values, left_padded
 from rnnkit.data.reading import read_table, require_columns
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.forecasting.series_data import indexed_by_time, time_index_as_column
@@ -30,9 +31,7 @@ def padded_output(model: Any, inputs: np.ndarray) -> np.ndarray:
     # predict_on_batch runs one compiled (jitted) function: no per-call dataset overhead.
     batch = np.asarray(inputs, dtype="float32")
     rows = len(batch)
-    size = max(SMALLEST_BUCKET, 1 << max(rows - 1, 0).bit_length())
-    if size != rows:
-        batch = np.concatenate([batch, np.zeros((size - rows, *batch.shape[1:]), "float32")])
+    batch = padded(batch, bucket(rows, SMALLEST_BUCKET))
     return np.asarray(model.predict_on_batch(batch))[:rows]
 
 
@@ -71,9 +70,8 @@ def forecast_covariates(
         require_columns(frame, [c.time_column, *aggs])
         ahead = future_values(frame, c.time_column, aggs, c.freq, dates, c.time_format)
         ahead = ahead.to_numpy()
-    rows = history.to_numpy()[-c.window :]
-    if len(rows) < c.window:  # a global model's short series, padded as its values are
-        rows = np.concatenate([np.repeat(rows[:1], c.window - len(rows), axis=0), rows])
+    # A global model's short series is padded with its first period, as its values are.
+    rows = left_padded(history.to_numpy()[-c.window :], c.window)
     return np.concatenate([rows, np.concatenate([ahead, past], axis=1)])[None]
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.data.array_batches import bucket, padded
+
 # Largest batch compiled as one shape; bigger batches are split into chunks of this size.
 LARGEST_BUCKET = 256
 
@@ -54,12 +56,7 @@ class CompiledModel:
         if self._function is None:
             return np.asarray(self.model.predict_on_batch(arrays if several else arrays[0]))
         rows = len(arrays[0])
-        size = 1 << max(rows - 1, 0).bit_length()
-        if size != rows:
-            arrays = [
-                np.concatenate([a, np.zeros((size - rows, *a.shape[1:]), dtype=a.dtype)])
-                for a in arrays
-            ]
+        arrays = [padded(a, bucket(rows)) for a in arrays]
         outputs = self._function(
             self._trainable, self._non_trainable, arrays if several else arrays[0]
         )
