@@ -198,6 +198,19 @@ class CovariateScaling:
         return cls(tuple(data["mean"]), tuple(data["std"]))
 
 
+def left_padded(values: np.ndarray | None, periods: int) -> np.ndarray | None:
+    """``values`` ``(n, k)`` padded on the left to ``periods`` rows with its first row:
+    the covariates of a series padded with its first value (a global model's short one).
+
+    Example:
+        >>> left_padded(np.array([[1.0], [2.0]]), 4).ravel().tolist()
+        [1.0, 1.0, 1.0, 2.0]
+    """
+    if values is None or len(values) >= periods:
+        return values
+    return np.concatenate([np.repeat(values[:1], periods - len(values), axis=0), values])
+
+
 def covariate_windows(
     values: np.ndarray, positions: np.ndarray, lookback: int, horizon: int, past: int
 ) -> np.ndarray:

@@ -21,7 +21,12 @@ import pandas as pd
 from rnnkit.config import ForecastConfig
 from rnnkit.core import run_files
 from rnnkit.data.calendar_features import check_country
-from rnnkit.data.covariates import CovariateScaling, aggregate_columns_by_id, covariate_windows
+from rnnkit.data.covariates import (
+    CovariateScaling,
+    aggregate_columns_by_id,
+    covariate_windows,
+    left_padded,
+)
 from rnnkit.data.reading import PARQUET_SUFFIXES, read_table, require_columns
 from rnnkit.data.scaling import Scaler
 from rnnkit.data.static_covariates import StaticEncoding, static_table
@@ -195,7 +200,7 @@ class GlobalForecaster(Forecaster):
                 # on the left with its first value, so every series is trained on.
                 padded[key] = needed - len(values)
                 values = np.concatenate([np.full(needed - len(values), values[0]), values])
-                covariates = _padded_rows(covariates, len(values))
+                covariates = left_padded(covariates, len(values))
             index = _periods_ending(prepared.values.index, len(values), c.freq)
             kept[key] = (values, index, covariates)
         self._fit_covariate_scaling(kept)
@@ -479,7 +484,7 @@ class GlobalForecaster(Forecaster):
             values = frame.to_numpy()
             pad = max(0, c.window - int(positions.min()))
             if pad:
-                values = _padded_rows(values, len(values) + pad)
+                values = left_padded(values, len(values) + pad)
                 positions = positions + pad
             out[where] = covariate_windows(
                 values, positions, c.window, c.horizon, len(c.past_columns)
@@ -844,13 +849,6 @@ def _panel_covariates(panel: Panel) -> dict[str, pd.DataFrame] | None:
     if any(p.covariates is None for p in panel.series.values()):
         return None
     return {key: p.covariates for key, p in panel.series.items()}
-
-
-def _padded_rows(values: np.ndarray | None, periods: int) -> np.ndarray | None:
-    """``values`` ``(n, k)`` padded on the left to ``periods`` rows with its first row."""
-    if values is None or len(values) >= periods:
-        return values
-    return np.concatenate([np.repeat(values[:1], periods - len(values), axis=0), values])
 
 
 def _rows_by_id(
