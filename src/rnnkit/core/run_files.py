@@ -59,41 +59,43 @@ class TailState(RunFile):
         return self
 
 
-class CovariateState(RunFile):
-    """The covariate columns: their standardisation and their last periods."""
+class CovariateScalingState(RunFile):
+    """The covariate columns and their standardisation."""
 
     columns: list[str]
     mean: list[Finite]
     std: list[Positive]
-    tail: list[list[Finite]]
 
     @model_validator(mode="after")
-    def _one_value_per_column(self) -> CovariateState:
+    def _one_scaling_per_column(self) -> CovariateScalingState:
         k = len(self.columns)
         if len(self.mean) != k or len(self.std) != k:
             raise ValueError(
                 f"has {k} 'columns' but {len(self.mean)} 'mean', {len(self.std)} 'std'"
             )
-        if any(len(row) != k for row in self.tail):
-            raise ValueError(f"'tail' rows must hold one value per column ({k})")
         return self
 
 
-class GlobalCovariateState(RunFile):
+class CovariateState(CovariateScalingState):
+    """The covariate columns: their standardisation and their last periods."""
+
+    tail: list[list[Finite]]
+
+    @model_validator(mode="after")
+    def _one_value_per_column(self) -> CovariateState:
+        if any(len(row) != len(self.columns) for row in self.tail):
+            raise ValueError(f"'tail' rows must hold one value per column ({len(self.columns)})")
+        return self
+
+
+class GlobalCovariateState(CovariateScalingState):
     """A global model's covariate columns: one standardisation, each series' last periods."""
 
-    columns: list[str]
-    mean: list[Finite]
-    std: list[Positive]
     tails: dict[str, list[list[Finite]]]
 
     @model_validator(mode="after")
     def _one_value_per_column(self) -> GlobalCovariateState:
         k = len(self.columns)
-        if len(self.mean) != k or len(self.std) != k:
-            raise ValueError(
-                f"has {k} 'columns' but {len(self.mean)} 'mean', {len(self.std)} 'std'"
-            )
         for key, rows in self.tails.items():
             if not rows or any(len(row) != k for row in rows):
                 raise ValueError(
