@@ -128,6 +128,39 @@ def probe(case: suite.Case, series, seed: int, windows: int, dense_origins: int 
     }
 
 
+def coverage_summary(rows: list[dict], variant: str) -> dict:
+    """Over series (each the median of its seeds): the geometric-mean pinball loss, the
+    median coverage of the 80 % interval and how many series have it in 75-85 % (also
+    per half) and in 70-90 %; printed on one line."""
+    per_series: dict[str, list[dict]] = {}
+    for row in rows:
+        per_series.setdefault(row["series"], []).append(row["scores"][variant])
+    coverages = {
+        name: statistics.median(s["coverage_80"] for s in runs) for name, runs in per_series.items()
+    }
+    pinballs = [statistics.median(s["pinball"] for s in runs) for runs in per_series.values()]
+    groups = {row["series"]: row["group"] for row in rows}
+    summary = {
+        "geometric_mean_pinball": bench.geometric_mean(pinballs),
+        "median_coverage_80": statistics.median(coverages.values()),
+        "series_with_coverage_75_to_85": sum(0.75 <= x <= 0.85 for x in coverages.values()),
+        "series_with_coverage_70_to_90": sum(0.70 <= x <= 0.90 for x in coverages.values()),
+        "by_group_75_to_85": {
+            g: sum(0.75 <= c <= 0.85 for name, c in coverages.items() if groups[name] == g)
+            for g in ("tuning", "confirmation")
+        },
+        "series": len(coverages),
+    }
+    n = len(coverages)
+    print(
+        f"{variant:9s} geo-mean pinball {summary['geometric_mean_pinball']:.4f}  median "
+        f"coverage {summary['median_coverage_80'] * 100:.0f}%  in 75-85% "
+        f"{summary['series_with_coverage_75_to_85']}/{n} {summary['by_group_75_to_85']}  "
+        f"in 70-90% {summary['series_with_coverage_70_to_90']}/{n}"
+    )
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -164,28 +197,7 @@ def main() -> None:
                 f"{case.name:16s} s{seed} w={row['weight']} r={row['ratio']:.3f} {cells}",
                 flush=True,
             )
-    summary = {}
-    for v in VARIANTS:
-        per_series = {}
-        for row in rows:
-            per_series.setdefault(row["series"], []).append(row["scores"][v])
-        coverages = [
-            statistics.median(s["coverage_80"] for s in runs) for runs in per_series.values()
-        ]
-        pinballs = [statistics.median(s["pinball"] for s in runs) for runs in per_series.values()]
-        summary[v] = {
-            "geometric_mean_pinball": bench.geometric_mean(pinballs),
-            "median_coverage_80": statistics.median(coverages),
-            "series_with_coverage_75_to_85": sum(0.75 <= x <= 0.85 for x in coverages),
-            "series_with_coverage_70_to_90": sum(0.70 <= x <= 0.90 for x in coverages),
-            "series": len(coverages),
-        }
-        print(
-            f"{v:8s} geo-mean pinball {summary[v]['geometric_mean_pinball']:.4f}  median coverage "
-            f"{summary[v]['median_coverage_80'] * 100:.0f}%  in 75-85% "
-            f"{summary[v]['series_with_coverage_75_to_85']}/{len(coverages)}  in 70-90% "
-            f"{summary[v]['series_with_coverage_70_to_90']}/{len(coverages)}"
-        )
+    summary = {v: coverage_summary(rows, v) for v in VARIANTS}
     out = RESULTS / "interval_calibration.json"
     out.write_text(json.dumps({"seeds": args.seeds, "rows": rows, "summary": summary}, indent=1))
     print(f"wrote {out}")

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import warnings
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_forecast_suite as bench  # noqa: E402
 import forecast_suite as suite  # noqa: E402
+from interval_calibration_probe import _bands, coverage_summary  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "interval_quantile_rule.json"
 RULES = ("conformal", "weibull")
@@ -83,13 +83,10 @@ def probe(case: suite.Case, series, seed: int) -> dict:
         "weibull": weibull_calibration(residuals, quantiles),
     }
     origins = case.origin_positions(len(series))
-    columns = [f"q{q:g}" for q in bench.INTERVAL_QUANTILES]
-    scores = {}
-    for rule, calibration in calibrations.items():
-        forecaster.calibration_ = calibration
-        frames = [forecaster.predict(series.iloc[:o]) for o in origins]
-        bands = np.stack([frame[columns].to_numpy().T for frame in frames])
-        scores[rule] = bench.interval_scores(case, series, bands)
+    scores = {
+        rule: bench.interval_scores(case, series, _bands(forecaster, series, origins, calibration))
+        for rule, calibration in calibrations.items()
+    }
     return {
         "series": case.name,
         "group": case.group,
@@ -121,36 +118,7 @@ def main() -> None:
                 for r in RULES
             )
             print(f"{case.name:16s} s{seed} n={row['validation_windows']:4d} {cells}", flush=True)
-    summary = {}
-    for rule in RULES:
-        per_series: dict[str, list[dict]] = {}
-        for row in rows:
-            per_series.setdefault(row["series"], []).append(row["scores"][rule])
-        coverages = [
-            statistics.median(s["coverage_80"] for s in runs) for runs in per_series.values()
-        ]
-        pinballs = [statistics.median(s["pinball"] for s in runs) for runs in per_series.values()]
-        groups = {row["series"]: row["group"] for row in rows}
-        summary[rule] = {
-            "geometric_mean_pinball": bench.geometric_mean(pinballs),
-            "median_coverage_80": statistics.median(coverages),
-            "series_with_coverage_75_to_85": sum(0.75 <= x <= 0.85 for x in coverages),
-            "series_with_coverage_70_to_90": sum(0.70 <= x <= 0.90 for x in coverages),
-            "by_group_75_to_85": {
-                g: sum(
-                    0.75 <= c <= 0.85 for name, c in zip(per_series, coverages) if groups[name] == g
-                )
-                for g in ("tuning", "confirmation")
-            },
-            "series": len(coverages),
-        }
-        print(
-            f"{rule:9s} geo-mean pinball {summary[rule]['geometric_mean_pinball']:.4f}  median "
-            f"coverage {summary[rule]['median_coverage_80'] * 100:.0f}%  in 75-85% "
-            f"{summary[rule]['series_with_coverage_75_to_85']}/{len(coverages)} "
-            f"{summary[rule]['by_group_75_to_85']}  in 70-90% "
-            f"{summary[rule]['series_with_coverage_70_to_90']}/{len(coverages)}"
-        )
+    summary = {rule: coverage_summary(rows, rule) for rule in RULES}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(
         json.dumps({"seeds": args.seeds, "rows": rows, "summary": summary}, indent=1)
