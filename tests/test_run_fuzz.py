@@ -98,3 +98,14 @@ def test_a_mutated_run_file_is_refused_or_loads_never_a_traceback(
         _use(job, run)
     except RnnkitError:
         pass
+
+
+def test_a_tokenizer_without_its_unknown_token_is_refused_on_load(saved, tmp_path):
+    # Found by the fuzzer above: an emptied vocabulary loaded, then failed to encode.
+    run = tmp_path / "classify"
+    shutil.copytree(saved / "classify", run)
+    content = json.loads((run / "tokenizer.json").read_text())
+    content["model"]["vocab"] = {}
+    (run / "tokenizer.json").write_text(json.dumps(content))
+    with pytest.raises(RnnkitError, match="lacks its unknown token"):
+        TextClassifier.load(run)

@@ -215,6 +215,12 @@ def check_run_agrees(run: Path, model: Any, tokenizer: Any, pre: dict[str, Any])
             f"tokenizer.json pads to {padding} and truncates to {truncation} tokens but "
             f"preprocessing.json's sequence_length is {length}",
         )
+    unknown = getattr(tokenizer.model, "unk_token", None)
+    if unknown and tokenizer.model.token_to_id(unknown) is None:
+        # Every word outside the vocabulary becomes this token: without it, encoding fails.
+        raise run_files.damaged(
+            run, f"tokenizer.json's vocabulary lacks its unknown token {unknown!r}"
+        )
     tokens = tokenizer.get_vocab_size()
     rows = [layer.input_dim for layer in model.layers if layer.name == "embedding"]
     if rows and tokens > rows[0]:
