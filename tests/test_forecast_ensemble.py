@@ -10,6 +10,7 @@ from rnnkit import ConfigError, Forecaster
 from rnnkit.config import ForecastConfig, ModelConfig
 from rnnkit.core.models import build_ensemble_forecaster, member_lookbacks
 from rnnkit.data.scaling import THETA_SMOOTHING, base_forecast
+from rnnkit.forecasting.prediction import members_average, predict_batch
 
 ENSEMBLE = {**TINY, "ensemble_size": 3, "base": "auto", "linear": True, "loss": "mae"}
 
@@ -41,6 +42,30 @@ def test_untrained_ensemble_outputs_zero_corrections_for_every_member():
     output = model.predict_on_batch(np.random.default_rng(0).normal(size=(5, 12, 1)))
     assert output.shape == (5, 3, 4)
     assert np.all(output == 0)
+
+
+def test_the_members_average_drops_the_lowest_and_the_highest_member():
+    members = np.array([[[1.0, 0.0], [2.0, 0.0], [4.0, 3.0], [9.0, 6.0], [-50.0, 9.0]]])
+    assert members_average(members).tolist() == [[7 / 3, 3.0]]
+    # One member astray moves it no further than the others' range.
+    astray = members.copy()
+    astray[0, 4, 0] = 1e6
+    assert members_average(astray)[0, 0] == pytest.approx(5.0)
+    # Three or four members: their median; one or two: their mean.
+    assert members_average(members[:, :3]).tolist() == [[2.0, 0.0]]
+    assert members_average(members[:, :4]).tolist() == [[3.0, 1.5]]
+    assert members_average(members[:, :2]).tolist() == [[1.5, 0.0]]
+
+
+def test_an_ensembles_forecast_is_its_members_average():
+    class Members:
+        def predict_on_batch(self, inputs):
+            rows = len(inputs)
+            return np.tile(np.array([[[0.0], [1.0], [2.0], [30.0], [4.0]]]), (rows, 1, 1))
+
+    forecast = predict_batch(Members(), np.zeros((3, 6)))
+    assert forecast.shape == (3, 1)
+    assert np.all(forecast == pytest.approx(7 / 3))
 
 
 def test_automatic_lookback_follows_horizon_and_season():

@@ -270,7 +270,8 @@ class ForecastConfig(_Config):
             training, the validation windows choose the whole correction, half of it
             (the average of network and base) or none.
         ensemble_size: members trained together in one model (independent losses,
-            different initial weights and lookbacks); the forecast is their median.
+            different initial weights and lookbacks); the forecast is their mean without the
+            lowest and the highest member (their median for three or four).
         linear: add a linear map of the window to each member's output, beside the
             recurrent layers (what a linear autoregression already knows).
         combine_with: a statistical model (statsforecast's ``auto_ets``, ``auto_theta``

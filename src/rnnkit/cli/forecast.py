@@ -135,7 +135,11 @@ Base = Annotated[
 EnsembleSize = Annotated[
     int,
     typer.Option(
-        help="Networks trained together; the forecast is their median.", rich_help_panel=MODEL
+        help=(
+            "Networks trained together; the forecast is their mean without the lowest "
+            "and the highest."
+        ),
+        rich_help_panel=MODEL,
     ),
 ]
 CombineWith = Annotated[

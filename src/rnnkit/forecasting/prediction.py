@@ -36,10 +36,28 @@ def padded_output(model: Any, inputs: np.ndarray) -> np.ndarray:
 
 
 def predict_batch(model: Any, inputs: np.ndarray) -> np.ndarray:
-    """The network's forecast of a batch of inputs; an ensemble's is its members' median."""
+    """The network's forecast of a batch of inputs; an ensemble's is its members'
+    trimmed mean (see :func:`members_average`)."""
     output = np.asarray(padded_output(model, inputs), dtype="float64")
-    # An ensemble gives one row per member: the forecast is their median.
-    return np.median(output, axis=1) if output.ndim == 3 else output
+    # An ensemble gives one row per member.
+    return members_average(output) if output.ndim == 3 else output
+
+
+def members_average(output: np.ndarray) -> np.ndarray:
+    """An ensemble's forecast from its members' ``(n, members, horizon)``: at each step,
+    the mean of the members without the lowest and the highest one (the median of three
+    or four; the mean of one or two). One member that went astray moves it no more than
+    it moves a median, and averaging the middle members steadies it across seeds: on the
+    forecasting suite the seed spread of CO2 fell from 11 % to 7 % of the median, the
+    geometric-mean MASE level (``benchmarks/member_average.py``).
+
+    Example:
+        >>> members_average(np.array([[[1.0], [2.0], [4.0], [9.0], [100.0]]])).tolist()
+        [[5.0]]
+    """
+    if output.shape[1] <= 2:
+        return output.mean(axis=1)
+    return np.sort(output, axis=1)[:, 1:-1].mean(axis=1)
 
 
 def forecast_covariates(
