@@ -16,7 +16,7 @@ Overall MASE is the mean of the per-series MASE; "wins" counts the series on whi
 method beats seasonal naive. Seeds repeat the neural models; medians are reported.
 
 Usage:
-    .venv/bin/python benchmarks/bench_global.py [--seeds 3] [--epochs 100]
+    .venv/bin/python benchmarks/bench_global.py [--seeds 3] [--epochs 100] [--tag _NAME]
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--test-size", type=int, default=28)
     parser.add_argument("--skip-local", action="store_true")
+    parser.add_argument("--tag", default="", help="appended to the results file's name")
     parser.add_argument(
         "--set",
         action="append",
@@ -163,8 +164,9 @@ def main() -> None:
     print("  ".join(f"{r['method'][:8]:>8}" for r in table), " series")
     for key in keys:
         print("  ".join(f"{r['by_series'][key]:>8.3f}" for r in table), "", key[:60])
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
+    out = RESULTS.with_name(f"{RESULTS.stem}{args.tag}.json")
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
         json.dumps(
             {
                 "config": {k: v for k, v in config.items()},
@@ -177,7 +179,7 @@ def main() -> None:
         )
         + "\n"
     )
-    print(f"wrote {RESULTS}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
