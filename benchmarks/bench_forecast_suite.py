@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import sys
@@ -221,10 +220,12 @@ def interval_report(rows: list[dict], variant: str) -> tuple[str, dict]:
     for m in methods:
         coverages = [row["intervals"][m]["coverage_80"] for row in rows]
         summary[m] = {
-            "geometric_mean_pinball": geometric_mean([r["intervals"][m]["pinball"] for r in rows]),
+            "geometric_mean_pinball": suite.geometric_mean(
+                [r["intervals"][m]["pinball"] for r in rows]
+            ),
             "median_coverage_80": statistics.median(coverages),
             "series_with_coverage_75_to_85": sum(0.75 <= c <= 0.85 for c in coverages),
-            "geometric_mean_width_80": geometric_mean(
+            "geometric_mean_width_80": suite.geometric_mean(
                 [r["intervals"][m]["width_80"] for r in rows]
             ),
         }
@@ -240,10 +241,6 @@ def interval_report(rows: list[dict], variant: str) -> tuple[str, dict]:
         # Under each method's block of 35 characters, beside its pinball column.
         lines.append(f"{label:25s} " + " ".join(f"{cell(m):>34s} " for m in methods))
     return "\n".join(lines), summary
-
-
-def geometric_mean(values: list[float]) -> float:
-    return float(math.exp(statistics.fmean(math.log(max(v, 1e-12)) for v in values)))
 
 
 def main() -> None:
@@ -343,7 +340,7 @@ def main() -> None:
             for row in rows
         )
         summary[m] = {
-            "geometric_mean_mase": geometric_mean(values),
+            "geometric_mean_mase": suite.geometric_mean(values),
             "wins": wins,
             "beats_naive_and_seasonal_naive": beats_simple,
             "max_seed_spread": max((row[m].get("spread", 0.0) for row in rows), default=0.0),

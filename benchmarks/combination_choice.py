@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import statistics
 import sys
 from pathlib import Path
 
@@ -92,10 +90,6 @@ def tourism_rows(panel: str, seed: int) -> dict:
     }
 
 
-def geometric_mean(values: list[float]) -> float:
-    return math.exp(statistics.fmean(math.log(v) for v in values))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", choices=("suite", "tourism"))
@@ -104,6 +98,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("KERAS_BACKEND", "jax")
     if args.data == "suite":
+        from forecast_suite import geometric_mean
+
         rows = suite_rows(args.seed)
         header = ("series", "group", "ratio", "weight", "network", "mean")
         print("{:16s} {:13s} {:>6s} {:>6s} {:>8s} {:>8s}".format(*header))

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import sys
@@ -48,7 +47,6 @@ def run(case, series, seed: int) -> dict:
 
     captured: dict = {}
     original_weigh = Forecaster._weigh_correction
-    original_choose = Forecaster._choose_combination
 
     def record_losses(self, x_val, y_val, loss):
         loss_function = keras.losses.get(loss)
@@ -58,17 +56,11 @@ def run(case, series, seed: int) -> dict:
         }
         return 1.0  # keep the trained correction; the weights are applied below
 
-    def keep_data(self, data_):
-        captured["data"] = data_
-        return original_choose(self, data_)
-
     Forecaster._weigh_correction = record_losses
-    Forecaster._choose_combination = keep_data
     try:
-        forecaster = suite.train(case, series, seed)
+        forecaster, data_ = suite.train_keeping_data(case, series, seed)
     finally:
         Forecaster._weigh_correction = original_weigh
-        Forecaster._choose_combination = original_choose
     if forecaster.base_ == "none":
         raise SystemExit(f"{case.name}: no base forecast, nothing to weigh")
     outputs = [
@@ -80,7 +72,7 @@ def run(case, series, seed: int) -> dict:
     for w in WEIGHTS:
         for layer, weights in zip(outputs, trained):
             layer.set_weights([w * v for v in weights])
-        chosen = forecaster._choose_combination(captured["data"])
+        chosen = forecaster._choose_combination(data_)
         forecaster.combination_ = chosen
         out["combination"][str(w)] = (chosen or {}).get("weight", 0.0)
         forecasts = np.stack(
@@ -107,10 +99,6 @@ def half_unless(losses: dict, tolerance: float) -> str:
     return "0.5"
 
 
-def geometric_mean(values: list[float]) -> float:
-    return math.exp(statistics.fmean(math.log(v) for v in values))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -118,9 +106,7 @@ def main() -> None:
     parser.add_argument("--output", default=str(RESULTS / "correction_choice.json"))
     args = parser.parse_args()
     rows = []
-    for case in suite.CASES:
-        if args.only and case.name not in args.only:
-            continue
+    for case in suite.selected(args.only):
         series = case.load()
         for seed in args.seeds:
             row = {"series": case.name, "group": case.group, "seed": seed}
@@ -147,7 +133,7 @@ def main() -> None:
                 if group and row["group"] != group:
                     continue
                 per_series.setdefault(row["series"], []).append(row["test"][pick(row["losses"])])
-            table[rule][group or "all"] = geometric_mean(
+            table[rule][group or "all"] = suite.geometric_mean(
                 [statistics.median(v) for v in per_series.values()]
             )
     print(f"\n{'rule':22s} {'tuning':>8s} {'confirm':>8s} {'all':>8s}   (geometric-mean MASE)")

@@ -17,6 +17,8 @@ Install the benchmark extras with
 from __future__ import annotations
 
 import dataclasses
+import math
+import statistics
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,6 +64,37 @@ def train(case: Case, series: pd.Series, seed: int, **params):
         **params,
     )
     return forecaster.fit(series.iloc[: first + case.horizon], verbose=0)
+
+
+def train_keeping_data(case: Case, series: pd.Series, seed: int, **params):
+    """:func:`train`, also returning the fit's prepared data (the ``data_`` its
+    ``_choose_combination`` receives: the series, its split and windows), for probes that
+    score other choices on the same trained network."""
+    from rnnkit import Forecaster
+
+    captured: dict = {}
+    original = Forecaster._choose_combination
+
+    def keep_data(self, data_):
+        captured["data"] = data_
+        return original(self, data_)
+
+    Forecaster._choose_combination = keep_data
+    try:
+        forecaster = train(case, series, seed, **params)
+    finally:
+        Forecaster._choose_combination = original
+    return forecaster, captured["data"]
+
+
+def selected(only: list[str] | None = None) -> list[Case]:
+    """The suite's cases, or those named in ``only``."""
+    return [c for c in CASES if not only or c.name in only]
+
+
+def geometric_mean(values) -> float:
+    """The geometric mean (values at or below zero count as 1e-12)."""
+    return float(math.exp(statistics.fmean(math.log(max(v, 1e-12)) for v in values)))
 
 
 def _series(index, values, name: str) -> pd.Series:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import sys
@@ -44,22 +43,10 @@ AVERAGES = {
 
 
 def run(case, series, seed: int) -> dict[str, float]:
-    from rnnkit import Forecaster
     from rnnkit.forecasting import prediction
 
-    captured: dict = {}
-    original_choose = Forecaster._choose_combination
     original_batch = prediction.predict_batch
-
-    def keep_data(self, data_):
-        captured["data"] = data_
-        return original_choose(self, data_)
-
-    Forecaster._choose_combination = keep_data
-    try:
-        forecaster = suite.train(case, series, seed)
-    finally:
-        Forecaster._choose_combination = original_choose
+    forecaster, data_ = suite.train_keeping_data(case, series, seed)
     origins = case.origin_positions(len(series))
     scores = {}
     for name, average in AVERAGES.items():
@@ -70,7 +57,7 @@ def run(case, series, seed: int) -> dict[str, float]:
 
         prediction.predict_batch = predict_batch
         try:
-            forecaster.combination_ = forecaster._choose_combination(captured["data"])
+            forecaster.combination_ = forecaster._choose_combination(data_)
             forecasts = np.stack(
                 [forecaster.predict(series.iloc[:o])["forecast"].to_numpy() for o in origins]
             )
@@ -80,10 +67,6 @@ def run(case, series, seed: int) -> dict[str, float]:
     return scores
 
 
-def geometric_mean(values: list[float]) -> float:
-    return math.exp(statistics.fmean(math.log(v) for v in values))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -91,9 +74,7 @@ def main() -> None:
     parser.add_argument("--output", default=str(RESULTS / "member_average.json"))
     args = parser.parse_args()
     rows = []
-    for case in suite.CASES:
-        if args.only and case.name not in args.only:
-            continue
+    for case in suite.selected(args.only):
         series = case.load()
         seeds = {}
         for seed in args.seeds:
@@ -118,7 +99,7 @@ def main() -> None:
     summary = {}
     for name in AVERAGES:
         summary[name] = {
-            group or "all": geometric_mean(
+            group or "all": suite.geometric_mean(
                 [r[name]["mase"] for r in rows if group in (None, r["group"])]
             )
             for group in ("tuning", "confirmation", None)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import sys
@@ -106,10 +105,6 @@ def choose(row: dict, partners: tuple[str, ...], tolerance: float) -> str:
     return best if errors[best]["0.5"] <= (1 + tolerance) * alone else "network"
 
 
-def geometric_mean(values: list[float]) -> float:
-    return math.exp(statistics.fmean(math.log(v) for v in values))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -165,7 +160,7 @@ def main() -> None:
             chosen = [
                 v for n, v in per_series.items() if group is None or rows[n]["group"] == group
             ]
-            cells[group or "all"] = geometric_mean(chosen) if chosen else float("nan")
+            cells[group or "all"] = suite.geometric_mean(chosen) if chosen else float("nan")
         summary[label] = {"per_series": per_series, **cells}
         print(
             f"{label:28s} {cells['tuning']:8.3f} {cells['confirmation']:8.3f} {cells['all']:8.3f}"
