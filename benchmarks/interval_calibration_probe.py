@@ -141,7 +141,7 @@ def coverage_summary(rows: list[dict], variant: str) -> dict:
     pinballs = [statistics.median(s["pinball"] for s in runs) for runs in per_series.values()]
     groups = {row["series"]: row["group"] for row in rows}
     summary = {
-        "geometric_mean_pinball": bench.geometric_mean(pinballs),
+        "geometric_mean_pinball": suite.geometric_mean(pinballs),
         "median_coverage_80": statistics.median(coverages.values()),
         "series_with_coverage_75_to_85": sum(0.75 <= x <= 0.85 for x in coverages.values()),
         "series_with_coverage_70_to_90": sum(0.70 <= x <= 0.90 for x in coverages.values()),
@@ -175,9 +175,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     rows = []
-    for case in suite.CASES:
-        if args.only and case.name not in args.only:
-            continue
+    for case in suite.selected(args.only):
         series = case.load()
         for seed in args.seeds:
             with warnings.catch_warnings():

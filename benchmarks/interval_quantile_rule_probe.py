@@ -103,9 +103,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     rows = []
-    for case in suite.CASES:
-        if args.only and case.name not in args.only:
-            continue
+    for case in suite.selected(args.only):
         series = case.load()
         for seed in args.seeds:
             with warnings.catch_warnings():
