@@ -59,9 +59,13 @@ def scores(series, forecasts: dict[str, np.ndarray], season: int) -> dict[str, f
 
 
 def peers(panel: str, series) -> dict[str, list[np.ndarray]]:
+    return peer_forecasts(PANELS[panel][0], series)
+
+
+def peer_forecasts(season: int, series) -> dict[str, list[np.ndarray]]:
+    """statsforecast's forecasts of every series' ``xx`` from its ``x``."""
     from statsforecast.models import AutoETS, AutoTheta, Naive, SeasonalNaive
 
-    season = PANELS[panel][0]
     models = {
         "naive": Naive,
         "seasonal_naive": lambda: SeasonalNaive(season_length=season),
@@ -82,11 +86,18 @@ def peers(panel: str, series) -> dict[str, list[np.ndarray]]:
 
 
 def network(panel: str, series, seed: int, params: dict) -> tuple:
+    _, freq, rule = PANELS[panel]
+    return train_and_forecast(freq, rule, series, seed, params)
+
+
+def train_and_forecast(freq: str, rule: str, series, seed: int, params: dict) -> tuple:
+    """One global model trained on every series' ``x`` (``xx`` is its held-out test);
+    returns the forecasts of ``xx``, the fit's seconds, the network's forecasts alone
+    and the combination the validation chose."""
     from rnnkit import GlobalForecaster
     from rnnkit.data.timeseries import Panel, PreparedSeries
     from rnnkit.data.windows import last_windows
 
-    _, freq, rule = PANELS[panel]
     horizon = len(series[0][2])
     prepared = {}
     for key, x, xx in series:

@@ -29,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     series = bt.load(args.panel)
     season = bt.PANELS[args.panel][0]
-    forecasts, seconds = bt.network(args.panel, series, args.seed, json.loads(args.params))
+    forecasts, seconds, *_ = bt.network(args.panel, series, args.seed, json.loads(args.params))
     naive = [np.full(len(xx), x[-1]) for _, x, xx in series]
     print(f"rnnkit {bt.scores(series, forecasts, season)} ({seconds:.1f} s)")
     print(f"naive  {bt.scores(series, naive, season)}")
