@@ -191,6 +191,21 @@ def test_a_global_model_chooses_on_each_series_last_validation_origin_and_static
     np.testing.assert_allclose(loaded.predict()["forecast"], forecasts["forecast"], rtol=1e-6)
 
 
+def test_a_global_model_above_the_series_limit_keeps_the_network_alone(monkeypatch):
+    monkeypatch.setattr(combination, "MAX_SERIES", 2)
+    panel = pd.concat(
+        smooth_series(days=120, level=50.0 * (k + 1), seed=k).assign(shop=f"s{k}")
+        for k in range(3)
+    )
+    settings = {**COMBINED, "ensemble_size": 1}
+    g = GlobalForecaster(id_column="shop", **settings).fit(panel, verbose=0)
+    assert g.combination_ is None and g.combination_weight_ == 0.0
+    # The same panel within the limit is averaged (the series are AutoETS's to forecast).
+    monkeypatch.setattr(combination, "MAX_SERIES", 3)
+    g = GlobalForecaster(id_column="shop", **settings).fit(panel, verbose=0)
+    assert g.combination_weight_ == 0.5
+
+
 def test_the_same_history_is_fitted_once_and_forecast_the_same(monkeypatch):
     fits = []
 
