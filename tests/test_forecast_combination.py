@@ -194,8 +194,7 @@ def test_a_global_model_chooses_on_each_series_last_validation_origin_and_static
 def test_a_global_model_above_the_series_limit_keeps_the_network_alone(monkeypatch):
     monkeypatch.setattr(combination, "MAX_SERIES", 2)
     panel = pd.concat(
-        smooth_series(days=120, level=50.0 * (k + 1), seed=k).assign(shop=f"s{k}")
-        for k in range(3)
+        smooth_series(days=120, level=50.0 * (k + 1), seed=k).assign(shop=f"s{k}") for k in range(3)
     )
     settings = {**COMBINED, "ensemble_size": 1}
     g = GlobalForecaster(id_column="shop", **settings).fit(panel, verbose=0)
