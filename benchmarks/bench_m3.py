@@ -70,15 +70,16 @@ def scores(series, forecasts, season: int) -> dict[str, float]:
 
 
 def single_series(series, freq: str, rule: str, seed: int, params: dict) -> tuple:
-    """One default Forecaster per series, trained on ``x``; forecasts of ``xx`` and the
-    median fit's seconds."""
+    """One default Forecaster per series, trained on ``x``; forecasts of ``xx``, the
+    median fit's seconds and how many fits chose the average with their statistical
+    model (``combine_with``: AutoARIMA by default)."""
     import time
 
     import pandas as pd
 
     from rnnkit import Forecaster
 
-    forecasts, seconds = [], []
+    forecasts, seconds, weights = [], [], []
     for _, x, xx in series:
         values = np.concatenate([x, xx])
         index = pd.date_range(end="2000-01-01", periods=len(values), freq=rule, name="date")
@@ -94,8 +95,25 @@ def single_series(series, freq: str, rule: str, seed: int, params: dict) -> tupl
         started = time.perf_counter()
         forecaster.fit(data, verbose=0)
         seconds.append(time.perf_counter() - started)
+        weights.append(forecaster.combination_weight_)
         forecasts.append(forecaster.predict(data.iloc[: len(x)])["forecast"].to_numpy())
-    return forecasts, statistics.median(seconds)
+    averaged = {f"averaged_with_{forecaster.config.combination_model}": sum(w > 0 for w in weights)}
+    return forecasts, statistics.median(seconds), averaged
+
+
+def auto_arima_forecasts(season: int, series) -> list[np.ndarray]:
+    """statsforecast AutoARIMA's forecast of every series' ``xx`` from its ``x``."""
+    import warnings
+
+    from statsforecast.models import AutoARIMA
+
+    out = []
+    for _, x, xx in series:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            forecast = AutoARIMA(season_length=season).forecast(y=x, h=len(xx))["mean"]
+        out.append(np.asarray(forecast, dtype="float64"))
+    return out
 
 
 def long_enough(series, freq: str, horizon: int, sample: int) -> list:
@@ -126,15 +144,15 @@ def main() -> None:
     series = load(args.subset)
     if args.single:
         series = long_enough(series, freq, horizon, args.single)
-    table = {
-        name: scores(series, f, period)
-        for name, f in tourism.peer_forecasts(period, series).items()
-    }
+    peers = tourism.peer_forecasts(period, series)
+    if args.single:  # one series' default averages with AutoARIMA: score it too
+        peers["auto_arima"] = auto_arima_forecasts(period, series)
+    table = {name: scores(series, f, period) for name, f in peers.items()}
     runs = []
     for seed in range(args.seeds):
         if args.single:
-            forecasts, seconds = single_series(series, freq, rule, seed, params)
-            runs.append({**scores(series, forecasts, period), "seconds": seconds})
+            forecasts, seconds, averaged = single_series(series, freq, rule, seed, params)
+            runs.append({**scores(series, forecasts, period), "seconds": seconds, **averaged})
         else:
             forecasts, seconds, alone, chosen = tourism.train_and_forecast(
                 freq, rule, series, seed, params
